@@ -1,0 +1,188 @@
+#include "ir/graph.h"
+
+#include <algorithm>
+
+#include "ir/error.h"
+#include "ir/op.h"
+
+namespace stratum {
+
+std::string init_str(const Init& init) {
+  switch (init.kind) {
+    case Init::kZeros:
+      return "zeros";
+    case Init::kOnes:
+      return "ones";
+    case Init::kXavierUniform:
+      return "xavier_uniform";
+    case Init::kUniform:
+      return fmt::format("uniform({})", attr_str(Attr(init.bound)));
+  }
+  return "";
+}
+
+const std::string& Node::op_name() const { return op_->name; }
+
+std::string Node::label() const {
+  if (!outputs_.empty() && !outputs_[0]->name().empty()) {
+    return fmt::format("{} -> %{}", op_->name, outputs_[0]->name());
+  }
+  return op_->name;
+}
+
+Value* Graph::new_value(std::string name, TensorType type, ValueKind kind) {
+  auto value = std::make_unique<Value>();
+  value->type_ = std::move(type);
+  value->kind_ = kind;
+  Value* raw = value.get();
+  values_.push_back(std::move(value));
+  rename(raw, std::move(name));
+  return raw;
+}
+
+void Graph::rename(Value* value, std::string name) {
+  if (!name.empty()) {
+    auto [it, inserted] = by_name_.emplace(name, value);
+    if (!inserted && it->second != value) fail("value name %{} is already defined", name);
+  }
+  if (!value->name_.empty() && value->name_ != name) by_name_.erase(value->name_);
+  value->name_ = std::move(name);
+}
+
+Value* Graph::add_input(std::string name, TensorType type) {
+  Value* value = new_value(std::move(name), std::move(type), ValueKind::kInput);
+  leaves_.push_back(value);
+  return value;
+}
+
+Value* Graph::add_param(std::string name, TensorType type, Init init) {
+  Value* value = new_value(std::move(name), std::move(type), ValueKind::kParam);
+  value->init_ = init;
+  leaves_.push_back(value);
+  return value;
+}
+
+Value* Graph::add_state(std::string name, TensorType type, Init init) {
+  Value* value = new_value(std::move(name), std::move(type), ValueKind::kState);
+  value->init_ = init;
+  leaves_.push_back(value);
+  return value;
+}
+
+Node* Graph::add_node(std::string_view op_name, std::vector<Value*> inputs, Attrs attrs,
+                      std::vector<std::string> output_names, const Node* before) {
+  const OpDef* op = find_op(op_name);
+  if (op == nullptr) fail("unknown op '{}'", op_name);
+  const int count = static_cast<int>(inputs.size());
+  if (count < op->min_inputs || (op->max_inputs >= 0 && count > op->max_inputs)) {
+    std::string expected = op->max_inputs < 0                  ? fmt::format("at least {}", op->min_inputs)
+                           : op->min_inputs == op->max_inputs ? std::to_string(op->min_inputs)
+                                                              : fmt::format("{} to {}", op->min_inputs,
+                                                                            op->max_inputs);
+    fail("{}: takes {} inputs, got {}", op->name, expected, count);
+  }
+  std::vector<TensorType> input_types;
+  for (Value* input : inputs) {
+    if (input == nullptr) fail("{}: an input is missing", op->name);
+    input_types.push_back(input->type());
+  }
+  attrs = complete_attrs(*op, std::move(attrs));
+  std::vector<TensorType> output_types;
+  try {
+    output_types = op->infer(OpCall{op->name, input_types, attrs});
+  } catch (const Error& e) {
+    fail("{}: {}", op->name, e.what());
+  }
+  if (!output_names.empty() && output_names.size() != output_types.size()) {
+    fail("{}: has {} outputs, {} names given", op->name, output_types.size(), output_names.size());
+  }
+
+  auto node = std::make_unique<Node>();
+  node->op_ = op;
+  node->attrs_ = std::move(attrs);
+  node->inputs_ = std::move(inputs);
+  for (size_t i = 0; i < output_types.size(); ++i) {
+    Value* out = new_value(output_names.empty() ? "" : output_names[i], output_types[i], ValueKind::kNode);
+    out->producer_ = node.get();
+    out->output_index_ = static_cast<int>(i);
+    node->outputs_.push_back(out);
+  }
+  for (Value* input : node->inputs_) input->users_.push_back(node.get());
+  Node* raw = node.get();
+  auto position = before == nullptr ? nodes_.end() : nodes_.begin() + index_of(before);
+  nodes_.insert(position, std::move(node));
+  return raw;
+}
+
+void Graph::remove_user(Value* value, Node* user) {
+  auto& users = value->users_;
+  users.erase(std::find(users.begin(), users.end(), user));
+}
+
+void Graph::replace_all_uses(Value* from, Value* to) {
+  if (from->type() != to->type()) {
+    fail("cannot replace a {} with a {}", type_str(from->type()), type_str(to->type()));
+  }
+  for (Node* user : std::vector<Node*>(from->users_)) {
+    for (Value*& input : user->inputs_) {
+      if (input == from) {
+        input = to;
+        to->users_.push_back(user);
+      }
+    }
+  }
+  from->users_.clear();
+  std::replace(outputs_.begin(), outputs_.end(), from, to);
+  for (Update& update : updates_) {
+    if (update.value == from) update.value = to;
+  }
+}
+
+void Graph::erase_node(Node* node) {
+  for (Value* out : node->outputs_) {
+    bool used = !out->users_.empty() || std::count(outputs_.begin(), outputs_.end(), out) > 0 ||
+                std::any_of(updates_.begin(), updates_.end(), [&](const Update& u) { return u.value == out; });
+    if (used) fail("cannot erase {}: its output is still used", node->label());
+  }
+  for (Value* input : node->inputs_) remove_user(input, node);
+  for (Value* out : node->outputs_) {
+    if (!out->name_.empty()) by_name_.erase(out->name_);
+    out->producer_ = nullptr;
+  }
+  nodes_.erase(nodes_.begin() + index_of(node));
+}
+
+void Graph::add_output(Value* value) { outputs_.push_back(value); }
+
+void Graph::add_update(Value* target, Value* value) {
+  if (target->kind() != ValueKind::kParam && target->kind() != ValueKind::kState) {
+    fail("update target %{} is not a param or state", target->name());
+  }
+  if (target->type() != value->type()) {
+    fail("update of %{}: {} cannot take a {}", target->name(), type_str(target->type()),
+         type_str(value->type()));
+  }
+  updates_.push_back({target, value});
+}
+
+std::vector<Value*> Graph::leaves_of(ValueKind kind) const {
+  std::vector<Value*> result;
+  for (Value* leaf : leaves_) {
+    if (leaf->kind() == kind) result.push_back(leaf);
+  }
+  return result;
+}
+
+Value* Graph::find(std::string_view name) const {
+  auto it = by_name_.find(std::string(name));
+  return it == by_name_.end() ? nullptr : it->second;
+}
+
+int Graph::index_of(const Node* node) const {
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    if (nodes_[i].get() == node) return static_cast<int>(i);
+  }
+  fail("node {} is not in graph {}", node->label(), name_);
+}
+
+}  // namespace stratum

@@ -1,0 +1,64 @@
+#include "ir/op.h"
+
+#include <algorithm>
+#include <memory>
+
+#include "ir/error.h"
+#include "ir/ops/common.h"
+
+namespace stratum {
+
+namespace {
+
+struct Registry {
+  ops::OpList defs;
+  std::vector<const OpDef*> pointers;
+};
+
+const Registry& registry() {
+  static const Registry* instance = [] {
+    auto r = std::make_unique<Registry>();
+    ops::add_conv_ops(r->defs);
+    ops::add_norm_ops(r->defs);
+    ops::add_pool_ops(r->defs);
+    ops::add_elementwise_ops(r->defs);
+    ops::add_shape_ops(r->defs);
+    ops::add_linear_ops(r->defs);
+    ops::add_loss_ops(r->defs);
+    for (const OpDef& def : r->defs) r->pointers.push_back(&def);
+    return r.release();
+  }();
+  return *instance;
+}
+
+}  // namespace
+
+const OpDef* find_op(std::string_view name) {
+  for (const OpDef* def : registry().pointers) {
+    if (def->name == name) return def;
+  }
+  return nullptr;
+}
+
+const std::vector<const OpDef*>& all_ops() { return registry().pointers; }
+
+Attrs complete_attrs(const OpDef& op, Attrs attrs) {
+  for (const auto& [name, value] : attrs) {
+    auto spec = std::find_if(op.attrs.begin(), op.attrs.end(), [&](const AttrSpec& s) { return s.name == name; });
+    if (spec == op.attrs.end()) fail("{}: unknown attribute '{}'", op.name, name);
+    AttrKind kind = attr_kind(value);
+    if (kind == AttrKind::kInt && spec->kind == AttrKind::kFloat) {
+      attrs[name] = static_cast<double>(std::get<int64_t>(value));  // 1 reads as 1.0 where a float is due
+    } else if (kind != spec->kind) {
+      fail("{}: attribute '{}' must be {}, got {}", op.name, name, attr_kind_name(spec->kind), attr_str(value));
+    }
+  }
+  for (const AttrSpec& spec : op.attrs) {
+    if (attrs.count(spec.name)) continue;
+    if (!spec.default_value) fail("{}: missing attribute '{}'", op.name, spec.name);
+    attrs[spec.name] = *spec.default_value;
+  }
+  return attrs;
+}
+
+}  // namespace stratum

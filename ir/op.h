@@ -1,0 +1,72 @@
+// The op registry: every fact about an op, declared once. Arity, attributes (with defaults), shape
+// inference (which also validates attributes), the gradient builder and the traits passes ask about.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ir/attr.h"
+#include "ir/graph.h"
+#include "ir/types.h"
+
+namespace stratum {
+
+struct AttrSpec {
+  std::string name;
+  AttrKind kind;
+  std::optional<Attr> default_value;  // none: the attribute is required
+};
+
+// What shape inference sees: the input types and the attributes, defaults filled in.
+struct OpCall {
+  std::string_view op;
+  const std::vector<TensorType>& inputs;
+  const Attrs& attrs;
+
+  int64_t attr_int(const std::string& name) const { return std::get<int64_t>(attrs.at(name)); }
+  double attr_float(const std::string& name) const { return std::get<double>(attrs.at(name)); }
+  const Ints& attr_ints(const std::string& name) const { return std::get<Ints>(attrs.at(name)); }
+  bool attr_bool(const std::string& name) const { return std::get<bool>(attrs.at(name)); }
+};
+
+// Returns the output types; throws Error (fail()) with the reason when inputs or attributes are invalid.
+using InferFn = std::vector<TensorType> (*)(const OpCall& call);
+
+// What a gradient builder sees: the node, the gradient of each output (null where nothing flows back) and
+// the graph to add backward nodes to. It returns the gradient of each input (null: none).
+struct GradCall {
+  Graph& graph;
+  const Node& node;
+  const std::vector<Value*>& output_grads;
+};
+using GradFn = std::vector<Value*> (*)(const GradCall& call);
+
+struct OpTraits {
+  bool elementwise = false;   // output i depends only on element i of same-shaped inputs
+  bool inplace = false;       // output 0 may take input 0's buffer when input 0 dies at this node
+  bool stateful_rng = false;  // draws random numbers (seeded, counter-based)
+};
+
+struct OpDef {
+  std::string name;
+  int min_inputs = 0;
+  int max_inputs = 0;  // -1: any number (at least min_inputs)
+  std::vector<AttrSpec> attrs;
+  InferFn infer = nullptr;
+  GradFn grad = nullptr;  // null: not differentiable (backward ops, losses' label inputs aside)
+  OpTraits traits;
+  std::string doc;  // one line
+};
+
+// The op of that name, or null.
+const OpDef* find_op(std::string_view name);
+// Every registered op, in registration order.
+const std::vector<const OpDef*>& all_ops();
+
+// Checks `attrs` against the op's specs (unknown names, kinds), fills in defaults and returns the full set.
+// Throws Error naming the attribute.
+Attrs complete_attrs(const OpDef& op, Attrs attrs);
+
+}  // namespace stratum

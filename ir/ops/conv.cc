@@ -1,0 +1,111 @@
+// conv2d and its backward ops.
+#include "ir/ops/common.h"
+
+namespace stratum::ops {
+
+namespace {
+
+const AttrSpec kStride{"stride", AttrKind::kInts, Ints{1, 1}};
+const AttrSpec kPadding{"padding", AttrKind::kInts, Ints{0, 0}};
+const AttrSpec kDilation{"dilation", AttrKind::kInts, Ints{1, 1}};
+const AttrSpec kGroups{"groups", AttrKind::kInt, int64_t{1}};
+
+void check_window_attrs(const OpCall& call) {
+  expect_ints(call, "stride", 2, 1);
+  expect_ints(call, "padding", 2, 0);
+  expect_ints(call, "dilation", 2, 1);
+  if (call.attr_int("groups") < 1) fail("groups must be at least 1, got {}", call.attr_int("groups"));
+}
+
+// The output shape of a convolution of `x` [N,C,H,W] by a weight of shape `w` [O,C/groups,kh,kw].
+Shape conv_output_shape(const OpCall& call, const Shape& x, const Shape& w) {
+  check_window_attrs(call);
+  const int64_t groups = call.attr_int("groups");
+  if (x[1] != w[1] * groups) {
+    fail("input has {} channels but the weight expects {} (weight {} × groups {})", x[1], w[1] * groups,
+         shape_str(w), groups);
+  }
+  if (w[0] % groups != 0) fail("{} output channels do not divide into {} groups", w[0], groups);
+  Shape y = {x[0], w[0], 0, 0};
+  for (int i = 0; i < 2; ++i) {
+    const int64_t s = call.attr_ints("stride")[i], p = call.attr_ints("padding")[i];
+    const int64_t d = call.attr_ints("dilation")[i];
+    const int64_t span = d * (w[2 + i] - 1) + 1;
+    y[2 + i] = (x[2 + i] + 2 * p - span) / s + 1;
+    if (x[2 + i] + 2 * p < span) {
+      fail("the {} kernel (dilated extent {}) does not fit the padded input {} (input {}, padding {})",
+           i == 0 ? "height" : "width", span, x[2 + i] + 2 * p, shape_str(x), attr_str(call.attr_ints("padding")));
+    }
+  }
+  return y;
+}
+
+std::vector<TensorType> infer_conv2d(const OpCall& call) {
+  const TensorType &x = call.inputs[0], &w = call.inputs[1];
+  expect_rank(x, 4, "input");
+  expect_rank(w, 4, "weight");
+  expect_dtype(x, DType::f32, "input");
+  expect_dtype(w, DType::f32, "weight");
+  Shape y = conv_output_shape(call, x.shape, w.shape);
+  if (call.inputs.size() == 3 && call.inputs[2] != TensorType{DType::f32, {w.shape[0]}}) {
+    fail("bias must be f32[{}], got {}", w.shape[0], type_str(call.inputs[2]));
+  }
+  return {{DType::f32, y}};
+}
+
+std::vector<Value*> grad_conv2d(const GradCall& call) {
+  const Node& n = call.node;
+  Value *dy = call.output_grads[0], *x = n.input(0), *w = n.input(1);
+  const Attrs& a = n.attrs();
+  std::vector<Value*> grads = {
+      emit(call.graph, "conv2d_grad_input", {dy, w}, with(a, {{"input_shape", x->type().shape}})),
+      emit(call.graph, "conv2d_grad_weight", {dy, x}, with(a, {{"weight_shape", w->type().shape}}))};
+  if (n.inputs().size() == 3) grads.push_back(emit(call.graph, "bias_grad", {dy}));
+  return grads;
+}
+
+// Checks that a convolution of `x` by `w` gives `dy`'s shape.
+void expect_conv_pair(const OpCall& call, const Shape& x, const Shape& w, const TensorType& dy) {
+  if (x.size() != 4 || w.size() != 4) fail("input_shape and weight_shape must have 4 dims");
+  Shape y = conv_output_shape(call, x, w);
+  if (dy.shape != y) fail("output gradient {} does not match the convolution's output {}", type_str(dy), shape_str(y));
+}
+
+std::vector<TensorType> infer_conv2d_grad_input(const OpCall& call) {
+  const TensorType &dy = call.inputs[0], &w = call.inputs[1];
+  expect_rank(w, 4, "weight");
+  const Ints& x = call.attr_ints("input_shape");
+  expect_conv_pair(call, x, w.shape, dy);
+  return {{DType::f32, x}};
+}
+
+std::vector<TensorType> infer_conv2d_grad_weight(const OpCall& call) {
+  const TensorType &dy = call.inputs[0], &x = call.inputs[1];
+  expect_rank(x, 4, "input");
+  const Ints& w = call.attr_ints("weight_shape");
+  expect_conv_pair(call, x.shape, w, dy);
+  return {{DType::f32, w}};
+}
+
+std::vector<TensorType> infer_bias_grad(const OpCall& call) {
+  const TensorType& dy = call.inputs[0];
+  if (dy.rank() < 2) fail("output gradient must have rank 2 or more, got {}", type_str(dy));
+  return {{DType::f32, {dy.shape[1]}}};
+}
+
+}  // namespace
+
+void add_conv_ops(OpList& ops) {
+  ops.push_back({"conv2d", 2, 3, {kStride, kPadding, kDilation, kGroups}, infer_conv2d, grad_conv2d, {},
+                 "2-D convolution (cross-correlation) of x [N,C,H,W] by w [O,C/groups,kh,kw], plus bias [O]"});
+  ops.push_back({"conv2d_grad_input", 2, 2,
+                 {kStride, kPadding, kDilation, kGroups, {"input_shape", AttrKind::kInts, std::nullopt}},
+                 infer_conv2d_grad_input, nullptr, {}, "conv2d's gradient with respect to its input: (dy, w) -> dx"});
+  ops.push_back({"conv2d_grad_weight", 2, 2,
+                 {kStride, kPadding, kDilation, kGroups, {"weight_shape", AttrKind::kInts, std::nullopt}},
+                 infer_conv2d_grad_weight, nullptr, {}, "conv2d's gradient with respect to its weight: (dy, x) -> dw"});
+  ops.push_back({"bias_grad", 1, 1, {}, infer_bias_grad, nullptr, {},
+                 "a bias's gradient: dy summed over every axis but 1"});
+}
+
+}  // namespace stratum::ops

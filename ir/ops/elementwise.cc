@@ -1,0 +1,73 @@
+// Elementwise ops: relu, sigmoid, add, dropout, and their backward ops.
+#include "ir/ops/common.h"
+
+namespace stratum::ops {
+
+namespace {
+
+const OpTraits kElementwise{.elementwise = true, .inplace = true};
+
+std::vector<TensorType> infer_unary(const OpCall& call) {
+  expect_dtype(call.inputs[0], DType::f32, "input");
+  return {call.inputs[0]};
+}
+
+// (a, b) of one type -> that type.
+std::vector<TensorType> infer_binary(const OpCall& call) {
+  expect_dtype(call.inputs[0], DType::f32, "input");
+  expect_same_type(call.inputs[0], call.inputs[1], "both inputs");
+  return {call.inputs[0]};
+}
+
+// relu and sigmoid differentiate through their output y: (dy, y) -> dx.
+template <const char* kGradOp>
+std::vector<Value*> grad_from_output(const GradCall& call) {
+  return {emit(call.graph, kGradOp, {call.output_grads[0], call.node.output(0)})};
+}
+constexpr char kReluGrad[] = "relu_grad";
+constexpr char kSigmoidGrad[] = "sigmoid_grad";
+
+std::vector<Value*> grad_add(const GradCall& call) { return {call.output_grads[0], call.output_grads[0]}; }
+
+void check_dropout(const OpCall& call) {
+  const double p = call.attr_float("p");
+  if (p < 0 || p >= 1) fail("p must be in [0,1), got {}", p);
+  if (call.inputs[1] != TensorType{DType::i32, {}}) fail("key must be i32[], got {}", type_str(call.inputs[1]));
+}
+
+// (x, key) -> y: in training each element is zeroed with probability p, else scaled by 1/(1-p); the mask is
+// a hash of (seed, key, element index), so every backend draws the same one and a step is reproducible.
+std::vector<TensorType> infer_dropout(const OpCall& call) {
+  check_dropout(call);
+  return infer_unary(call);
+}
+
+std::vector<Value*> grad_dropout(const GradCall& call) {
+  const Node& n = call.node;
+  if (!n.attr_bool("training")) return {call.output_grads[0], nullptr};
+  return {emit(call.graph, "dropout_grad", {call.output_grads[0], n.input(1)},
+               {{"p", n.attrs().at("p")}, {"seed", n.attrs().at("seed")}}),
+          nullptr};
+}
+
+const AttrSpec kP{"p", AttrKind::kFloat, 0.5};
+const AttrSpec kSeed{"seed", AttrKind::kInt, int64_t{0}};
+
+}  // namespace
+
+void add_elementwise_ops(OpList& ops) {
+  ops.push_back({"relu", 1, 1, {}, infer_unary, grad_from_output<kReluGrad>, kElementwise, "max(x, 0)"});
+  ops.push_back({"relu_grad", 2, 2, {}, infer_binary, nullptr, kElementwise, "relu's backward: (dy, y) -> dy·[y>0]"});
+  ops.push_back({"sigmoid", 1, 1, {}, infer_unary, grad_from_output<kSigmoidGrad>, kElementwise, "1 / (1 + e^-x)"});
+  ops.push_back({"sigmoid_grad", 2, 2, {}, infer_binary, nullptr, kElementwise,
+                 "sigmoid's backward: (dy, y) -> dy·y·(1-y)"});
+  ops.push_back({"add", 2, 2, {}, infer_binary, grad_add, kElementwise, "a + b, same shapes"});
+  ops.push_back({"dropout", 2, 2, {kP, kSeed, {"training", AttrKind::kBool, true}}, infer_dropout, grad_dropout,
+                 {.elementwise = true, .inplace = true, .stateful_rng = true},
+                 "(x, key) -> x masked with probability p and scaled by 1/(1-p); identity in inference"});
+  ops.push_back({"dropout_grad", 2, 2, {kP, kSeed}, infer_dropout, nullptr,
+                 {.elementwise = true, .inplace = true, .stateful_rng = true},
+                 "dropout's backward: (dy, key) -> dy with the forward's mask and scale"});
+}
+
+}  // namespace stratum::ops

@@ -1,0 +1,63 @@
+// linear (PyTorch's layout: y = x·wᵀ + b, w [M,K]) and its backward ops.
+#include "ir/ops/common.h"
+
+namespace stratum::ops {
+
+namespace {
+
+void expect_matrix(const TensorType& type, const char* what) {
+  expect_rank(type, 2, what);
+  expect_dtype(type, DType::f32, what);
+}
+
+std::vector<TensorType> infer_linear(const OpCall& call) {
+  const TensorType &x = call.inputs[0], &w = call.inputs[1];
+  expect_matrix(x, "input");
+  expect_matrix(w, "weight");
+  if (x.shape[1] != w.shape[1]) {
+    fail("input has {} features but the weight {} expects {}", x.shape[1], type_str(w), w.shape[1]);
+  }
+  if (call.inputs.size() == 3 && call.inputs[2] != TensorType{DType::f32, {w.shape[0]}}) {
+    fail("bias must be f32[{}], got {}", w.shape[0], type_str(call.inputs[2]));
+  }
+  return {{DType::f32, {x.shape[0], w.shape[0]}}};
+}
+
+std::vector<Value*> grad_linear(const GradCall& call) {
+  const Node& n = call.node;
+  Value* dy = call.output_grads[0];
+  std::vector<Value*> grads = {emit(call.graph, "linear_grad_input", {dy, n.input(1)}),
+                               emit(call.graph, "linear_grad_weight", {dy, n.input(0)})};
+  if (n.inputs().size() == 3) grads.push_back(emit(call.graph, "bias_grad", {dy}));
+  return grads;
+}
+
+// (dy [N,M], w [M,K]) -> dx = dy·w [N,K]
+std::vector<TensorType> infer_linear_grad_input(const OpCall& call) {
+  const TensorType &dy = call.inputs[0], &w = call.inputs[1];
+  expect_matrix(dy, "output gradient");
+  expect_matrix(w, "weight");
+  if (dy.shape[1] != w.shape[0]) fail("output gradient {} does not match weight {}", type_str(dy), type_str(w));
+  return {{DType::f32, {dy.shape[0], w.shape[1]}}};
+}
+
+// (dy [N,M], x [N,K]) -> dw = dyᵀ·x [M,K]
+std::vector<TensorType> infer_linear_grad_weight(const OpCall& call) {
+  const TensorType &dy = call.inputs[0], &x = call.inputs[1];
+  expect_matrix(dy, "output gradient");
+  expect_matrix(x, "input");
+  if (dy.shape[0] != x.shape[0]) fail("output gradient {} and input {} differ in batch", type_str(dy), type_str(x));
+  return {{DType::f32, {dy.shape[1], x.shape[1]}}};
+}
+
+}  // namespace
+
+void add_linear_ops(OpList& ops) {
+  ops.push_back({"linear", 2, 3, {}, infer_linear, grad_linear, {}, "x [N,K] · wᵀ (w [M,K]) + bias [M]"});
+  ops.push_back({"linear_grad_input", 2, 2, {}, infer_linear_grad_input, nullptr, {},
+                 "linear's gradient with respect to its input: (dy, w) -> dy·w"});
+  ops.push_back({"linear_grad_weight", 2, 2, {}, infer_linear_grad_weight, nullptr, {},
+                 "linear's gradient with respect to its weight: (dy, x) -> dyᵀ·x"});
+}
+
+}  // namespace stratum::ops

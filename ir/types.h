@@ -1,0 +1,36 @@
+// Element types, shapes and tensor types of the IR. The IR is logical: shapes are NCHW, layouts are each
+// backend's business.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace stratum {
+
+enum class DType { f32, i32, bf16, f16 };  // f32 and i32 run today; bf16/f16 are named for later.
+
+std::string_view dtype_name(DType dtype);
+bool parse_dtype(std::string_view name, DType* dtype);
+int64_t dtype_bytes(DType dtype);
+
+using Shape = std::vector<int64_t>;
+
+int64_t num_elements(const Shape& shape);
+std::string shape_str(const Shape& shape);  // "[2,3]"
+
+struct TensorType {
+  DType dtype = DType::f32;
+  Shape shape;
+
+  int64_t rank() const { return static_cast<int64_t>(shape.size()); }
+  int64_t num_elements() const { return stratum::num_elements(shape); }
+  int64_t bytes() const { return num_elements() * dtype_bytes(dtype); }
+  bool operator==(const TensorType& other) const { return dtype == other.dtype && shape == other.shape; }
+  bool operator!=(const TensorType& other) const { return !(*this == other); }
+};
+
+std::string type_str(const TensorType& type);  // "f32[256,1,28,28]", "f32[]" for a scalar
+
+}  // namespace stratum
