@@ -1,6 +1,7 @@
 #include "ir/graph.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "ir/error.h"
 #include "ir/op.h"
@@ -19,6 +20,15 @@ std::string init_str(const Init& init) {
       return fmt::format("uniform({})", attr_str(Attr(init.bound)));
   }
   return "";
+}
+
+bool is_value_name(std::string_view name) {
+  bool has_non_digit = false;
+  for (char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.') return false;
+    has_non_digit |= !std::isdigit(static_cast<unsigned char>(c));
+  }
+  return has_non_digit;
 }
 
 const std::string& Node::op_name() const { return op_->name; }
@@ -42,6 +52,7 @@ Value* Graph::new_value(std::string name, TensorType type, ValueKind kind) {
 
 void Graph::rename(Value* value, std::string name) {
   if (!name.empty()) {
+    if (!is_value_name(name)) fail("'{}' is not a value name: use letters, digits, '_' and '.', not all digits", name);
     auto [it, inserted] = by_name_.emplace(name, value);
     if (!inserted && it->second != value) fail("value name %{} is already defined", name);
   }

@@ -29,6 +29,9 @@ struct Init {
 };
 std::string init_str(const Init& init);  // "zeros", "ones", "xavier_uniform", "uniform(0.2)"
 
+// Names are letters, digits, '_' and '.', and not all digits (those are the printer's numbers).
+bool is_value_name(std::string_view name);
+
 class Value {
  public:
   const TensorType& type() const { return type_; }
