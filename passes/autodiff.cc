@@ -1,0 +1,101 @@
+#include "passes/autodiff.h"
+
+#include <unordered_map>
+#include <unordered_set>
+
+#include "ir/error.h"
+#include "ir/op.h"
+#include "ir/printer.h"
+
+namespace stratum {
+
+namespace {
+
+// The nodes on a path from some w in `wrt` to `y`, in graph order.
+std::vector<Node*> nodes_between(const Graph& graph, const std::vector<Value*>& wrt, Value* y) {
+  std::unordered_set<const Value*> reaches_from_wrt(wrt.begin(), wrt.end());
+  std::vector<Node*> forward;
+  for (const auto& node : graph.nodes()) {
+    bool reached = false;
+    for (Value* input : node->inputs()) reached |= reaches_from_wrt.count(input) > 0;
+    if (!reached) continue;
+    forward.push_back(node.get());
+    for (Value* out : node->outputs()) reaches_from_wrt.insert(out);
+  }
+  std::unordered_set<const Value*> needed = {y};
+  std::vector<Node*> between;
+  for (auto it = forward.rbegin(); it != forward.rend(); ++it) {
+    bool feeds_y = false;
+    for (Value* out : (*it)->outputs()) feeds_y |= needed.count(out) > 0;
+    if (!feeds_y) continue;
+    between.insert(between.begin(), *it);
+    for (Value* input : (*it)->inputs()) needed.insert(input);
+  }
+  return between;
+}
+
+}  // namespace
+
+std::vector<Value*> build_gradients(Graph& graph, Value* y, Value* dy, const std::vector<Value*>& wrt) {
+  if (y->type() != dy->type()) fail("the seed gradient {} does not match {}", type_str(dy->type()), type_str(y->type()));
+  std::unordered_map<const Value*, Value*> grads = {{y, dy}};
+  const std::vector<Node*> between = nodes_between(graph, wrt, y);
+  std::unordered_set<const Value*> wanted(wrt.begin(), wrt.end());
+  for (const Node* node : between) {
+    for (Value* out : node->outputs()) wanted.insert(out);
+  }
+  for (auto it = between.rbegin(); it != between.rend(); ++it) {
+    const Node& node = **it;
+    std::vector<Value*> output_grads;
+    bool any = false;
+    for (Value* out : node.outputs()) {
+      auto found = grads.find(out);
+      output_grads.push_back(found == grads.end() ? nullptr : found->second);
+      any |= output_grads.back() != nullptr;
+    }
+    if (!any) continue;
+    if (node.op().grad == nullptr) fail("autodiff: {} is not differentiable", node.label());
+    std::vector<Value*> input_grads;
+    try {
+      input_grads = node.op().grad(GradCall{graph, node, output_grads});
+    } catch (const Error& e) {
+      fail("autodiff: gradient of {}: {}", node.label(), e.what());
+    }
+    for (size_t i = 0; i < input_grads.size(); ++i) {
+      Value *input = node.input(i), *grad = input_grads[i];
+      if (grad == nullptr || !wanted.count(input)) continue;
+      auto [slot, inserted] = grads.emplace(input, grad);
+      if (!inserted) slot->second = graph.add_node("add", {slot->second, grad})->output(0);  // fan-out
+    }
+  }
+  std::vector<Value*> result;
+  for (Value* w : wrt) {
+    auto found = grads.find(w);
+    if (found == grads.end()) fail("autodiff: %{} does not affect %{}", w->name(), y->name());
+    result.push_back(found->second);
+  }
+  return result;
+}
+
+void build_training_step(Graph& graph, double lr, const std::string& loss_name) {
+  if (graph.outputs().empty() && loss_name.empty()) fail("autodiff: graph {} has no output to differentiate", graph.name());
+  Value* loss = loss_name.empty() ? graph.outputs()[0] : graph.find(loss_name);
+  if (loss == nullptr) fail("autodiff: graph {} has no value %{}", graph.name(), loss_name);
+  if (loss->type() != TensorType{DType::f32, {}}) {
+    fail("autodiff: the loss must be an f32[] scalar, got {}", type_str(loss->type()));
+  }
+  std::vector<Value*> params = graph.leaves_of(ValueKind::kParam);
+  if (params.empty()) fail("autodiff: graph {} has no params to train", graph.name());
+  Value* seed = graph.add_node("fill", {}, {{"value", 1.0}, {"shape", Ints{}}})->output(0);
+  std::vector<Value*> grads = build_gradients(graph, loss, seed, params);
+  for (size_t i = 0; i < params.size(); ++i) {
+    const std::string grad_name = params[i]->name() + ".grad";
+    if (!params[i]->name().empty() && grads[i]->name().empty() && !graph.find(grad_name)) {
+      graph.rename(grads[i], grad_name);
+    }
+    Value* next = graph.add_node("sgd_update", {params[i], grads[i]}, {{"lr", lr}})->output(0);
+    graph.add_update(params[i], next);
+  }
+}
+
+}  // namespace stratum

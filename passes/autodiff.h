@@ -1,0 +1,20 @@
+// Autodiff: reverse mode over the graph, from each op's gradient builder in the registry.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "ir/graph.h"
+
+namespace stratum {
+
+// Appends the nodes that compute d(y·dy)/dw for each w in `wrt` and returns those gradients, in order.
+// Gradients are summed where a value fans out. A w that does not affect y is an Error naming it.
+std::vector<Value*> build_gradients(Graph& graph, Value* y, Value* dy, const std::vector<Value*>& wrt);
+
+// Turns a forward graph whose output `loss` (default: the first output) is an f32[] scalar into one
+// training step: forward, backward, and an sgd_update of every param, declared as the param's update.
+// Outputs and the forward graph's own updates (batch-norm running statistics) stay as they are.
+void build_training_step(Graph& graph, double lr, const std::string& loss = "");
+
+}  // namespace stratum
