@@ -52,7 +52,8 @@ Value* Graph::new_value(std::string name, TensorType type, ValueKind kind) {
 
 void Graph::rename(Value* value, std::string name) {
   if (!name.empty()) {
-    if (!is_value_name(name)) fail("'{}' is not a value name: use letters, digits, '_' and '.', not all digits", name);
+    if (!is_value_name(name))
+      fail("'{}' is not a value name: use letters, digits, '_' and '.', not all digits", name);
     auto [it, inserted] = by_name_.emplace(name, value);
     if (!inserted && it->second != value) fail("value name %{} is already defined", name);
   }
@@ -86,10 +87,10 @@ Node* Graph::add_node(std::string_view op_name, std::vector<Value*> inputs, Attr
   if (op == nullptr) fail("unknown op '{}'", op_name);
   const int count = static_cast<int>(inputs.size());
   if (count < op->min_inputs || (op->max_inputs >= 0 && count > op->max_inputs)) {
-    std::string expected = op->max_inputs < 0                  ? fmt::format("at least {}", op->min_inputs)
-                           : op->min_inputs == op->max_inputs ? std::to_string(op->min_inputs)
-                                                              : fmt::format("{} to {}", op->min_inputs,
-                                                                            op->max_inputs);
+    std::string expected = op->max_inputs < 0 ? fmt::format("at least {}", op->min_inputs)
+                           : op->min_inputs == op->max_inputs
+                               ? std::to_string(op->min_inputs)
+                               : fmt::format("{} to {}", op->min_inputs, op->max_inputs);
     fail("{}: takes {} inputs, got {}", op->name, expected, count);
   }
   std::vector<TensorType> input_types;
@@ -108,6 +109,14 @@ Node* Graph::add_node(std::string_view op_name, std::vector<Value*> inputs, Attr
     fail("{}: has {} outputs, {} names given", op->name, output_types.size(), output_names.size());
   }
 
+  for (size_t i = 0; i < output_names.size(); ++i) {  // before any value is made, so failure leaves no trace
+    const std::string& name = output_names[i];
+    if (name.empty()) continue;
+    if (!is_value_name(name)) fail("{}: '{}' is not a value name", op->name, name);
+    if (by_name_.count(name) || std::count(output_names.begin(), output_names.begin() + i, name)) {
+      fail("{}: value name %{} is already defined", op->name, name);
+    }
+  }
   auto node = std::make_unique<Node>();
   node->op_ = op;
   node->attrs_ = std::move(attrs);
@@ -131,6 +140,7 @@ void Graph::remove_user(Value* value, Node* user) {
 }
 
 void Graph::replace_all_uses(Value* from, Value* to) {
+  if (from == to) return;
   if (from->type() != to->type()) {
     fail("cannot replace a {} with a {}", type_str(from->type()), type_str(to->type()));
   }
@@ -151,8 +161,9 @@ void Graph::replace_all_uses(Value* from, Value* to) {
 
 void Graph::erase_node(Node* node) {
   for (Value* out : node->outputs_) {
-    bool used = !out->users_.empty() || std::count(outputs_.begin(), outputs_.end(), out) > 0 ||
-                std::any_of(updates_.begin(), updates_.end(), [&](const Update& u) { return u.value == out; });
+    bool used =
+        !out->users_.empty() || std::count(outputs_.begin(), outputs_.end(), out) > 0 ||
+        std::any_of(updates_.begin(), updates_.end(), [&](const Update& u) { return u.value == out; });
     if (used) fail("cannot erase {}: its output is still used", node->label());
   }
   for (Value* input : node->inputs_) remove_user(input, node);

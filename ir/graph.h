@@ -3,9 +3,9 @@
 #pragma once
 
 #include <memory>
-#include <unordered_map>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "ir/attr.h"

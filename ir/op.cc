@@ -44,13 +44,15 @@ const std::vector<const OpDef*>& all_ops() { return registry().pointers; }
 
 Attrs complete_attrs(const OpDef& op, Attrs attrs) {
   for (const auto& [name, value] : attrs) {
-    auto spec = std::find_if(op.attrs.begin(), op.attrs.end(), [&](const AttrSpec& s) { return s.name == name; });
+    auto spec =
+        std::find_if(op.attrs.begin(), op.attrs.end(), [&](const AttrSpec& s) { return s.name == name; });
     if (spec == op.attrs.end()) fail("{}: unknown attribute '{}'", op.name, name);
     AttrKind kind = attr_kind(value);
     if (kind == AttrKind::kInt && spec->kind == AttrKind::kFloat) {
       attrs[name] = static_cast<double>(std::get<int64_t>(value));  // 1 reads as 1.0 where a float is due
     } else if (kind != spec->kind) {
-      fail("{}: attribute '{}' must be {}, got {}", op.name, name, attr_kind_name(spec->kind), attr_str(value));
+      fail("{}: attribute '{}' must be {}, got {}", op.name, name, attr_kind_name(spec->kind),
+           attr_str(value));
     }
   }
   for (const AttrSpec& spec : op.attrs) {

@@ -55,7 +55,7 @@ struct OpDef {
   int max_inputs = 0;  // -1: any number (at least min_inputs)
   std::vector<AttrSpec> attrs;
   InferFn infer = nullptr;
-  GradFn grad = nullptr;  // null: not differentiable (backward ops, losses' label inputs aside)
+  GradFn grad = nullptr;  // null: the op has no gradient (the backward ops themselves, slice, fill)
   OpTraits traits;
   std::string doc;  // one line
 };

@@ -33,16 +33,22 @@ std::string error_of(const std::string& op, std::vector<TensorType> inputs, Attr
 TEST(ShapeInference, Conv2d) {
   EXPECT_EQ(infer("conv2d", {f32({2, 3, 28, 28}), f32({6, 3, 5, 5}), f32({6})}, {{"padding", Ints{2, 2}}}),
             std::vector{f32({2, 6, 28, 28})});
-  EXPECT_EQ(infer("conv2d", {f32({1, 1, 224, 224}), f32({96, 1, 11, 11})}, {{"stride", Ints{4, 4}}, {"padding", Ints{1, 1}}}),
+  EXPECT_EQ(infer("conv2d", {f32({1, 1, 224, 224}), f32({96, 1, 11, 11})},
+                  {{"stride", Ints{4, 4}}, {"padding", Ints{1, 1}}}),
             std::vector{f32({1, 96, 54, 54})});
-  EXPECT_EQ(infer("conv2d", {f32({1, 4, 9, 9}), f32({8, 2, 3, 3})}, {{"groups", int64_t{2}}, {"dilation", Ints{2, 2}}}),
+  EXPECT_EQ(infer("conv2d", {f32({1, 4, 9, 9}), f32({8, 2, 3, 3})},
+                  {{"groups", int64_t{2}}, {"dilation", Ints{2, 2}}}),
             std::vector{f32({1, 8, 5, 5})});
-  EXPECT_ERROR(error_of("conv2d", {f32({1, 3, 8, 8}), f32({4, 2, 3, 3})}), "input has 3 channels but the weight expects 2");
+  EXPECT_ERROR(error_of("conv2d", {f32({1, 3, 8, 8}), f32({4, 2, 3, 3})}),
+               "input has 3 channels but the weight expects 2");
   EXPECT_ERROR(error_of("conv2d", {f32({1, 4, 8, 8}), f32({3, 2, 3, 3})}, {{"groups", int64_t{2}}}),
                "3 output channels do not divide into 2 groups");
-  EXPECT_ERROR(error_of("conv2d", {f32({1, 1, 8, 8}), f32({4, 1, 3, 3})}, {{"stride", Ints{0, 1}}}), "stride must be at least 1");
-  EXPECT_ERROR(error_of("conv2d", {f32({1, 1, 8, 8}), f32({4, 1, 3, 3})}, {{"stride", Ints{1}}}), "stride must have 2 values");
-  EXPECT_ERROR(error_of("conv2d", {f32({1, 1, 2, 8}), f32({4, 1, 3, 3})}), "height kernel (dilated extent 3) does not fit");
+  EXPECT_ERROR(error_of("conv2d", {f32({1, 1, 8, 8}), f32({4, 1, 3, 3})}, {{"stride", Ints{0, 1}}}),
+               "stride must be at least 1");
+  EXPECT_ERROR(error_of("conv2d", {f32({1, 1, 8, 8}), f32({4, 1, 3, 3})}, {{"stride", Ints{1}}}),
+               "stride must have 2 values");
+  EXPECT_ERROR(error_of("conv2d", {f32({1, 1, 2, 8}), f32({4, 1, 3, 3})}),
+               "height kernel (dilated extent 3) does not fit");
   EXPECT_ERROR(error_of("conv2d", {f32({1, 1, 8, 8}), f32({4, 1, 3, 3}), f32({5})}), "bias must be f32[4]");
   EXPECT_ERROR(error_of("conv2d", {f32({1, 8, 8}), f32({4, 1, 3, 3})}), "input must have rank 4");
   EXPECT_ERROR(error_of("conv2d", {i32({1, 1, 8, 8}), f32({4, 1, 3, 3})}), "input must be f32");
@@ -53,11 +59,14 @@ TEST(ShapeInference, Conv2dBackward) {
   Attrs grad_input = attrs, grad_weight = attrs;
   grad_input["input_shape"] = Ints{2, 3, 9, 9};
   grad_weight["weight_shape"] = Ints{4, 3, 3, 3};
-  EXPECT_EQ(infer("conv2d_grad_input", {f32({2, 4, 5, 5}), f32({4, 3, 3, 3})}, grad_input), std::vector{f32({2, 3, 9, 9})});
-  EXPECT_EQ(infer("conv2d_grad_weight", {f32({2, 4, 5, 5}), f32({2, 3, 9, 9})}, grad_weight), std::vector{f32({4, 3, 3, 3})});
+  EXPECT_EQ(infer("conv2d_grad_input", {f32({2, 4, 5, 5}), f32({4, 3, 3, 3})}, grad_input),
+            std::vector{f32({2, 3, 9, 9})});
+  EXPECT_EQ(infer("conv2d_grad_weight", {f32({2, 4, 5, 5}), f32({2, 3, 9, 9})}, grad_weight),
+            std::vector{f32({4, 3, 3, 3})});
   EXPECT_ERROR(error_of("conv2d_grad_input", {f32({2, 4, 6, 6}), f32({4, 3, 3, 3})}, grad_input),
                "does not match the convolution's output [2,4,5,5]");
-  EXPECT_ERROR(error_of("conv2d_grad_input", {f32({2, 4, 5, 5}), f32({4, 3, 3, 3})}, attrs), "missing attribute 'input_shape'");
+  EXPECT_ERROR(error_of("conv2d_grad_input", {f32({2, 4, 5, 5}), f32({4, 3, 3, 3})}, attrs),
+               "missing attribute 'input_shape'");
   EXPECT_EQ(infer("bias_grad", {f32({2, 4, 5, 5})}), std::vector{f32({4})});
   EXPECT_EQ(infer("bias_grad", {f32({2, 7})}), std::vector{f32({7})});
   EXPECT_ERROR(error_of("bias_grad", {f32({7})}), "rank 2 or more");
@@ -65,15 +74,18 @@ TEST(ShapeInference, Conv2dBackward) {
 
 TEST(ShapeInference, BatchNorm) {
   const TensorType c = f32({6});
-  EXPECT_EQ(infer("batch_norm", {f32({4, 6, 5, 5}), c, c, c, c}), (std::vector{f32({4, 6, 5, 5}), c, c, c, c}));
+  EXPECT_EQ(infer("batch_norm", {f32({4, 6, 5, 5}), c, c, c, c}),
+            (std::vector{f32({4, 6, 5, 5}), c, c, c, c}));
   EXPECT_EQ(infer("batch_norm", {f32({4, 6}), c, c, c, c}, {{"training", false}}), std::vector{f32({4, 6})});
   EXPECT_ERROR(error_of("batch_norm", {f32({4, 5, 5, 5}), c, c, c, c}), "gamma must be f32[5]");
   EXPECT_ERROR(error_of("batch_norm", {f32({4, 6, 5}), c, c, c, c}), "rank 2 or 4");
   EXPECT_ERROR(error_of("batch_norm", {f32({1, 6}), c, c, c, c}), "more than one value per channel");
   EXPECT_ERROR(error_of("batch_norm", {f32({4, 6}), c, c, c, c}, {{"eps", 0.0}}), "eps must be positive");
-  EXPECT_ERROR(error_of("batch_norm", {f32({4, 6}), c, c, c, c}, {{"momentum", 2}}), "momentum must be in [0,1]");
+  EXPECT_ERROR(error_of("batch_norm", {f32({4, 6}), c, c, c, c}, {{"momentum", 2}}),
+               "momentum must be in [0,1]");
   EXPECT_EQ(infer("batch_norm_grad", {f32({4, 6}), f32({4, 6}), c, c, c}), (std::vector{f32({4, 6}), c, c}));
-  EXPECT_ERROR(error_of("batch_norm_grad", {f32({4, 6}), f32({3, 6}), c, c, c}), "output gradient and input must have the same type");
+  EXPECT_ERROR(error_of("batch_norm_grad", {f32({4, 6}), f32({3, 6}), c, c, c}),
+               "output gradient and input must have the same type");
 }
 
 TEST(ShapeInference, Pooling) {
@@ -83,12 +95,17 @@ TEST(ShapeInference, Pooling) {
             std::vector{f32({2, 6, 14, 14})});
   EXPECT_EQ(infer("max_pool", {f32({1, 96, 54, 54})}, {{"kernel", Ints{3, 3}}, {"stride", Ints{2, 2}}}),
             std::vector{f32({1, 96, 26, 26})});
-  EXPECT_ERROR(error_of("max_pool", {f32({2, 6, 28, 28})}, {{"kernel", Ints{3, 3}}}), "missing attribute 'stride'");
-  EXPECT_ERROR(error_of("max_pool", {f32({2, 6, 2, 2})}, {{"kernel", Ints{3, 3}}, {"stride", Ints{1, 1}}}), "does not fit");
-  EXPECT_ERROR(error_of("avg_pool", {f32({2, 6, 8, 8})}, {{"kernel", Ints{2, 2}}, {"stride", Ints{1, 1}}, {"padding", Ints{2, 2}}}),
+  EXPECT_ERROR(error_of("max_pool", {f32({2, 6, 28, 28})}, {{"kernel", Ints{3, 3}}}),
+               "missing attribute 'stride'");
+  EXPECT_ERROR(error_of("max_pool", {f32({2, 6, 2, 2})}, {{"kernel", Ints{3, 3}}, {"stride", Ints{1, 1}}}),
+               "does not fit");
+  EXPECT_ERROR(error_of("avg_pool", {f32({2, 6, 8, 8})},
+                        {{"kernel", Ints{2, 2}}, {"stride", Ints{1, 1}}, {"padding", Ints{2, 2}}}),
                "at most half the kernel");
-  EXPECT_EQ(infer("max_pool_grad", {f32({2, 64, 24, 24}), f32({2, 64, 48, 48})}, pool), std::vector{f32({2, 64, 48, 48})});
-  EXPECT_ERROR(error_of("max_pool_grad", {f32({2, 64, 23, 24}), f32({2, 64, 48, 48})}, pool), "output gradient must be f32[2,64,24,24]");
+  EXPECT_EQ(infer("max_pool_grad", {f32({2, 64, 24, 24}), f32({2, 64, 48, 48})}, pool),
+            std::vector{f32({2, 64, 48, 48})});
+  EXPECT_ERROR(error_of("max_pool_grad", {f32({2, 64, 23, 24}), f32({2, 64, 48, 48})}, pool),
+               "output gradient must be f32[2,64,24,24]");
   Attrs grad = pool;
   grad["input_shape"] = Ints{2, 64, 48, 48};
   EXPECT_EQ(infer("avg_pool_grad", {f32({2, 64, 24, 24})}, grad), std::vector{f32({2, 64, 48, 48})});
@@ -114,22 +131,27 @@ TEST(ShapeInference, Elementwise) {
 
 TEST(ShapeInference, ShapeOps) {
   EXPECT_EQ(infer("flatten", {f32({2, 16, 5, 5})}), std::vector{f32({2, 400})});
-  EXPECT_EQ(infer("reshape", {f32({2, 400})}, {{"shape", Ints{2, 16, 5, 5}}}), std::vector{f32({2, 16, 5, 5})});
-  EXPECT_ERROR(error_of("reshape", {f32({2, 400})}, {{"shape", Ints{2, 16, 5}}}), "cannot reshape f32[2,400] (800 elements)");
+  EXPECT_EQ(infer("reshape", {f32({2, 400})}, {{"shape", Ints{2, 16, 5, 5}}}),
+            std::vector{f32({2, 16, 5, 5})});
+  EXPECT_ERROR(error_of("reshape", {f32({2, 400})}, {{"shape", Ints{2, 16, 5}}}),
+               "cannot reshape f32[2,400] (800 elements)");
   EXPECT_EQ(infer("concat", {f32({2, 64, 12, 12}), f32({2, 128, 12, 12}), f32({2, 32, 12, 12})}),
             std::vector{f32({2, 224, 12, 12})});
   EXPECT_ERROR(error_of("concat", {f32({2, 64, 12, 12}), f32({2, 64, 11, 12})}),
                "input 1 is f32[2,64,11,12], which does not concatenate");
   EXPECT_ERROR(error_of("concat", {f32({2, 64})}, {{"axis", int64_t{2}}}), "axis 2 is out of range");
-  EXPECT_EQ(infer("slice", {f32({2, 224, 3, 3})}, {{"axis", int64_t{1}}, {"begin", int64_t{64}}, {"end", int64_t{192}}}),
+  EXPECT_EQ(infer("slice", {f32({2, 224, 3, 3})},
+                  {{"axis", int64_t{1}}, {"begin", int64_t{64}}, {"end", int64_t{192}}}),
             std::vector{f32({2, 128, 3, 3})});
-  EXPECT_ERROR(error_of("slice", {f32({2, 8})}, {{"axis", int64_t{1}}, {"begin", int64_t{4}}, {"end", int64_t{9}}}),
-               "range [4,9) is empty or outside axis 1");
+  EXPECT_ERROR(
+      error_of("slice", {f32({2, 8})}, {{"axis", int64_t{1}}, {"begin", int64_t{4}}, {"end", int64_t{9}}}),
+      "range [4,9) is empty or outside axis 1");
 }
 
 TEST(ShapeInference, Linear) {
   EXPECT_EQ(infer("linear", {f32({256, 400}), f32({120, 400}), f32({120})}), std::vector{f32({256, 120})});
-  EXPECT_ERROR(error_of("linear", {f32({256, 401}), f32({120, 400})}), "input has 401 features but the weight");
+  EXPECT_ERROR(error_of("linear", {f32({256, 401}), f32({120, 400})}),
+               "input has 401 features but the weight");
   EXPECT_ERROR(error_of("linear", {f32({256, 16, 5, 5}), f32({120, 400})}), "input must have rank 2");
   EXPECT_EQ(infer("linear_grad_input", {f32({256, 120}), f32({120, 400})}), std::vector{f32({256, 400})});
   EXPECT_EQ(infer("linear_grad_weight", {f32({256, 120}), f32({256, 400})}), std::vector{f32({120, 400})});
@@ -139,20 +161,46 @@ TEST(ShapeInference, Linear) {
 TEST(ShapeInference, LossOptimizerAndFill) {
   EXPECT_EQ(infer("softmax_cross_entropy", {f32({8, 10}), i32({8})}), (std::vector{f32({}), i32({})}));
   EXPECT_ERROR(error_of("softmax_cross_entropy", {f32({8, 10}), f32({8})}), "labels must be i32[8]");
-  EXPECT_EQ(infer("softmax_cross_entropy_grad", {f32({}), f32({8, 10}), i32({8})}), std::vector{f32({8, 10})});
-  EXPECT_EQ(infer("sgd_update", {f32({6, 1, 5, 5}), f32({6, 1, 5, 5})}, {{"lr", 0.9}}), std::vector{f32({6, 1, 5, 5})});
+  EXPECT_EQ(infer("softmax_cross_entropy_grad", {f32({}), f32({8, 10}), i32({8})}),
+            std::vector{f32({8, 10})});
+  EXPECT_EQ(infer("sgd_update", {f32({6, 1, 5, 5}), f32({6, 1, 5, 5})}, {{"lr", 0.9}}),
+            std::vector{f32({6, 1, 5, 5})});
   EXPECT_ERROR(error_of("sgd_update", {f32({6}), f32({6})}, {{"lr", -1.0}}), "lr must be positive");
   EXPECT_ERROR(error_of("sgd_update", {f32({6}), f32({6})}), "missing attribute 'lr'");
   EXPECT_EQ(infer("fill", {}, {{"value", 1.0}}), std::vector{f32({})});
 }
 
 TEST(ShapeInference, EveryOpIsCoveredAbove) {
-  const std::set<std::string> covered = {
-      "conv2d", "conv2d_grad_input", "conv2d_grad_weight", "bias_grad", "batch_norm", "batch_norm_grad",
-      "max_pool", "max_pool_grad", "avg_pool", "avg_pool_grad", "global_avg_pool", "global_avg_pool_grad",
-      "relu", "relu_grad", "sigmoid", "sigmoid_grad", "add", "dropout", "dropout_grad", "flatten", "reshape",
-      "concat", "slice", "linear", "linear_grad_input", "linear_grad_weight", "softmax_cross_entropy",
-      "softmax_cross_entropy_grad", "sgd_update", "fill"};
+  const std::set<std::string> covered = {"conv2d",
+                                         "conv2d_grad_input",
+                                         "conv2d_grad_weight",
+                                         "bias_grad",
+                                         "batch_norm",
+                                         "batch_norm_grad",
+                                         "max_pool",
+                                         "max_pool_grad",
+                                         "avg_pool",
+                                         "avg_pool_grad",
+                                         "global_avg_pool",
+                                         "global_avg_pool_grad",
+                                         "relu",
+                                         "relu_grad",
+                                         "sigmoid",
+                                         "sigmoid_grad",
+                                         "add",
+                                         "dropout",
+                                         "dropout_grad",
+                                         "flatten",
+                                         "reshape",
+                                         "concat",
+                                         "slice",
+                                         "linear",
+                                         "linear_grad_input",
+                                         "linear_grad_weight",
+                                         "softmax_cross_entropy",
+                                         "softmax_cross_entropy_grad",
+                                         "sgd_update",
+                                         "fill"};
   for (const OpDef* op : all_ops()) EXPECT_TRUE(covered.count(op->name)) << op->name << " has no shape test";
   EXPECT_EQ(covered.size(), all_ops().size());
 }

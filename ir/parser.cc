@@ -18,8 +18,8 @@ struct Token {
 };
 
 const char* kind_name(Token::Kind kind) {
-  static const char* const kNames[] = {"end of input", "a name", "a %value", "an integer", "a number", "a string",
-                                       "punctuation"};
+  static const char* const kNames[] = {"end of input", "a name",   "a %value",   "an integer",
+                                       "a number",     "a string", "punctuation"};
   return kNames[kind];
 }
 
@@ -173,14 +173,17 @@ class Parser {
     advance();
   }
   void expect_keyword(const char* word) {
-    if (token_.kind != Token::kIdent || token_.text != word) error(fmt::format("expected '{}', got {}", word, describe()));
+    if (token_.kind != Token::kIdent || token_.text != word)
+      error(fmt::format("expected '{}', got {}", word, describe()));
     advance();
   }
 
   void parse_statement() {
     if (token_.kind == Token::kValue) return parse_node();
-    const Token keyword = expect(Token::kIdent, "a statement (input, param, state, %value = op(...), update, output)");
-    if (keyword.text == "input" || keyword.text == "param" || keyword.text == "state") return parse_leaf(keyword);
+    const Token keyword =
+        expect(Token::kIdent, "a statement (input, param, state, %value = op(...), update, output)");
+    if (keyword.text == "input" || keyword.text == "param" || keyword.text == "state")
+      return parse_leaf(keyword);
     if (keyword.text == "update") return parse_update();
     if (keyword.text == "output") return parse_outputs();
     error_at(keyword, fmt::format("unknown statement '{}'", keyword.text));
@@ -212,7 +215,8 @@ class Parser {
     expect_punct("(");
     const Attr bound = parse_attr_value();
     expect_punct(")");
-    if (attr_kind(bound) == AttrKind::kInt) return {Init::kUniform, static_cast<double>(std::get<int64_t>(bound))};
+    if (attr_kind(bound) == AttrKind::kInt)
+      return {Init::kUniform, static_cast<double>(std::get<int64_t>(bound))};
     if (attr_kind(bound) != AttrKind::kFloat) error_at(kind, "uniform() takes a number");
     return {Init::kUniform, std::get<double>(bound)};
   }
@@ -221,7 +225,8 @@ class Parser {
   TensorType parse_type() {
     const Token dtype = expect(Token::kIdent, "a type such as f32[2,3]");
     TensorType type;
-    if (!parse_dtype(dtype.text, &type.dtype)) error_at(dtype, fmt::format("unknown element type '{}'", dtype.text));
+    if (!parse_dtype(dtype.text, &type.dtype))
+      error_at(dtype, fmt::format("unknown element type '{}'", dtype.text));
     expect_punct("[");
     while (!is_punct("]")) {
       const Token dim = expect(Token::kInt, "a dimension");
@@ -259,7 +264,8 @@ class Parser {
       error_at(op, e.what());
     }
     if (node->outputs().size() != results.size()) {
-      error_at(results[0], fmt::format("{} has {} results, {} named", op.text, node->outputs().size(), results.size()));
+      error_at(results[0],
+               fmt::format("{} has {} results, {} named", op.text, node->outputs().size(), results.size()));
     }
     expect_punct(":");
     for (size_t i = 0; i < results.size(); ++i) {
@@ -349,7 +355,8 @@ class Parser {
 
   // Names made of digits are the printer's numbers: they stay unnamed in the graph.
   void define(const Token& name, Value* value) {
-    if (!values_.emplace(name.text, value).second) error_at(name, fmt::format("%{} is already defined", name.text));
+    if (!values_.emplace(name.text, value).second)
+      error_at(name, fmt::format("%{} is already defined", name.text));
     const bool numbered = name.text.find_first_not_of("0123456789") == std::string::npos;
     if (!numbered) {
       if (!is_value_name(name.text)) error_at(name, fmt::format("'{}' is not a valid value name", name.text));

@@ -36,9 +36,10 @@ TEST(Parser, PrintParsePrintIsTheIdentity) {
 }
 
 TEST(Parser, CommentsAndLayoutAreFree) {
-  auto graph = parse_graph(
-      "# a comment\ngraph g{input %x:f32[3]   # trailing\n%y=relu(%x):f32[3] output %y}");
-  EXPECT_EQ(print_graph(*graph), "graph g {\n  input %x : f32[3]\n  %y = relu(%x) : f32[3]\n  output %y\n}\n");
+  auto graph =
+      parse_graph("# a comment\ngraph g{input %x:f32[3]   # trailing\n%y=relu(%x):f32[3] output %y}");
+  EXPECT_EQ(print_graph(*graph),
+            "graph g {\n  input %x : f32[3]\n  %y = relu(%x) : f32[3]\n  output %y\n}\n");
 }
 
 TEST(Parser, NumberedNamesStayUnnamed) {
@@ -51,7 +52,8 @@ TEST(Parser, FloatAttributesRoundTripExactly) {
   auto graph = parse_graph(
       "graph g {\n  input %x : f32[4,2]\n  param %g : f32[2] = ones\n  param %b : f32[2] = zeros\n"
       "  state %m : f32[2] = zeros\n  state %v : f32[2] = ones\n"
-      "  %y = batch_norm(%x, %g, %b, %m, %v) {eps=0.001, momentum=0.30000000000000004, training=false} : f32[4,2]\n"
+      "  %y = batch_norm(%x, %g, %b, %m, %v) {eps=0.001, momentum=0.30000000000000004, training=false} : "
+      "f32[4,2]\n"
       "  output %y\n}\n");
   EXPECT_EQ(graph->nodes()[0]->attr_float("momentum"), 0.1 + 0.2);
   EXPECT_EQ(print_graph(*parse_graph(print_graph(*graph))), print_graph(*graph));
@@ -68,15 +70,17 @@ struct Malformed {
 const Malformed kMalformed[] = {
     {"missing graph name", "graph {\n}", 1, 7, "expected a graph name"},
     {"unknown op", "graph g {\n  input %x : f32[3]\n  %y = gelu(%x) : f32[3]\n}", 3, 8, "unknown op 'gelu'"},
-    {"undefined value", "graph g {\n  input %x : f32[3]\n  %y = relu(%z) : f32[3]\n}", 3, 13, "%z is not defined"},
+    {"undefined value", "graph g {\n  input %x : f32[3]\n  %y = relu(%z) : f32[3]\n}", 3, 13,
+     "%z is not defined"},
     {"redefinition", "graph g {\n  input %x : f32[3]\n  input %x : f32[3]\n}", 3, 9, "%x is already defined"},
     {"wrong result type", "graph g {\n  input %x : f32[3]\n  %y = relu(%x) : f32[4]\n}", 3, 19,
      "result type f32[4] does not match the inferred f32[3]"},
-    {"unknown attribute", "graph g {\n  input %x : f32[1,1,4,4]\n  %y = max_pool(%x) {kernal=[2,2]} : f32[1,1,2,2]\n}",
-     3, 8, "unknown attribute 'kernal'"},
+    {"unknown attribute",
+     "graph g {\n  input %x : f32[1,1,4,4]\n  %y = max_pool(%x) {kernal=[2,2]} : f32[1,1,2,2]\n}", 3, 8,
+     "unknown attribute 'kernal'"},
     {"attribute of the wrong kind",
-     "graph g {\n  input %x : f32[1,1,4,4]\n  %y = max_pool(%x) {kernel=2, stride=[2,2]} : f32[1,1,2,2]\n}", 3, 8,
-     "attribute 'kernel' must be int list"},
+     "graph g {\n  input %x : f32[1,1,4,4]\n  %y = max_pool(%x) {kernel=2, stride=[2,2]} : f32[1,1,2,2]\n}",
+     3, 8, "attribute 'kernel' must be int list"},
     {"unterminated string", "graph g {\n  input %x : f32[3]\n  %y = relu(%x) {name=\"abc\n}", 3, 23,
      "unterminated string"},
     {"unknown element type", "graph g {\n  input %x : f64[3]\n}", 2, 14, "unknown element type 'f64'"},
@@ -89,15 +93,19 @@ const Malformed kMalformed[] = {
     {"too many inputs", "graph g {\n  input %x : f32[3]\n  %y = relu(%x, %x) : f32[3]\n}", 3, 8,
      "relu: takes 1 inputs, got 2"},
     {"param without initializer", "graph g {\n  param %w : f32[3]\n}", 3, 1, "expected '='"},
-    {"update of an input", "graph g {\n  input %x : f32[3]\n  %y = relu(%x) : f32[3]\n  update %x = %y\n}", 4, 10,
-     "update target %x is not a param or state"},
+    {"update of an input", "graph g {\n  input %x : f32[3]\n  %y = relu(%x) : f32[3]\n  update %x = %y\n}", 4,
+     10, "update target %x is not a param or state"},
     {"bad number", "graph g {\n  input %x : f32[3]\n  %y = dropout(%x, %x) {p=0.5.1} : f32[3]\n}", 3, 27,
      "'0.5.1' is not a number"},
     {"text after the graph", "graph g {\n}\ngraph h {\n}", 3, 1, "expected the end of input"},
     {"negative dimension", "graph g {\n  input %x : f32[-3]\n}", 2, 18, "dimension -3 is negative"},
-    {"missing result count", "graph g {\n  input %x : f32[2,3]\n  input %l : i32[2]\n"
-     "  %y = softmax_cross_entropy(%x, %l) : f32[]\n}", 4, 3, "softmax_cross_entropy has 2 results, 1 named"},
-    {"bad stride", "graph g {\n  input %x : f32[1,1,4,4]\n  %y = max_pool(%x) {kernel=[2,2], stride=[0,2]} : f32[1,1,2,2]\n}",
+    {"missing result count",
+     "graph g {\n  input %x : f32[2,3]\n  input %l : i32[2]\n"
+     "  %y = softmax_cross_entropy(%x, %l) : f32[]\n}",
+     4, 3, "softmax_cross_entropy has 2 results, 1 named"},
+    {"bad stride",
+     "graph g {\n  input %x : f32[1,1,4,4]\n  %y = max_pool(%x) {kernel=[2,2], stride=[0,2]} : "
+     "f32[1,1,2,2]\n}",
      3, 8, "stride must be at least 1"},
 };
 

@@ -37,7 +37,8 @@ std::vector<Node*> nodes_between(const Graph& graph, const std::vector<Value*>& 
 }  // namespace
 
 std::vector<Value*> build_gradients(Graph& graph, Value* y, Value* dy, const std::vector<Value*>& wrt) {
-  if (y->type() != dy->type()) fail("the seed gradient {} does not match {}", type_str(dy->type()), type_str(y->type()));
+  if (y->type() != dy->type())
+    fail("the seed gradient {} does not match {}", type_str(dy->type()), type_str(y->type()));
   std::unordered_map<const Value*, Value*> grads = {{y, dy}};
   const std::vector<Node*> between = nodes_between(graph, wrt, y);
   std::unordered_set<const Value*> wanted(wrt.begin(), wrt.end());
@@ -78,7 +79,8 @@ std::vector<Value*> build_gradients(Graph& graph, Value* y, Value* dy, const std
 }
 
 void build_training_step(Graph& graph, double lr, const std::string& loss_name) {
-  if (graph.outputs().empty() && loss_name.empty()) fail("autodiff: graph {} has no output to differentiate", graph.name());
+  if (graph.outputs().empty() && loss_name.empty())
+    fail("autodiff: graph {} has no output to differentiate", graph.name());
   Value* loss = loss_name.empty() ? graph.outputs()[0] : graph.find(loss_name);
   if (loss == nullptr) fail("autodiff: graph {} has no value %{}", graph.name(), loss_name);
   if (loss->type() != TensorType{DType::f32, {}}) {
@@ -96,6 +98,21 @@ void build_training_step(Graph& graph, double lr, const std::string& loss_name) 
     Value* next = graph.add_node("sgd_update", {params[i], grads[i]}, {{"lr", lr}})->output(0);
     graph.add_update(params[i], next);
   }
+}
+
+bool AutodiffPass::run(Graph& graph) {
+  build_training_step(graph, lr_, loss_);
+  return true;
+}
+
+PassFactory autodiff_pass_factory() {
+  return [](const PassOptions& options) {
+    check_options("autodiff", options, {"lr", "loss"});
+    const double lr = float_option("autodiff", options, "lr", 0.1);
+    if (!(lr > 0)) fail("pass autodiff: lr must be positive, got {}", lr);
+    auto loss = options.find("loss");
+    return std::make_unique<AutodiffPass>(lr, loss == options.end() ? "" : loss->second);
+  };
 }
 
 }  // namespace stratum

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "ir/graph.h"
+#include "passes/pass.h"
 
 namespace stratum {
 
@@ -16,5 +17,20 @@ std::vector<Value*> build_gradients(Graph& graph, Value* y, Value* dy, const std
 // training step: forward, backward, and an sgd_update of every param, declared as the param's update.
 // Outputs and the forward graph's own updates (batch-norm running statistics) stay as they are.
 void build_training_step(Graph& graph, double lr, const std::string& loss = "");
+
+// build_training_step as a pass.
+class AutodiffPass : public Pass {
+ public:
+  AutodiffPass(double lr, std::string loss) : lr_(lr), loss_(std::move(loss)) {}
+  std::string_view name() const override { return "autodiff"; }
+  bool run(Graph& graph) override;
+
+ private:
+  double lr_;
+  std::string loss_;
+};
+
+// Registered as "autodiff"; options lr (default 0.1) and loss (a value name; default the first output).
+PassFactory autodiff_pass_factory();
 
 }  // namespace stratum

@@ -16,7 +16,8 @@ Value* conv(Graph& g, const std::string& name, Value* x, int64_t out_channels, i
   const int64_t groups = attrs.count("groups") ? std::get<int64_t>(attrs.at("groups")) : 1;
   const int64_t in_channels = x->type().shape[1] / groups;
   Value* w = g.add_param(name + ".weight", f32({out_channels, in_channels, k, k}), {Init::kXavierUniform});
-  Value* b = g.add_param(name + ".bias", f32({out_channels}), {Init::kUniform, 1 / std::sqrt(in_channels * k * k)});
+  Value* b =
+      g.add_param(name + ".bias", f32({out_channels}), {Init::kUniform, 1 / std::sqrt(in_channels * k * k)});
   return out(g, "conv2d", {x, w, b}, std::move(attrs));
 }
 
@@ -53,10 +54,13 @@ std::unique_ptr<Graph> every_op_net(int64_t batch) {
   Value* labels = g->add_input("labels", {DType::i32, {batch}});
   Value* key = g->add_input("key", {DType::i32, {}});
   Value* h = out(*g, "relu", {batch_norm(*g, "bn1", conv(*g, "conv1", x, 4, 3, {{"padding", Ints{1, 1}}}))});
-  Value* grouped = conv(*g, "conv2", h, 4, 3, {{"padding", Ints{2, 2}}, {"dilation", Ints{2, 2}}, {"groups", int64_t{2}}});
+  Value* grouped =
+      conv(*g, "conv2", h, 4, 3, {{"padding", Ints{2, 2}}, {"dilation", Ints{2, 2}}, {"groups", int64_t{2}}});
   h = out(*g, "add", {h, out(*g, "sigmoid", {grouped})});  // residual: h fans out
-  Value* a = out(*g, "max_pool", {h}, {{"kernel", Ints{3, 3}}, {"stride", Ints{2, 2}}, {"padding", Ints{1, 1}}});
-  Value* b = out(*g, "avg_pool", {h}, {{"kernel", Ints{3, 3}}, {"stride", Ints{2, 2}}, {"padding", Ints{1, 1}}});
+  Value* a =
+      out(*g, "max_pool", {h}, {{"kernel", Ints{3, 3}}, {"stride", Ints{2, 2}}, {"padding", Ints{1, 1}}});
+  Value* b =
+      out(*g, "avg_pool", {h}, {{"kernel", Ints{3, 3}}, {"stride", Ints{2, 2}}, {"padding", Ints{1, 1}}});
   h = out(*g, "concat", {a, b});
   h = conv(*g, "conv3", h, 6, 1, {{"stride", Ints{2, 2}}});
   h = out(*g, "dropout", {h, key}, {{"p", 0.25}, {"seed", int64_t{7}}});
@@ -72,8 +76,9 @@ std::unique_ptr<Graph> residual_concat_net(int64_t batch) {
   Value* x = g->add_input("x", f32({batch, 2, 6, 6}));
   Value* labels = g->add_input("labels", {DType::i32, {batch}});
   Value* stem = out(*g, "relu", {conv(*g, "stem", x, 4, 3, {{"padding", Ints{1, 1}}})});
-  Value* branch = conv(*g, "branch", out(*g, "relu", {conv(*g, "inner", stem, 4, 3, {{"padding", Ints{1, 1}}})}), 4, 3,
-                       {{"padding", Ints{1, 1}}});
+  Value* branch =
+      conv(*g, "branch", out(*g, "relu", {conv(*g, "inner", stem, 4, 3, {{"padding", Ints{1, 1}}})}), 4, 3,
+           {{"padding", Ints{1, 1}}});
   Value* residual = out(*g, "relu", {out(*g, "add", {branch, stem})});
   Value* side = out(*g, "sigmoid", {conv(*g, "side", stem, 2, 1)});
   Value* joined = out(*g, "concat", {residual, side, stem});

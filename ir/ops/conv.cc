@@ -34,7 +34,8 @@ Shape conv_output_shape(const OpCall& call, const Shape& x, const Shape& w) {
     y[2 + i] = (x[2 + i] + 2 * p - span) / s + 1;
     if (x[2 + i] + 2 * p < span) {
       fail("the {} kernel (dilated extent {}) does not fit the padded input {} (input {}, padding {})",
-           i == 0 ? "height" : "width", span, x[2 + i] + 2 * p, shape_str(x), attr_str(call.attr_ints("padding")));
+           i == 0 ? "height" : "width", span, x[2 + i] + 2 * p, shape_str(x),
+           attr_str(call.attr_ints("padding")));
     }
   }
   return y;
@@ -66,9 +67,11 @@ std::vector<Value*> grad_conv2d(const GradCall& call) {
 
 // Checks that a convolution of `x` by `w` gives `dy`'s shape.
 void expect_conv_pair(const OpCall& call, const Shape& x, const Shape& w, const TensorType& dy) {
+  for (const TensorType& input : call.inputs) expect_dtype(input, DType::f32, "every input");
   if (x.size() != 4 || w.size() != 4) fail("input_shape and weight_shape must have 4 dims");
   Shape y = conv_output_shape(call, x, w);
-  if (dy.shape != y) fail("output gradient {} does not match the convolution's output {}", type_str(dy), shape_str(y));
+  if (dy.shape != y)
+    fail("output gradient {} does not match the convolution's output {}", type_str(dy), shape_str(y));
 }
 
 std::vector<TensorType> infer_conv2d_grad_input(const OpCall& call) {
@@ -90,21 +93,45 @@ std::vector<TensorType> infer_conv2d_grad_weight(const OpCall& call) {
 std::vector<TensorType> infer_bias_grad(const OpCall& call) {
   const TensorType& dy = call.inputs[0];
   if (dy.rank() < 2) fail("output gradient must have rank 2 or more, got {}", type_str(dy));
+  expect_dtype(dy, DType::f32, "output gradient");
   return {{DType::f32, {dy.shape[1]}}};
 }
 
 }  // namespace
 
 void add_conv_ops(OpList& ops) {
-  ops.push_back({"conv2d", 2, 3, {kStride, kPadding, kDilation, kGroups}, infer_conv2d, grad_conv2d, {},
-                 "2-D convolution (cross-correlation) of x [N,C,H,W] by w [O,C/groups,kh,kw], plus bias [O]"});
-  ops.push_back({"conv2d_grad_input", 2, 2,
+  ops.push_back(
+      {"conv2d",
+       2,
+       3,
+       {kStride, kPadding, kDilation, kGroups},
+       infer_conv2d,
+       grad_conv2d,
+       {},
+       "2-D convolution (cross-correlation) of x [N,C,H,W] by w [O,C/groups,kh,kw], plus bias [O]"});
+  ops.push_back({"conv2d_grad_input",
+                 2,
+                 2,
                  {kStride, kPadding, kDilation, kGroups, {"input_shape", AttrKind::kInts, std::nullopt}},
-                 infer_conv2d_grad_input, nullptr, {}, "conv2d's gradient with respect to its input: (dy, w) -> dx"});
-  ops.push_back({"conv2d_grad_weight", 2, 2,
+                 infer_conv2d_grad_input,
+                 nullptr,
+                 {},
+                 "conv2d's gradient with respect to its input: (dy, w) -> dx"});
+  ops.push_back({"conv2d_grad_weight",
+                 2,
+                 2,
                  {kStride, kPadding, kDilation, kGroups, {"weight_shape", AttrKind::kInts, std::nullopt}},
-                 infer_conv2d_grad_weight, nullptr, {}, "conv2d's gradient with respect to its weight: (dy, x) -> dw"});
-  ops.push_back({"bias_grad", 1, 1, {}, infer_bias_grad, nullptr, {},
+                 infer_conv2d_grad_weight,
+                 nullptr,
+                 {},
+                 "conv2d's gradient with respect to its weight: (dy, x) -> dw"});
+  ops.push_back({"bias_grad",
+                 1,
+                 1,
+                 {},
+                 infer_bias_grad,
+                 nullptr,
+                 {},
                  "a bias's gradient: dy summed over every axis but 1"});
 }
 

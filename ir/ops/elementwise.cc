@@ -32,7 +32,8 @@ std::vector<Value*> grad_add(const GradCall& call) { return {call.output_grads[0
 void check_dropout(const OpCall& call) {
   const double p = call.attr_float("p");
   if (p < 0 || p >= 1) fail("p must be in [0,1), got {}", p);
-  if (call.inputs[1] != TensorType{DType::i32, {}}) fail("key must be i32[], got {}", type_str(call.inputs[1]));
+  if (call.inputs[1] != TensorType{DType::i32, {}})
+    fail("key must be i32[], got {}", type_str(call.inputs[1]));
 }
 
 // (x, key) -> y: in training each element is zeroed with probability p, else scaled by 1/(1-p); the mask is
@@ -57,15 +58,33 @@ const AttrSpec kSeed{"seed", AttrKind::kInt, int64_t{0}};
 
 void add_elementwise_ops(OpList& ops) {
   ops.push_back({"relu", 1, 1, {}, infer_unary, grad_from_output<kReluGrad>, kElementwise, "max(x, 0)"});
-  ops.push_back({"relu_grad", 2, 2, {}, infer_binary, nullptr, kElementwise, "relu's backward: (dy, y) -> dy·[y>0]"});
-  ops.push_back({"sigmoid", 1, 1, {}, infer_unary, grad_from_output<kSigmoidGrad>, kElementwise, "1 / (1 + e^-x)"});
-  ops.push_back({"sigmoid_grad", 2, 2, {}, infer_binary, nullptr, kElementwise,
+  ops.push_back(
+      {"relu_grad", 2, 2, {}, infer_binary, nullptr, kElementwise, "relu's backward: (dy, y) -> dy·[y>0]"});
+  ops.push_back(
+      {"sigmoid", 1, 1, {}, infer_unary, grad_from_output<kSigmoidGrad>, kElementwise, "1 / (1 + e^-x)"});
+  ops.push_back({"sigmoid_grad",
+                 2,
+                 2,
+                 {},
+                 infer_binary,
+                 nullptr,
+                 kElementwise,
                  "sigmoid's backward: (dy, y) -> dy·y·(1-y)"});
   ops.push_back({"add", 2, 2, {}, infer_binary, grad_add, kElementwise, "a + b, same shapes"});
-  ops.push_back({"dropout", 2, 2, {kP, kSeed, {"training", AttrKind::kBool, true}}, infer_dropout, grad_dropout,
+  ops.push_back({"dropout",
+                 2,
+                 2,
+                 {kP, kSeed, {"training", AttrKind::kBool, true}},
+                 infer_dropout,
+                 grad_dropout,
                  {.elementwise = true, .inplace = true, .stateful_rng = true},
                  "(x, key) -> x masked with probability p and scaled by 1/(1-p); identity in inference"});
-  ops.push_back({"dropout_grad", 2, 2, {kP, kSeed}, infer_dropout, nullptr,
+  ops.push_back({"dropout_grad",
+                 2,
+                 2,
+                 {kP, kSeed},
+                 infer_dropout,
+                 nullptr,
                  {.elementwise = true, .inplace = true, .stateful_rng = true},
                  "dropout's backward: (dy, key) -> dy with the forward's mask and scale"});
 }

@@ -37,7 +37,8 @@ std::vector<TensorType> infer_linear_grad_input(const OpCall& call) {
   const TensorType &dy = call.inputs[0], &w = call.inputs[1];
   expect_matrix(dy, "output gradient");
   expect_matrix(w, "weight");
-  if (dy.shape[1] != w.shape[0]) fail("output gradient {} does not match weight {}", type_str(dy), type_str(w));
+  if (dy.shape[1] != w.shape[0])
+    fail("output gradient {} does not match weight {}", type_str(dy), type_str(w));
   return {{DType::f32, {dy.shape[0], w.shape[1]}}};
 }
 
@@ -46,7 +47,8 @@ std::vector<TensorType> infer_linear_grad_weight(const OpCall& call) {
   const TensorType &dy = call.inputs[0], &x = call.inputs[1];
   expect_matrix(dy, "output gradient");
   expect_matrix(x, "input");
-  if (dy.shape[0] != x.shape[0]) fail("output gradient {} and input {} differ in batch", type_str(dy), type_str(x));
+  if (dy.shape[0] != x.shape[0])
+    fail("output gradient {} and input {} differ in batch", type_str(dy), type_str(x));
   return {{DType::f32, {dy.shape[1], x.shape[1]}}};
 }
 
@@ -54,9 +56,21 @@ std::vector<TensorType> infer_linear_grad_weight(const OpCall& call) {
 
 void add_linear_ops(OpList& ops) {
   ops.push_back({"linear", 2, 3, {}, infer_linear, grad_linear, {}, "x [N,K] · wᵀ (w [M,K]) + bias [M]"});
-  ops.push_back({"linear_grad_input", 2, 2, {}, infer_linear_grad_input, nullptr, {},
+  ops.push_back({"linear_grad_input",
+                 2,
+                 2,
+                 {},
+                 infer_linear_grad_input,
+                 nullptr,
+                 {},
                  "linear's gradient with respect to its input: (dy, w) -> dy·w"});
-  ops.push_back({"linear_grad_weight", 2, 2, {}, infer_linear_grad_weight, nullptr, {},
+  ops.push_back({"linear_grad_weight",
+                 2,
+                 2,
+                 {},
+                 infer_linear_grad_weight,
+                 nullptr,
+                 {},
                  "linear's gradient with respect to its weight: (dy, x) -> dyᵀ·x"});
 }
 

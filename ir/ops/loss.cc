@@ -23,7 +23,9 @@ std::vector<TensorType> infer_softmax_cross_entropy(const OpCall& call) {
 
 std::vector<Value*> grad_softmax_cross_entropy(const GradCall& call) {
   const Node& n = call.node;
-  return {emit(call.graph, "softmax_cross_entropy_grad", {call.output_grads[0], n.input(0), n.input(1)}), nullptr};
+  if (call.output_grads[0] == nullptr) return {nullptr, nullptr};  // only the count is used
+  return {emit(call.graph, "softmax_cross_entropy_grad", {call.output_grads[0], n.input(0), n.input(1)}),
+          nullptr};
 }
 
 // (dloss f32[], logits, labels) -> dlogits = dloss · (softmax(logits) - onehot(labels)) / N
@@ -49,14 +51,38 @@ std::vector<TensorType> infer_fill(const OpCall& call) {
 }  // namespace
 
 void add_loss_ops(OpList& ops) {
-  ops.push_back({"softmax_cross_entropy", 2, 2, {}, infer_softmax_cross_entropy, grad_softmax_cross_entropy, {},
+  ops.push_back({"softmax_cross_entropy",
+                 2,
+                 2,
+                 {},
+                 infer_softmax_cross_entropy,
+                 grad_softmax_cross_entropy,
+                 {},
                  "(logits, labels) -> mean cross-entropy of softmax(logits), count of correct predictions"});
-  ops.push_back({"softmax_cross_entropy_grad", 3, 3, {}, infer_softmax_cross_entropy_grad, nullptr, {},
+  ops.push_back({"softmax_cross_entropy_grad",
+                 3,
+                 3,
+                 {},
+                 infer_softmax_cross_entropy_grad,
+                 nullptr,
+                 {},
                  "the loss's backward: (dloss, logits, labels) -> dlogits"});
-  ops.push_back({"sgd_update", 2, 2, {{"lr", AttrKind::kFloat, std::nullopt}}, infer_sgd_update, nullptr,
-                 {.inplace = true}, "plain SGD: (w, dw) -> w - lr·dw"});
-  ops.push_back({"fill", 0, 0, {{"value", AttrKind::kFloat, 0.0}, {"shape", AttrKind::kInts, Ints{}}}, infer_fill,
-                 nullptr, {}, "a constant f32 tensor"});
+  ops.push_back({"sgd_update",
+                 2,
+                 2,
+                 {{"lr", AttrKind::kFloat, std::nullopt}},
+                 infer_sgd_update,
+                 nullptr,
+                 {.inplace = true},
+                 "plain SGD: (w, dw) -> w - lr·dw"});
+  ops.push_back({"fill",
+                 0,
+                 0,
+                 {{"value", AttrKind::kFloat, 0.0}, {"shape", AttrKind::kInts, Ints{}}},
+                 infer_fill,
+                 nullptr,
+                 {},
+                 "a constant f32 tensor"});
 }
 
 }  // namespace stratum::ops

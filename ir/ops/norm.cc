@@ -12,10 +12,12 @@ TensorType channel_type(const TensorType& x) {
   return {DType::f32, {x.shape[1]}};
 }
 
-void expect_channel_inputs(const OpCall& call, const TensorType& channel, std::initializer_list<int> indices) {
+void expect_channel_inputs(const OpCall& call, const TensorType& channel,
+                           std::initializer_list<int> indices) {
   static const char* const kNames[] = {"input", "gamma", "beta", "mean", "var"};
   for (int i : indices) {
-    if (call.inputs[i] != channel) fail("{} must be {}, got {}", kNames[i], type_str(channel), type_str(call.inputs[i]));
+    if (call.inputs[i] != channel)
+      fail("{} must be {}, got {}", kNames[i], type_str(channel), type_str(call.inputs[i]));
   }
 }
 
@@ -36,7 +38,8 @@ std::vector<TensorType> infer_batch_norm(const OpCall& call) {
 
 std::vector<Value*> grad_batch_norm(const GradCall& call) {
   const Node& n = call.node;
-  if (!n.attr_bool("training")) fail("batch_norm in inference mode has no gradient; build the net for training");
+  if (!n.attr_bool("training"))
+    fail("batch_norm in inference mode has no gradient; build the net for training");
   Value* dy = call.output_grads[0];
   if (dy == nullptr) return {nullptr, nullptr, nullptr, nullptr, nullptr};
   Node* grad = call.graph.add_node("batch_norm_grad", {dy, n.input(0), n.input(1), n.output(1), n.output(2)},
@@ -57,11 +60,21 @@ const AttrSpec kEps{"eps", AttrKind::kFloat, 1e-5};
 }  // namespace
 
 void add_norm_ops(OpList& ops) {
-  ops.push_back({"batch_norm", 5, 5,
+  ops.push_back({"batch_norm",
+                 5,
+                 5,
                  {kEps, {"momentum", AttrKind::kFloat, 0.1}, {"training", AttrKind::kBool, true}},
-                 infer_batch_norm, grad_batch_norm, {},
+                 infer_batch_norm,
+                 grad_batch_norm,
+                 {},
                  "batch normalisation of x by (gamma, beta, running mean, running var)"});
-  ops.push_back({"batch_norm_grad", 5, 5, {kEps}, infer_batch_norm_grad, nullptr, {},
+  ops.push_back({"batch_norm_grad",
+                 5,
+                 5,
+                 {kEps},
+                 infer_batch_norm_grad,
+                 nullptr,
+                 {},
                  "batch_norm's backward: (dy, x, gamma, saved mean, saved var) -> dx, dgamma, dbeta"});
 }
 

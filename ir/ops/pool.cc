@@ -20,14 +20,19 @@ Shape pool_output_shape(const OpCall& call, const TensorType& x) {
   for (int i = 0; i < 2; ++i) {
     const int64_t k = call.attr_ints("kernel")[i], s = call.attr_ints("stride")[i];
     const int64_t p = call.attr_ints("padding")[i];
-    if (2 * p > k) fail("padding {} must be at most half the kernel {}", attr_str(call.attr_ints("padding")), attr_str(call.attr_ints("kernel")));
-    if (x.shape[2 + i] + 2 * p < k) fail("the kernel {} does not fit the padded input {}", attr_str(call.attr_ints("kernel")), type_str(x));
+    if (2 * p > k)
+      fail("padding {} must be at most half the kernel {}", attr_str(call.attr_ints("padding")),
+           attr_str(call.attr_ints("kernel")));
+    if (x.shape[2 + i] + 2 * p < k)
+      fail("the kernel {} does not fit the padded input {}", attr_str(call.attr_ints("kernel")), type_str(x));
     y[2 + i] = (x.shape[2 + i] + 2 * p - k) / s + 1;
   }
   return y;
 }
 
-std::vector<TensorType> infer_pool(const OpCall& call) { return {{DType::f32, pool_output_shape(call, call.inputs[0])}}; }
+std::vector<TensorType> infer_pool(const OpCall& call) {
+  return {{DType::f32, pool_output_shape(call, call.inputs[0])}};
+}
 
 std::vector<Value*> grad_max_pool(const GradCall& call) {
   return {emit(call.graph, "max_pool_grad", {call.output_grads[0], call.node.input(0)}, call.node.attrs())};
@@ -36,7 +41,8 @@ std::vector<Value*> grad_max_pool(const GradCall& call) {
 // (dy, x) -> dx: dy routed to the first maximum of each window of x.
 std::vector<TensorType> infer_max_pool_grad(const OpCall& call) {
   Shape y = pool_output_shape(call, call.inputs[1]);
-  if (call.inputs[0] != TensorType{DType::f32, y}) fail("output gradient must be f32{}, got {}", shape_str(y), type_str(call.inputs[0]));
+  if (call.inputs[0] != TensorType{DType::f32, y})
+    fail("output gradient must be f32{}, got {}", shape_str(y), type_str(call.inputs[0]));
   return {call.inputs[1]};
 }
 
@@ -48,7 +54,8 @@ std::vector<Value*> grad_avg_pool(const GradCall& call) {
 std::vector<TensorType> infer_avg_pool_grad(const OpCall& call) {
   TensorType x{DType::f32, call.attr_ints("input_shape")};
   Shape y = pool_output_shape(call, x);
-  if (call.inputs[0] != TensorType{DType::f32, y}) fail("output gradient must be f32{}, got {}", shape_str(y), type_str(call.inputs[0]));
+  if (call.inputs[0] != TensorType{DType::f32, y})
+    fail("output gradient must be f32{}, got {}", shape_str(y), type_str(call.inputs[0]));
   return {x};
 }
 
@@ -75,17 +82,53 @@ std::vector<TensorType> infer_global_avg_pool_grad(const OpCall& call) {
 }  // namespace
 
 void add_pool_ops(OpList& ops) {
-  ops.push_back({"max_pool", 1, 1, {kKernel, kStride, kPadding}, infer_pool, grad_max_pool, {},
+  ops.push_back({"max_pool",
+                 1,
+                 1,
+                 {kKernel, kStride, kPadding},
+                 infer_pool,
+                 grad_max_pool,
+                 {},
                  "max pooling over kernel windows (padding never wins)"});
-  ops.push_back({"max_pool_grad", 2, 2, {kKernel, kStride, kPadding}, infer_max_pool_grad, nullptr, {},
+  ops.push_back({"max_pool_grad",
+                 2,
+                 2,
+                 {kKernel, kStride, kPadding},
+                 infer_max_pool_grad,
+                 nullptr,
+                 {},
                  "max_pool's backward: (dy, x) -> dx"});
-  ops.push_back({"avg_pool", 1, 1, {kKernel, kStride, kPadding}, infer_pool, grad_avg_pool, {},
+  ops.push_back({"avg_pool",
+                 1,
+                 1,
+                 {kKernel, kStride, kPadding},
+                 infer_pool,
+                 grad_avg_pool,
+                 {},
                  "average pooling; padded positions count in the divisor (PyTorch's default)"});
-  ops.push_back({"avg_pool_grad", 1, 1, {kKernel, kStride, kPadding, kInputShape}, infer_avg_pool_grad, nullptr,
-                 {}, "avg_pool's backward: dy -> dx"});
-  ops.push_back({"global_avg_pool", 1, 1, {}, infer_global_avg_pool, grad_global_avg_pool, {},
+  ops.push_back({"avg_pool_grad",
+                 1,
+                 1,
+                 {kKernel, kStride, kPadding, kInputShape},
+                 infer_avg_pool_grad,
+                 nullptr,
+                 {},
+                 "avg_pool's backward: dy -> dx"});
+  ops.push_back({"global_avg_pool",
+                 1,
+                 1,
+                 {},
+                 infer_global_avg_pool,
+                 grad_global_avg_pool,
+                 {},
                  "mean over H and W: [N,C,H,W] -> [N,C,1,1]"});
-  ops.push_back({"global_avg_pool_grad", 1, 1, {kInputShape}, infer_global_avg_pool_grad, nullptr, {},
+  ops.push_back({"global_avg_pool_grad",
+                 1,
+                 1,
+                 {kInputShape},
+                 infer_global_avg_pool_grad,
+                 nullptr,
+                 {},
                  "global_avg_pool's backward: dy -> dx"});
 }
 

@@ -17,11 +17,11 @@ std::vector<Value*> grad_reshape(const GradCall& call) {
 
 std::vector<TensorType> infer_reshape(const OpCall& call) {
   const TensorType& x = call.inputs[0];
-  expect_ints(call, "shape", call.attr_ints("shape").size(), 0);
+  expect_ints(call, "shape", call.attr_ints("shape").size(), 1);
   Shape shape = call.attr_ints("shape");
   if (num_elements(shape) != x.num_elements()) {
-    fail("cannot reshape {} ({} elements) to {} ({} elements)", type_str(x), x.num_elements(), shape_str(shape),
-         num_elements(shape));
+    fail("cannot reshape {} ({} elements) to {} ({} elements)", type_str(x), x.num_elements(),
+         shape_str(shape), num_elements(shape));
   }
   return {{x.dtype, shape}};
 }
@@ -30,8 +30,10 @@ std::vector<TensorType> infer_concat(const OpCall& call) {
   const int64_t axis = call.attr_int("axis");
   TensorType y = call.inputs[0];
   if (axis < 0 || axis >= y.rank()) fail("axis {} is out of range for {}", axis, type_str(y));
-  for (size_t i = 1; i < call.inputs.size(); ++i) {
+  for (size_t i = 0; i < call.inputs.size(); ++i) {
     const TensorType& x = call.inputs[i];
+    if (x.rank() == y.rank() && x.shape[axis] == 0) fail("input {} is empty along axis {}", i, axis);
+    if (i == 0) continue;
     Shape expected = y.shape;
     expected[axis] = x.rank() == y.rank() ? x.shape[axis] : 0;
     if (x.dtype != y.dtype || x.shape != expected) {
@@ -49,7 +51,8 @@ std::vector<Value*> grad_concat(const GradCall& call) {
   int64_t begin = 0;
   for (Value* x : call.node.inputs()) {
     const int64_t end = begin + x->type().shape[axis];
-    grads.push_back(emit(call.graph, "slice", {call.output_grads[0]}, {{"axis", axis}, {"begin", begin}, {"end", end}}));
+    grads.push_back(
+        emit(call.graph, "slice", {call.output_grads[0]}, {{"axis", axis}, {"begin", begin}, {"end", end}}));
     begin = end;
   }
   return grads;
@@ -69,16 +72,34 @@ std::vector<TensorType> infer_slice(const OpCall& call) {
 }  // namespace
 
 void add_shape_ops(OpList& ops) {
-  ops.push_back({"flatten", 1, 1, {}, infer_flatten, grad_reshape, {}, "[N,...] -> [N, product of the rest]"});
-  ops.push_back({"reshape", 1, 1, {{"shape", AttrKind::kInts, std::nullopt}}, infer_reshape, grad_reshape, {},
+  ops.push_back(
+      {"flatten", 1, 1, {}, infer_flatten, grad_reshape, {}, "[N,...] -> [N, product of the rest]"});
+  ops.push_back({"reshape",
+                 1,
+                 1,
+                 {{"shape", AttrKind::kInts, std::nullopt}},
+                 infer_reshape,
+                 grad_reshape,
+                 {},
                  "the same elements, in order, under a new shape"});
-  ops.push_back({"concat", 1, -1, {{"axis", AttrKind::kInt, int64_t{1}}}, infer_concat, grad_concat, {},
+  ops.push_back({"concat",
+                 1,
+                 -1,
+                 {{"axis", AttrKind::kInt, int64_t{1}}},
+                 infer_concat,
+                 grad_concat,
+                 {},
                  "inputs joined along an axis"});
-  ops.push_back({"slice", 1, 1,
+  ops.push_back({"slice",
+                 1,
+                 1,
                  {{"axis", AttrKind::kInt, std::nullopt},
                   {"begin", AttrKind::kInt, std::nullopt},
                   {"end", AttrKind::kInt, std::nullopt}},
-                 infer_slice, nullptr, {}, "elements [begin, end) along an axis"});
+                 infer_slice,
+                 nullptr,
+                 {},
+                 "elements [begin, end) along an axis"});
 }
 
 }  // namespace stratum::ops

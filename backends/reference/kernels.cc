@@ -1,0 +1,35 @@
+#include "backends/reference/kernels.h"
+
+#include "backends/reference/common.h"
+
+namespace stratum {
+
+namespace reference {
+
+void store(const std::vector<double>& sums, Tensor& out) {
+  float* y = out.f32();
+  for (size_t i = 0; i < sums.size(); ++i) y[i] = static_cast<float>(sums[i]);
+}
+
+ChannelView::ChannelView(const Shape& shape)
+    : outer(shape.at(0)), channels(shape.at(1)), inner(num_elements(Shape(shape.begin() + 2, shape.end()))) {}
+
+}  // namespace reference
+
+const Kernel* find_reference_kernel(std::string_view op) {
+  static const reference::KernelTable* table = [] {
+    auto t = new reference::KernelTable;
+    reference::add_conv_kernels(*t);
+    reference::add_pool_kernels(*t);
+    reference::add_norm_kernels(*t);
+    reference::add_elementwise_kernels(*t);
+    reference::add_shape_kernels(*t);
+    reference::add_linear_kernels(*t);
+    reference::add_loss_kernels(*t);
+    return t;
+  }();
+  auto it = table->find(op);
+  return it == table->end() ? nullptr : &it->second;
+}
+
+}  // namespace stratum

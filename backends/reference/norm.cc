@@ -1,0 +1,86 @@
+// batch_norm (training with batch statistics, or inference with running statistics) and batch_norm_grad.
+// Statistics are per channel, over N (rank 2) or N, H and W (rank 4).
+#include <cmath>
+
+#include "backends/reference/common.h"
+
+namespace stratum::reference {
+
+namespace {
+
+struct Moments {
+  double mean, var;  // var is biased (divides by the count)
+};
+
+Moments channel_moments(const ChannelView& view, const float* x, int64_t c) {
+  double sum = 0, squares = 0;
+  view.for_each_in_channel(c, [&](int64_t i) { sum += x[i]; });
+  const double mean = sum / view.per_channel();
+  view.for_each_in_channel(c, [&](int64_t i) { squares += (x[i] - mean) * (x[i] - mean); });
+  return {mean, squares / view.per_channel()};
+}
+
+// y = gamma·(x - mean)/sqrt(var + eps) + beta over channel c.
+void normalize(const ChannelView& view, int64_t c, Moments m, double eps, const float* x, double gamma,
+               double beta, float* y) {
+  const double inv_std = 1 / std::sqrt(m.var + eps);
+  view.for_each_in_channel(
+      c, [&](int64_t i) { y[i] = static_cast<float>(gamma * (x[i] - m.mean) * inv_std + beta); });
+}
+
+// (x, gamma, beta, running mean, running var) -> training: y, saved mean, saved var, new running mean, new
+// running var; inference: y.
+void batch_norm(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
+  const ChannelView view(in[0]->shape());
+  const float *x = in[0]->f32(), *gamma = in[1]->f32(), *beta = in[2]->f32();
+  const float *running_mean = in[3]->f32(), *running_var = in[4]->f32();
+  const double eps = node.attr_float("eps"), momentum = node.attr_float("momentum");
+  const bool training = node.attr_bool("training");
+  const double n = view.per_channel();
+  for (int64_t c = 0; c < view.channels; ++c) {
+    if (!training) {
+      normalize(view, c, {running_mean[c], running_var[c]}, eps, x, gamma[c], beta[c], out[0]->f32());
+      continue;
+    }
+    const Moments m = channel_moments(view, x, c);
+    normalize(view, c, m, eps, x, gamma[c], beta[c], out[0]->f32());
+    out[1]->f32()[c] = static_cast<float>(m.mean);
+    out[2]->f32()[c] = static_cast<float>(m.var);
+    out[3]->f32()[c] = static_cast<float>((1 - momentum) * running_mean[c] + momentum * m.mean);
+    out[4]->f32()[c] = static_cast<float>((1 - momentum) * running_var[c] + momentum * m.var * n / (n - 1));
+  }
+}
+
+// (dy, x, gamma, saved mean, saved var) -> dx, dgamma, dbeta. With x̂ = (x - mean)/std:
+// dbeta = Σdy, dgamma = Σdy·x̂, dx = gamma/(n·std)·(n·dy - dbeta - x̂·dgamma).
+void batch_norm_grad(const Node& node, const std::vector<const Tensor*>& in,
+                     const std::vector<Tensor*>& out) {
+  const ChannelView view(in[1]->shape());
+  const float *dy = in[0]->f32(), *x = in[1]->f32(), *gamma = in[2]->f32();
+  const float *mean = in[3]->f32(), *var = in[4]->f32();
+  const double eps = node.attr_float("eps"), n = view.per_channel();
+  float* dx = out[0]->f32();
+  for (int64_t c = 0; c < view.channels; ++c) {
+    const double inv_std = 1 / std::sqrt(var[c] + eps);
+    auto x_hat = [&](int64_t i) { return (double(x[i]) - mean[c]) * inv_std; };
+    double dbeta = 0, dgamma = 0;
+    view.for_each_in_channel(c, [&](int64_t i) {
+      dbeta += dy[i];
+      dgamma += dy[i] * x_hat(i);
+    });
+    view.for_each_in_channel(c, [&](int64_t i) {
+      dx[i] = static_cast<float>(gamma[c] * inv_std / n * (n * dy[i] - dbeta - x_hat(i) * dgamma));
+    });
+    out[1]->f32()[c] = static_cast<float>(dgamma);
+    out[2]->f32()[c] = static_cast<float>(dbeta);
+  }
+}
+
+}  // namespace
+
+void add_norm_kernels(KernelTable& table) {
+  table["batch_norm"] = batch_norm;
+  table["batch_norm_grad"] = batch_norm_grad;
+}
+
+}  // namespace stratum::reference

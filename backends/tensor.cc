@@ -1,0 +1,36 @@
+#include "backends/tensor.h"
+
+#include "ir/error.h"
+
+namespace stratum {
+
+namespace {
+
+template <typename T>
+T* elements(std::variant<std::vector<float>, std::vector<int32_t>>& data, const TensorType& type,
+            DType wanted) {
+  if (type.dtype != wanted) fail("tensor is {}, not {}", type_str(type), dtype_name(wanted));
+  return std::get<std::vector<T>>(data).data();
+}
+
+}  // namespace
+
+Tensor::Tensor(TensorType type) : type_(std::move(type)) {
+  switch (type_.dtype) {
+    case DType::f32:
+      data_ = std::vector<float>(size());
+      return;
+    case DType::i32:
+      data_ = std::vector<int32_t>(size());
+      return;
+    default:
+      fail("{} tensors have no host storage: only f32 and i32 are supported", type_str(type_));
+  }
+}
+
+float* Tensor::f32() { return elements<float>(data_, type_, DType::f32); }
+const float* Tensor::f32() const { return const_cast<Tensor*>(this)->f32(); }
+int32_t* Tensor::i32() { return elements<int32_t>(data_, type_, DType::i32); }
+const int32_t* Tensor::i32() const { return const_cast<Tensor*>(this)->i32(); }
+
+}  // namespace stratum

@@ -1,0 +1,33 @@
+// A host tensor: a typed, zero-initialised, contiguous (row-major) buffer. Only f32 and i32 have host
+// storage; bf16 and f16 are rejected with an Error.
+#pragma once
+
+#include <cstdint>
+#include <variant>
+#include <vector>
+
+#include "ir/types.h"
+
+namespace stratum {
+
+class Tensor {
+ public:
+  Tensor() = default;  // the f32 scalar 0
+  explicit Tensor(TensorType type);
+
+  const TensorType& type() const { return type_; }
+  const Shape& shape() const { return type_.shape; }
+  int64_t size() const { return type_.num_elements(); }
+
+  // The elements; throw Error when the tensor has the other dtype.
+  float* f32();
+  const float* f32() const;
+  int32_t* i32();
+  const int32_t* i32() const;
+
+ private:
+  TensorType type_;
+  std::variant<std::vector<float>, std::vector<int32_t>> data_ = std::vector<float>(1);
+};
+
+}  // namespace stratum

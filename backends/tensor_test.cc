@@ -1,0 +1,62 @@
+#include "backends/tensor.h"
+
+#include <gtest/gtest.h>
+
+#include "backends/dropout_mask.h"
+#include "ir/error.h"
+
+namespace stratum {
+namespace {
+
+TEST(Tensor, ZeroFilledWithItsType) {
+  Tensor t({DType::f32, {2, 3}});
+  EXPECT_EQ(t.type(), (TensorType{DType::f32, {2, 3}}));
+  EXPECT_EQ(t.shape(), (Shape{2, 3}));
+  ASSERT_EQ(t.size(), 6);
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(t.f32()[i], 0.0f);
+  Tensor k({DType::i32, {}});
+  EXPECT_EQ(k.size(), 1);
+  EXPECT_EQ(k.i32()[0], 0);
+}
+
+TEST(Tensor, DefaultIsAnF32Scalar) {
+  Tensor t;
+  EXPECT_EQ(t.type(), (TensorType{DType::f32, {}}));
+  EXPECT_EQ(t.f32()[0], 0.0f);
+}
+
+TEST(Tensor, WrongDtypeAccessThrows) {
+  Tensor f({DType::f32, {2}});
+  const Tensor i({DType::i32, {2}});
+  EXPECT_THROW(f.i32(), Error);
+  EXPECT_THROW(i.f32(), Error);
+}
+
+TEST(Tensor, HalfPrecisionIsRejected) {
+  try {
+    Tensor t({DType::bf16, {2}});
+    FAIL() << "expected an Error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("bf16[2]"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(Tensor({DType::f16, {1}}), Error);
+}
+
+TEST(DropoutMask, RateAndDependenceOnEveryArgument) {
+  const int n = 100000;
+  int kept = 0, same_as_other_key = 0, same_as_other_seed = 0;
+  for (int i = 0; i < n; ++i) {
+    const bool keep = dropout_keep(7, 3, i, 0.25);
+    kept += keep;
+    same_as_other_key += keep == dropout_keep(7, 4, i, 0.25);
+    same_as_other_seed += keep == dropout_keep(8, 3, i, 0.25);
+  }
+  EXPECT_NEAR(kept / double(n), 0.75, 0.01);
+  // Independent masks agree on 0.75² + 0.25² = 62.5% of elements.
+  EXPECT_NEAR(same_as_other_key / double(n), 0.625, 0.01);
+  EXPECT_NEAR(same_as_other_seed / double(n), 0.625, 0.01);
+  EXPECT_TRUE(dropout_keep(1, 2, 3, 0.0));
+}
+
+}  // namespace
+}  // namespace stratum

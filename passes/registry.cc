@@ -1,0 +1,21 @@
+#include "passes/registry.h"
+
+#include <mutex>
+
+#include "passes/autodiff.h"
+#include "passes/dce.h"
+#include "passes/memory_plan.h"
+#include "passes/pass.h"
+
+namespace stratum {
+
+void register_all_passes() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    register_pass("autodiff", autodiff_pass_factory());
+    register_pass("dce", dce_pass_factory());
+    register_pass("plan", plan_pass_factory());
+  });
+}
+
+}  // namespace stratum

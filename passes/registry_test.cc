@@ -1,0 +1,33 @@
+#include "passes/registry.h"
+
+#include <gtest/gtest.h>
+
+#include "passes/pass.h"
+#include "passes/test_graphs.h"
+
+namespace stratum {
+namespace {
+
+TEST(RegistryTest, RegistersEveryPassUnderItsOwnName) {
+  register_all_passes();
+  register_all_passes();  // a second call is harmless
+  EXPECT_EQ(registered_passes(), (std::vector<std::string>{"autodiff", "dce", "plan"}));
+  for (const std::string& name : registered_passes()) EXPECT_EQ(make_pass(name)->name(), name);
+}
+
+TEST(RegistryTest, AutodiffTakesLrAndLoss) {
+  register_all_passes();
+  EXPECT_EQ(make_pass("autodiff(lr=0.9,loss=loss)")->name(), "autodiff");
+  EXPECT_EQ(error_message([] { make_pass("autodiff(lr=-1)"); }), "pass autodiff: lr must be positive, got -1");
+  EXPECT_EQ(error_message([] { make_pass("autodiff(momentum=0.9)"); }),
+            "pass autodiff: unknown option 'momentum' (known options: lr, loss)");
+}
+
+TEST(RegistryTest, BuiltInPassesTakeNoOptions) {
+  register_all_passes();
+  EXPECT_EQ(error_message([] { make_pass("plan(verbose=1)"); }),
+            "pass plan: unknown option 'verbose' (known options: none)");
+}
+
+}  // namespace
+}  // namespace stratum
