@@ -18,7 +18,8 @@ TEST(RegistryTest, RegistersEveryPassUnderItsOwnName) {
 TEST(RegistryTest, AutodiffTakesLrAndLoss) {
   register_all_passes();
   EXPECT_EQ(make_pass("autodiff(lr=0.9,loss=loss)")->name(), "autodiff");
-  EXPECT_EQ(error_message([] { make_pass("autodiff(lr=-1)"); }), "pass autodiff: lr must be positive, got -1");
+  EXPECT_EQ(error_message([] { make_pass("autodiff(lr=-1)"); }),
+            "pass autodiff: lr must be positive, got -1");
   EXPECT_EQ(error_message([] { make_pass("autodiff(momentum=0.9)"); }),
             "pass autodiff: unknown option 'momentum' (known options: lr, loss)");
 }

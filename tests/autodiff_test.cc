@@ -93,7 +93,8 @@ TEST(Autodiff, TrainingStepUpdatesEveryParamBySgd) {
   for (const Value* param : step->leaves_of(ValueKind::kParam)) {
     const Tensor& grad = interpreter.value(step->find(param->name() + ".grad"));
     for (int64_t i = 0; i < grad.size(); ++i) {
-      EXPECT_FLOAT_EQ(store.at(param->name()).f32()[i], before.at(param->name()).f32()[i] - 0.5f * grad.f32()[i]);
+      EXPECT_FLOAT_EQ(store.at(param->name()).f32()[i],
+                      before.at(param->name()).f32()[i] - 0.5f * grad.f32()[i]);
     }
   }
 }

@@ -32,7 +32,8 @@ TEST(RoundTrip, TrainingStepUsesEveryOp) {
   expect_round_trip(*graph);
   std::set<std::string> used;
   for (const auto& node : graph->nodes()) used.insert(node->op_name());
-  for (const OpDef* op : all_ops()) EXPECT_TRUE(used.count(op->name)) << op->name << " is not in the test graph";
+  for (const OpDef* op : all_ops())
+    EXPECT_TRUE(used.count(op->name)) << op->name << " is not in the test graph";
 }
 
 }  // namespace

@@ -1,0 +1,87 @@
+// opt: reads IR text, runs a pipeline of passes and prints the result (like mlir-opt).
+//   bazel run //tools:opt -- model.ir --passes=autodiff,dce,plan --print
+#include <fmt/format.h>
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "ir/error.h"
+#include "ir/op.h"
+#include "ir/parser.h"
+#include "ir/printer.h"
+#include "passes/pass_manager.h"
+#include "passes/registry.h"
+#include "tools/flags.h"
+
+namespace stratum {
+namespace {
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("cannot read {}", path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// "a,b" -> {"a", "b"}
+std::set<std::string> name_set(const std::string& list) {
+  std::set<std::string> names;
+  for (std::string_view name : split_top_level(list)) names.emplace(name);
+  return names;
+}
+
+void list_ops() {
+  for (const OpDef* op : all_ops()) std::cout << fmt::format("{:<28} {}\n", op->name, op->doc);
+}
+
+int run(int argc, char** argv) {
+  Flags flags(
+      "usage: opt FILE [--passes=PIPELINE] [--print] [--print-after=PASS,...] [--disable=PASS,...] [--time]\n"
+      "Reads IR text from FILE (- for standard input), runs the passes in order, verifying the graph after\n"
+      "each, and prints the result with --print. Passes: autodiff(lr=F,loss=NAME), dce, plan.");
+  flags.add("passes", "", "comma-separated pipeline of passes");
+  flags.add("print", "false", "print the IR after the pipeline");
+  flags.add("print-after", "", "print the IR after these passes");
+  flags.add("disable", "", "skip these passes");
+  flags.add("time", "false", "print each pass's time");
+  flags.add("ops", "false", "list every op and exit");
+  flags.parse(argc, argv);
+  if (flags.get_bool("ops")) {
+    list_ops();
+    return 0;
+  }
+  if (flags.positional().size() != 1) {
+    std::cerr << "error: give exactly one IR file\n\n" << flags.usage();
+    return 2;
+  }
+
+  const std::string& file = flags.positional()[0];
+  const std::string text = file == "-" ? std::string(std::istreambuf_iterator<char>(std::cin), {})
+                                       : read_file(user_path(file));
+  auto graph = parse_graph(text, file);
+
+  register_all_passes();
+  PassManager manager({.verify = true,
+                       .print_after = name_set(flags.get("print-after")),
+                       .print_to = &std::cout,
+                       .disabled = name_set(flags.get("disable"))});
+  manager.add_pipeline(flags.get("passes"));
+  const PassReport report = manager.run(*graph);
+  if (flags.get_bool("print")) std::cout << print_graph(*graph);
+  if (flags.get_bool("time")) std::cerr << report.table();
+  return 0;
+}
+
+}  // namespace
+}  // namespace stratum
+
+int main(int argc, char** argv) {
+  try {
+    return stratum::run(argc, argv);
+  } catch (const stratum::Error& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
+}
