@@ -20,7 +20,9 @@ void expect_valid_plan_with_reuse(std::unique_ptr<Graph> graph) {
 
 TEST(MemoryPlanNets, EveryOpTrainingStep) { expect_valid_plan_with_reuse(testing::every_op_net(8)); }
 
-TEST(MemoryPlanNets, ResidualConcatTrainingStep) { expect_valid_plan_with_reuse(testing::residual_concat_net(8)); }
+TEST(MemoryPlanNets, ResidualConcatTrainingStep) {
+  expect_valid_plan_with_reuse(testing::residual_concat_net(8));
+}
 
 TEST(MemoryPlanNets, ForwardGraphs) {
   auto every_op = testing::every_op_net(8);

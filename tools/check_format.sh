@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Lists every tracked C++ file that clang-format (config: .clang-format) would change; exits 1 if any.
+# Lists every C++ file git tracks or would track that clang-format (config: .clang-format) would change; exits 1 if any.
 # With --fix, reformats them in place instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-mapfile -t files < <(git ls-files '*.h' '*.cc' '*.cu')
+mapfile -t files < <(git ls-files --cached --others --exclude-standard '*.h' '*.cc' '*.cu')
 if [ "${1:-}" = "--fix" ]; then
   clang-format -i "${files[@]}"
   exit 0

@@ -58,8 +58,8 @@ int run(int argc, char** argv) {
   }
 
   const std::string& file = flags.positional()[0];
-  const std::string text = file == "-" ? std::string(std::istreambuf_iterator<char>(std::cin), {})
-                                       : read_file(user_path(file));
+  const std::string text =
+      file == "-" ? std::string(std::istreambuf_iterator<char>(std::cin), {}) : read_file(user_path(file));
   auto graph = parse_graph(text, file);
 
   register_all_passes();
