@@ -32,5 +32,9 @@ float* Tensor::f32() { return elements<float>(data_, type_, DType::f32); }
 const float* Tensor::f32() const { return const_cast<Tensor*>(this)->f32(); }
 int32_t* Tensor::i32() { return elements<int32_t>(data_, type_, DType::i32); }
 const int32_t* Tensor::i32() const { return const_cast<Tensor*>(this)->i32(); }
+void* Tensor::data() {
+  return std::visit([](auto& elements) -> void* { return elements.data(); }, data_);
+}
+const void* Tensor::data() const { return const_cast<Tensor*>(this)->data(); }
 
 }  // namespace stratum

@@ -24,6 +24,9 @@ class Tensor {
   const float* f32() const;
   int32_t* i32();
   const int32_t* i32() const;
+  // The raw bytes, whatever the dtype: type().bytes() of them.
+  void* data();
+  const void* data() const;
 
  private:
   TensorType type_;

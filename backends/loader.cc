@@ -1,0 +1,144 @@
+#include "backends/loader.h"
+
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <mutex>
+
+#include "backends/reference/plugin.h"
+#include "ir/error.h"
+
+namespace stratum {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view kPrefix = "libstratum_", kSuffix = ".so";
+
+std::string library_file(const std::string& name) {
+  return std::string(kPrefix) + name + std::string(kSuffix);
+}
+
+// The plugin name of a library file name, or "" when it is none.
+std::string plugin_name(const std::string& file) {
+  if (file.size() <= kPrefix.size() + kSuffix.size() || file.rfind(kPrefix, 0) != 0 ||
+      file.compare(file.size() - kSuffix.size(), kSuffix.size(), kSuffix) != 0) {
+    return "";
+  }
+  return file.substr(kPrefix.size(), file.size() - kPrefix.size() - kSuffix.size());
+}
+
+fs::path executable_path() {
+  std::error_code error;
+  return fs::read_symlink("/proc/self/exe", error);
+}
+
+// Folders that may hold plugins of any name: $STRATUM_PLUGIN_PATH's, then the binary's own.
+std::vector<fs::path> shared_dirs() {
+  std::vector<fs::path> dirs;
+  if (const char* path = std::getenv("STRATUM_PLUGIN_PATH")) {
+    const std::string list = path;
+    for (size_t start = 0; start <= list.size();) {
+      const size_t end = std::min(list.find(':', start), list.size());
+      if (end > start) dirs.emplace_back(list.substr(start, end - start));
+      start = end + 1;
+    }
+  }
+  dirs.push_back(executable_path().parent_path());
+  return dirs;
+}
+
+// The plugins/ folders of the runfiles Bazel may have made for this binary (bazel run, bazel test); each
+// plugin sits in plugins/<name>/.
+std::vector<fs::path> runfiles_plugin_roots() {
+  std::vector<fs::path> roots;
+  for (const char* variable : {"RUNFILES_DIR", "TEST_SRCDIR"}) {
+    if (const char* dir = std::getenv(variable)) roots.push_back(fs::path(dir) / "stratum" / "plugins");
+  }
+  roots.push_back(fs::path(executable_path().string() + ".runfiles") / "stratum" / "plugins");
+  return roots;
+}
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string text;
+  for (const std::string& item : items) text += (text.empty() ? "" : ", ") + item;
+  return text;
+}
+
+[[noreturn]] void fail_loading(const std::string& message) {
+  fail("{}; available plugins: {}", message, joined(available_plugins()));
+}
+
+const stratum_plugin& open_plugin(const std::string& name) {
+  std::vector<std::string> tried;
+  for (const std::string& dir : plugin_search_path(name)) {
+    const fs::path path = fs::path(dir) / library_file(name);
+    tried.push_back(dir);
+    if (!fs::exists(path)) continue;
+    void* library = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (library == nullptr)
+      fail_loading(fmt::format("cannot load plugin '{}' from {}: {}", name, path.string(), dlerror()));
+    auto entry = reinterpret_cast<stratum_plugin_entry_fn>(dlsym(library, STRATUM_PLUGIN_ENTRY));
+    if (entry == nullptr) {
+      fail_loading(fmt::format("{} is no Stratum plugin: it has no entry point {}", path.string(),
+                               STRATUM_PLUGIN_ENTRY));
+    }
+    const stratum_plugin* plugin = entry();
+    if (plugin == nullptr || plugin->abi_version != STRATUM_PLUGIN_ABI_VERSION) {
+      fail_loading(fmt::format(
+          "plugin '{}' ({}) was built for plugin ABI version {}, but this Stratum speaks version {}", name,
+          path.string(), plugin == nullptr ? 0 : plugin->abi_version, STRATUM_PLUGIN_ABI_VERSION));
+    }
+    if (plugin->name == nullptr || name != plugin->name) {
+      fail_loading(fmt::format("{} calls itself '{}', not '{}'", path.string(),
+                               plugin->name ? plugin->name : "", name));
+    }
+    return *plugin;
+  }
+  fail_loading(fmt::format("no plugin '{}': {} is in none of {}", name, library_file(name), joined(tried)));
+}
+
+}  // namespace
+
+std::vector<std::string> plugin_search_path(const std::string& name) {
+  std::vector<std::string> dirs;
+  for (const fs::path& dir : shared_dirs()) dirs.push_back(dir.string());
+  for (const fs::path& root : runfiles_plugin_roots()) dirs.push_back((root / name).string());
+  return dirs;
+}
+
+const stratum_plugin& load_plugin(const std::string& name) {
+  if (name == "reference") return reference_plugin();
+  static std::mutex mutex;
+  static std::map<std::string, const stratum_plugin*> loaded;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = loaded.find(name);
+  if (it == loaded.end()) it = loaded.emplace(name, &open_plugin(name)).first;
+  return *it->second;
+}
+
+std::vector<std::string> available_plugins() {
+  std::vector<fs::path> dirs = shared_dirs();
+  std::error_code error;
+  for (const fs::path& root : runfiles_plugin_roots()) {
+    for (const auto& entry : fs::directory_iterator(root, error)) dirs.push_back(entry.path());
+  }
+  std::vector<std::string> names;
+  for (const fs::path& dir : dirs) {
+    for (const auto& entry : fs::directory_iterator(dir, error)) {
+      std::string name = plugin_name(entry.path().filename().string());
+      if (!name.empty()) names.push_back(std::move(name));
+    }
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  names.insert(names.begin(), "reference");
+  return names;
+}
+
+}  // namespace stratum

@@ -1,0 +1,150 @@
+/* Stratum backend plugin interface, version 1.
+ *
+ * A plugin is a shared library, libstratum_<name>.so, that exports one function:
+ *
+ *     const stratum_plugin* stratum_plugin_entry(void);
+ *
+ * Stratum finds the library by name on a search path (STRATUM_PLUGIN_PATH, the folder of the running
+ * binary, its Bazel runfiles), calls the entry point and checks `abi_version` before it touches anything
+ * else, so a plugin built against another version of this header is refused with both versions named.
+ *
+ * Why a C ABI: plugins are built out of tree, by other compilers and standard libraries, and loaded with
+ * dlopen. Plain C structs and function pointers are the one boundary that stays stable across all of them;
+ * a C++ class would tie every plugin to Stratum's compiler, flags and IR headers. This header is the whole
+ * contract: it includes only <stddef.h> and <stdint.h>, and a plugin needs nothing else from Stratum.
+ *
+ * The flow. Stratum partitions a graph: it asks `supports` about every node, and hands each maximal run of
+ * supported nodes to `compile` as a subgraph. The program that returns is run once per training step with
+ * the same shapes. `compile` is where a plugin builds its kernels, picks layouts and allocates its scratch:
+ * `run` must not allocate. Values inside a subgraph are the plugin's own business (any layout, any memory);
+ * values at its edges ("args") are dense, row-major (logical NCHW), in memory from the plugin's `alloc`.
+ *
+ * Errors: functions that can fail return 0 on success and nonzero on failure (null for `compile`), after
+ * which `last_error` says what went wrong, naming the node where there is one.
+ *
+ * Every op, its inputs, outputs and attributes are listed by `bazel run //tools:opt -- --ops`; the
+ * semantics are the reference backend's (backends/reference/), which `plugin_check` compares against.
+ */
+#ifndef STRATUM_BACKENDS_PLUGIN_H_
+#define STRATUM_BACKENDS_PLUGIN_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define STRATUM_PLUGIN_ABI_VERSION 1
+#define STRATUM_MAX_RANK 8
+
+/* Element types; the numbering is part of the ABI. */
+typedef enum { STRATUM_F32 = 0, STRATUM_I32 = 1, STRATUM_BF16 = 2, STRATUM_F16 = 3 } stratum_dtype;
+
+/* The type of one value: its element type and shape (rank 0 is a scalar). */
+typedef struct {
+  int32_t dtype; /* a stratum_dtype */
+  int32_t rank;
+  int64_t dims[STRATUM_MAX_RANK];
+} stratum_tensor_desc;
+
+typedef enum {
+  STRATUM_ATTR_INT = 0,
+  STRATUM_ATTR_FLOAT = 1,
+  STRATUM_ATTR_INTS = 2,
+  STRATUM_ATTR_STRING = 3,
+  STRATUM_ATTR_BOOL = 4
+} stratum_attr_kind;
+
+/* One attribute of a node. Every attribute of the op is present, defaults filled in. */
+typedef struct {
+  const char* name;
+  int32_t kind;        /* a stratum_attr_kind; says which field below holds the value */
+  int64_t i;           /* INT, and BOOL as 0 or 1 */
+  double f;            /* FLOAT */
+  const int64_t* ints; /* INTS: n_ints values */
+  int32_t n_ints;
+  const char* s; /* STRING */
+} stratum_attr;
+
+/* One node: an op applied to values, which are indices into the subgraph's `values`. */
+typedef struct {
+  const char* op;    /* "conv2d", "batch_norm_grad", ... */
+  const char* label; /* for messages: "conv2d -> %conv1" */
+  int32_t n_inputs;
+  const int32_t* inputs;
+  int32_t n_outputs;
+  const int32_t* outputs;
+  int32_t n_attrs;
+  const stratum_attr* attrs;
+} stratum_node;
+
+/* A subgraph to compile. `args` are the values bound to caller memory at run time: first every value the
+ * subgraph reads but does not produce (its inputs), then every value it produces that is needed outside it
+ * (its outputs). All other values are internal. */
+typedef struct {
+  int32_t n_values;
+  const stratum_tensor_desc* values;
+  int32_t n_nodes;
+  const stratum_node* nodes; /* in an order that respects every dependency */
+  int32_t n_inputs;          /* args[0 .. n_inputs) are read */
+  int32_t n_args;            /* args[n_inputs .. n_args) are written */
+  const int32_t* args;
+} stratum_subgraph;
+
+typedef struct stratum_program stratum_program; /* a compiled subgraph; the plugin defines it */
+
+typedef struct {
+  uint32_t abi_version;    /* STRATUM_PLUGIN_ABI_VERSION as the plugin was built */
+  const char* name;        /* "onednn": the <name> of libstratum_<name>.so */
+  const char* device_kind; /* "cpu" (memory the host can read) or "gpu" */
+  const char* description; /* one line, for listings: "oneDNN 2.6 primitives, 16 threads" */
+
+  /* Memory for args. `alloc` returns null on failure. The copies are synchronous. */
+  void* (*alloc)(size_t bytes);
+  void (*free)(void* ptr);
+  int (*copy_from_host)(void* dst, const void* host_src, size_t bytes);
+  int (*copy_to_host)(void* host_dst, const void* src, size_t bytes);
+  int (*copy)(void* dst, const void* src, size_t bytes); /* device to device */
+
+  /* Whether the plugin runs this node; values[i] is the type of value i. Must not fail: unsupported
+   * nodes (an op, shape or attribute the plugin lacks) answer 0 and run on the reference backend. */
+  int (*supports)(const stratum_node* node, const stratum_tensor_desc* values);
+
+  /* Compiles a subgraph of supported nodes. The subgraph and its strings live only during the call. */
+  stratum_program* (*compile)(const stratum_subgraph* graph);
+  /* Runs a program: args[i] is the memory of the subgraph's args[i]. Runs are not concurrent. */
+  int (*run)(stratum_program* program, void* const* args);
+  void (*release)(stratum_program* program);
+
+  /* Optional (may be null): milliseconds each node took in the last run, node order, n = n_nodes. */
+  int (*node_times)(stratum_program* program, double* ms, int32_t n);
+
+  /* The message of the last failure on this thread. */
+  const char* (*last_error)(void);
+} stratum_plugin;
+
+typedef const stratum_plugin* (*stratum_plugin_entry_fn)(void);
+#define STRATUM_PLUGIN_ENTRY "stratum_plugin_entry"
+
+/* Helpers for plugin authors: attribute lookup by name (null when absent). */
+static inline const stratum_attr* stratum_find_attr(const stratum_node* node, const char* name) {
+  for (int32_t i = 0; i < node->n_attrs; ++i) {
+    const char *a = node->attrs[i].name, *b = name;
+    while (*a && *a == *b) ++a, ++b;
+    if (*a == *b) return &node->attrs[i];
+  }
+  return 0;
+}
+
+static inline int64_t stratum_num_elements(const stratum_tensor_desc* desc) {
+  int64_t n = 1;
+  for (int32_t i = 0; i < desc->rank; ++i) n *= desc->dims[i];
+  return n;
+}
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* STRATUM_BACKENDS_PLUGIN_H_ */

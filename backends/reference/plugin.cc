@@ -1,0 +1,98 @@
+// run() copies its args into host tensors and interprets the graph: written for clarity, not speed.
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "backends/reference/interpreter.h"
+#include "backends/reference/kernels.h"
+#include "backends/reference/plugin.h"
+#include "backends/subgraph.h"
+
+struct stratum_program {
+  stratum::RebuiltGraph rebuilt;
+  std::unique_ptr<stratum::Interpreter> interpreter;
+};
+
+namespace stratum {
+namespace {
+
+thread_local std::string last_error;
+
+// Runs f, turning an exception into a nonzero status and last_error.
+template <typename F>
+int guarded(F f) {
+  try {
+    f();
+    return 0;
+  } catch (const std::exception& e) {
+    last_error = e.what();
+    return 1;
+  }
+}
+
+void* host_alloc(size_t bytes) { return std::aligned_alloc(64, (bytes + 63) / 64 * 64); }
+void host_free(void* ptr) { std::free(ptr); }
+int host_copy(void* dst, const void* src, size_t bytes) {
+  std::memcpy(dst, src, bytes);
+  return 0;
+}
+
+int supports(const stratum_node* node, const stratum_tensor_desc*) {
+  return find_reference_kernel(node->op) != nullptr;
+}
+
+stratum_program* compile(const stratum_subgraph* subgraph) {
+  auto program = std::make_unique<stratum_program>();
+  if (guarded([&] {
+        program->rebuilt = rebuild_graph(*subgraph);
+        program->interpreter = std::make_unique<Interpreter>(*program->rebuilt.graph);
+      })) {
+    return nullptr;
+  }
+  return program.release();
+}
+
+int run(stratum_program* program, void* const* args) {
+  return guarded([&] {
+    const Graph& graph = *program->rebuilt.graph;
+    std::map<std::string, Tensor> feeds;
+    const auto inputs = graph.leaves_of(ValueKind::kInput);
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      Tensor& t = feeds[inputs[i]->name()] = Tensor(inputs[i]->type());
+      std::memcpy(t.data(), args[i], t.type().bytes());
+    }
+    Store no_state;
+    program->interpreter->run(feeds, no_state);
+    for (size_t i = 0; i < graph.outputs().size(); ++i) {
+      const Tensor& t = program->interpreter->value(graph.outputs()[i]);
+      std::memcpy(args[inputs.size() + i], t.data(), t.type().bytes());
+    }
+  });
+}
+
+void release(stratum_program* program) { delete program; }
+
+const char* get_last_error() { return last_error.c_str(); }
+
+}  // namespace
+
+const stratum_plugin& reference_plugin() {
+  static const stratum_plugin plugin = {STRATUM_PLUGIN_ABI_VERSION,
+                                        "reference",
+                                        "cpu",
+                                        "the reference backend: every op in plain loops (the oracle)",
+                                        host_alloc,
+                                        host_free,
+                                        host_copy,
+                                        host_copy,
+                                        host_copy,
+                                        supports,
+                                        compile,
+                                        run,
+                                        release,
+                                        nullptr,  // node_times
+                                        get_last_error};
+  return plugin;
+}
+
+}  // namespace stratum
