@@ -36,7 +36,8 @@ std::vector<Node*> nodes_between(const Graph& graph, const std::vector<Value*>& 
 
 }  // namespace
 
-std::vector<Value*> build_gradients(Graph& graph, Value* y, Value* dy, const std::vector<Value*>& wrt) {
+std::vector<Value*> build_gradients(Graph& graph, Value* y, Value* dy, const std::vector<Value*>& wrt,
+                                    bool allow_missing) {
   if (y->type() != dy->type())
     fail("the seed gradient {} does not match {}", type_str(dy->type()), type_str(y->type()));
   std::unordered_map<const Value*, Value*> grads = {{y, dy}};
@@ -72,6 +73,10 @@ std::vector<Value*> build_gradients(Graph& graph, Value* y, Value* dy, const std
   std::vector<Value*> result;
   for (Value* w : wrt) {
     auto found = grads.find(w);
+    if (found == grads.end() && allow_missing) {
+      result.push_back(nullptr);
+      continue;
+    }
     if (found == grads.end()) fail("autodiff: %{} does not affect %{}", w->name(), y->name());
     result.push_back(found->second);
   }

@@ -10,8 +10,11 @@
 namespace stratum {
 
 // Appends the nodes that compute d(y·dy)/dw for each w in `wrt` and returns those gradients, in order.
-// Gradients are summed where a value fans out. A w that does not affect y is an Error naming it.
-std::vector<Value*> build_gradients(Graph& graph, Value* y, Value* dy, const std::vector<Value*>& wrt);
+// Gradients are summed where a value fans out. A w that gets no gradient (it does not affect y, or only
+// through inputs without one, like batch_norm's running statistics) is an Error naming it, or null when
+// `allow_missing`.
+std::vector<Value*> build_gradients(Graph& graph, Value* y, Value* dy, const std::vector<Value*>& wrt,
+                                    bool allow_missing = false);
 
 // Turns a forward graph whose output `loss` (default: the first output) is an f32[] scalar into one
 // training step: forward, backward, and an sgd_update of every param, declared as the param's update.

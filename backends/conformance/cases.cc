@@ -1,0 +1,197 @@
+#include "backends/conformance/cases.h"
+
+#include <fmt/format.h>
+
+#include "ir/builder.h"
+
+namespace stratum::conformance {
+
+namespace {
+
+TensorType f32(Shape shape) { return {DType::f32, std::move(shape)}; }
+
+using Outputs = std::vector<Value*>;
+
+// A case whose graph `body` builds, returning the graph's outputs (the op's result first).
+Case make_multi_case(std::string op, std::string name, std::function<Outputs(Builder&, Graph&)> body,
+                     bool differentiable = true) {
+  auto build = [body] {
+    auto graph = std::make_unique<Graph>("case");
+    Builder b(*graph);
+    for (Value* output : body(b, *graph)) graph->add_output(output);
+    return graph;
+  };
+  return {std::move(op), std::move(name), build, differentiable};
+}
+
+// A case with one output.
+Case make_case(std::string op, std::string name, std::function<Value*(Builder&, Graph&)> body,
+               bool differentiable = true) {
+  return make_multi_case(
+      std::move(op), std::move(name), [body](Builder& b, Graph& g) { return Outputs{body(b, g)}; },
+      differentiable);
+}
+
+void add_conv_cases(std::vector<Case>& cases) {
+  struct Conv {
+    Shape x;
+    int64_t out, k;
+    ConvAttrs attrs;
+    bool bias;
+  };
+  const Conv convs[] = {
+      {{2, 3, 7, 7}, 4, 3, {}, true},
+      {{1, 3, 9, 9}, 5, 3, {.stride = {2, 2}, .padding = {1, 1}}, true},
+      {{2, 4, 8, 8}, 6, 3, {.padding = {1, 1}, .groups = 2}, false},
+      {{2, 2, 9, 7}, 3, 3, {.stride = {1, 2}, .padding = {2, 1}, .dilation = {2, 1}}, true},
+      {{1, 1, 28, 28}, 6, 5, {.padding = {2, 2}}, true},
+      {{2, 3, 11, 11}, 8, 11, {.stride = {4, 4}, .padding = {1, 1}}, true},
+      {{2, 6, 5, 5}, 6, 1, {.groups = 3}, true},
+  };
+  for (const Conv& c : convs) {
+    const std::string name = fmt::format("conv2d x{} k{} s{} p{} d{} g{}{}", shape_str(c.x), c.k,
+                                         attr_str(c.attrs.stride), attr_str(c.attrs.padding),
+                                         attr_str(c.attrs.dilation), c.attrs.groups, c.bias ? " bias" : "");
+    cases.push_back(make_case("conv2d", name, [c](Builder& b, Graph& g) {
+      Value* x = g.add_input("x", f32(c.x));
+      Value* w = g.add_input("w", f32({c.out, c.x[1] / c.attrs.groups, c.k, c.k}));
+      return b.conv2d(x, w, c.bias ? g.add_input("b", f32({c.out})) : nullptr, c.attrs);
+    }));
+  }
+}
+
+void add_norm_cases(std::vector<Case>& cases) {
+  for (Shape x : {Shape{2, 3, 5, 5}, Shape{1, 4, 3, 3}, Shape{6, 5}}) {
+    for (bool training : {true, false}) {
+      cases.push_back(make_multi_case(
+          "batch_norm", fmt::format("batch_norm x{} {}", shape_str(x), training ? "training" : "inference"),
+          [x, training](Builder& b, Graph& g) {
+            const TensorType c = f32({x[1]});
+            Value* in = g.add_input("x", f32(x));
+            BatchNormOutputs bn =
+                b.batch_norm(in, g.add_input("gamma", c), g.add_input("beta", c), g.add_input("mean", c),
+                             g.add_input("var", c), {.momentum = 0.2, .training = training});
+            if (!training) return Outputs{bn.y};
+            return Outputs{bn.y, bn.new_running_mean, bn.new_running_var};
+          },
+          training));
+    }
+  }
+}
+
+void add_pool_cases(std::vector<Case>& cases) {
+  const std::pair<Shape, PoolAttrs> pools[] = {
+      {{2, 3, 8, 8}, {.kernel = {2, 2}, .stride = {2, 2}}},
+      {{1, 2, 9, 9}, {.kernel = {3, 3}, .stride = {2, 2}, .padding = {1, 1}}},
+      {{2, 3, 7, 10}, {.kernel = {3, 2}, .stride = {1, 2}, .padding = {1, 0}}},
+      {{2, 4, 13, 13}, {.kernel = {3, 3}, .stride = {2, 2}}},
+  };
+  for (const char* op : {"max_pool", "avg_pool"}) {
+    for (const auto& [x, attrs] : pools) {
+      const std::string name = fmt::format("{} x{} k{} s{} p{}", op, shape_str(x), attr_str(attrs.kernel),
+                                           attr_str(attrs.stride), attr_str(attrs.padding));
+      cases.push_back(make_case(op, name, [op = std::string(op), x = x, attrs = attrs](Builder& b, Graph& g) {
+        Value* in = g.add_input("x", f32(x));
+        return op == "max_pool" ? b.max_pool(in, attrs) : b.avg_pool(in, attrs);
+      }));
+    }
+  }
+  for (Shape x : {Shape{2, 5, 3, 3}, Shape{1, 7, 6, 5}}) {
+    cases.push_back(
+        make_case("global_avg_pool", "global_avg_pool x" + shape_str(x),
+                  [x](Builder& b, Graph& g) { return b.global_avg_pool(g.add_input("x", f32(x))); }));
+  }
+}
+
+void add_elementwise_cases(std::vector<Case>& cases) {
+  for (Shape x : {Shape{2, 3, 5, 5}, Shape{7, 9}, Shape{1, 1, 1, 1}}) {
+    const std::string shape = shape_str(x);
+    cases.push_back(make_case("relu", "relu x" + shape,
+                              [x](Builder& b, Graph& g) { return b.relu(g.add_input("x", f32(x))); }));
+    cases.push_back(make_case("sigmoid", "sigmoid x" + shape,
+                              [x](Builder& b, Graph& g) { return b.sigmoid(g.add_input("x", f32(x))); }));
+    cases.push_back(make_case("add", "add x" + shape, [x](Builder& b, Graph& g) {
+      return b.add(g.add_input("a", f32(x)), g.add_input("b", f32(x)));
+    }));
+    for (bool training : {true, false}) {
+      cases.push_back(
+          make_case("dropout", fmt::format("dropout x{} p0.3 {}", shape, training ? "training" : "inference"),
+                    [x, training](Builder& b, Graph& g) {
+                      Value* key = g.add_input("key", {DType::i32, {}});
+                      return b.dropout(g.add_input("x", f32(x)), key, 0.3, 11, training);
+                    }));
+    }
+  }
+}
+
+void add_shape_and_linear_cases(std::vector<Case>& cases) {
+  cases.push_back(make_case("flatten", "flatten x[2,3,4,5]", [](Builder& b, Graph& g) {
+    return b.flatten(g.add_input("x", f32({2, 3, 4, 5})));
+  }));
+  cases.push_back(make_case("reshape", "reshape x[2,60] to [2,3,4,5]", [](Builder& b, Graph& g) {
+    return b.reshape(g.add_input("x", f32({2, 60})), {2, 3, 4, 5});
+  }));
+  cases.push_back(make_case("concat", "concat of 3 along channels", [](Builder& b, Graph& g) {
+    return b.concat({g.add_input("a", f32({2, 3, 4, 4})), g.add_input("b", f32({2, 1, 4, 4})),
+                     g.add_input("c", f32({2, 5, 4, 4}))});
+  }));
+  cases.push_back(make_case("concat", "concat of 2 along the batch", [](Builder& b, Graph& g) {
+    return b.concat({g.add_input("a", f32({2, 7})), g.add_input("b", f32({3, 7}))}, 0);
+  }));
+  cases.push_back(make_case(
+      "slice", "slice x[2,9,3,3] channels 2..7",
+      [](Builder&, Graph& g) {
+        Value* x = g.add_input("x", f32({2, 9, 3, 3}));
+        return g.add_node("slice", {x}, {{"axis", int64_t{1}}, {"begin", int64_t{2}}, {"end", int64_t{7}}})
+            ->output(0);
+      },
+      false));
+  for (auto [n, k, m, bias] : {std::tuple{4, 9, 5, true}, {1, 16, 3, true}, {7, 6, 10, false}}) {
+    cases.push_back(make_case("linear", fmt::format("linear [{},{}] -> {}{}", n, k, m, bias ? " bias" : ""),
+                              [n = n, k = k, m = m, bias = bias](Builder& b, Graph& g) {
+                                Value* x = g.add_input("x", f32({n, k}));
+                                Value* w = g.add_input("w", f32({m, k}));
+                                return b.linear(x, w, bias ? g.add_input("b", f32({m})) : nullptr);
+                              }));
+  }
+}
+
+void add_loss_and_update_cases(std::vector<Case>& cases) {
+  for (auto [n, k] : {std::pair{8, 10}, {1, 3}, {5, 7}}) {
+    cases.push_back(
+        make_multi_case("softmax_cross_entropy", fmt::format("softmax_cross_entropy [{},{}]", n, k),
+                        [n = n, k = k](Builder& b, Graph& g) {
+                          LossOutputs loss = b.softmax_cross_entropy(
+                              g.add_input("logits", f32({n, k})), g.add_input("labels", {DType::i32, {n}}));
+                          return Outputs{loss.loss, loss.correct};
+                        }));
+  }
+  cases.push_back(make_case(
+      "sgd_update", "sgd_update [6,1,5,5] lr 0.9",
+      [](Builder&, Graph& g) {
+        Value* w = g.add_input("w", f32({6, 1, 5, 5}));
+        return g.add_node("sgd_update", {w, g.add_input("g", f32({6, 1, 5, 5}))}, {{"lr", 0.9}})->output(0);
+      },
+      false));
+  cases.push_back(make_case(
+      "fill", "fill [3,4] with 0.25",
+      [](Builder&, Graph& g) {
+        return g.add_node("fill", {}, {{"value", 0.25}, {"shape", Ints{3, 4}}})->output(0);
+      },
+      false));
+}
+
+}  // namespace
+
+std::vector<Case> all_cases() {
+  std::vector<Case> cases;
+  add_conv_cases(cases);
+  add_norm_cases(cases);
+  add_pool_cases(cases);
+  add_elementwise_cases(cases);
+  add_shape_and_linear_cases(cases);
+  add_loss_and_update_cases(cases);
+  return cases;
+}
+
+}  // namespace stratum::conformance

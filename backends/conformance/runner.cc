@@ -1,0 +1,232 @@
+#include "backends/conformance/runner.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <random>
+
+#include "backends/conformance/cases.h"
+#include "backends/conformance/plugin_run.h"
+#include "backends/reference/interpreter.h"
+#include "backends/reference/plugin.h"
+#include "backends/subgraph.h"
+#include "ir/error.h"
+#include "passes/autodiff.h"
+
+namespace stratum::conformance {
+
+namespace {
+
+// Random inputs: f32 in [-1,1] (variances in [0.5,1.5]), labels in [0,3), keys anything.
+std::map<std::string, Tensor> random_feeds(const Graph& graph, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::map<std::string, Tensor> feeds;
+  for (const Value* input : graph.leaves_of(ValueKind::kInput)) {
+    Tensor t(input->type());
+    for (int64_t i = 0; i < t.size(); ++i) {
+      const double u = double(rng() >> 11) * 0x1p-53;
+      if (input->type().dtype == DType::i32) {
+        t.i32()[i] = input->name() == "labels" ? int32_t(rng() % 3) : int32_t(rng() % 1000);
+      } else {
+        t.f32()[i] = static_cast<float>(input->name() == "var" ? 0.5 + u : 2 * u - 1);
+      }
+    }
+    feeds[input->name()] = std::move(t);
+  }
+  return feeds;
+}
+
+// The case's graph, with the gradient of its first output (seeded by an input %dy) with respect to every
+// f32 input that has one added as further outputs.
+std::unique_ptr<Graph> with_gradients(const Case& c) {
+  auto graph = c.build();
+  if (!c.differentiable) return graph;
+  Value* y = graph->outputs()[0];
+  Value* dy = graph->add_input("dy", y->type());
+  std::vector<Value*> wrt;
+  for (Value* input : graph->leaves_of(ValueKind::kInput)) {
+    if (input->type().dtype == DType::f32 && input != dy) wrt.push_back(input);
+  }
+  for (Value* grad : build_gradients(*graph, y, dy, wrt, /*allow_missing=*/true)) {
+    if (grad != nullptr) graph->add_output(grad);
+  }
+  return graph;
+}
+
+double nmse(const Tensor& got, const Tensor& want) {
+  if (want.type().dtype == DType::i32) {
+    return std::equal(got.i32(), got.i32() + got.size(), want.i32()) ? 0 : INFINITY;
+  }
+  double error = 0, norm = 0;
+  for (int64_t i = 0; i < want.size(); ++i) {
+    const double d = double(got.f32()[i]) - want.f32()[i];
+    error += d * d;
+    norm += double(want.f32()[i]) * want.f32()[i];
+  }
+  if (std::isnan(error)) return INFINITY;
+  return norm > 0 ? error / norm : error;
+}
+
+// The nodes' outputs that the rest of the graph or its outputs need.
+std::function<bool(const Value*)> needed_outside(const Graph& graph, const std::vector<const Node*>& nodes) {
+  return [&graph, nodes](const Value* v) {
+    const auto& outs = graph.outputs();
+    if (std::find(outs.begin(), outs.end(), v) != outs.end() || nodes.size() == 1) return true;
+    for (const Node* user : v->users()) {
+      if (std::find(nodes.begin(), nodes.end(), user) == nodes.end()) return true;
+    }
+    return false;
+  };
+}
+
+// Runs `nodes` on the plugin with the reference's values as inputs and compares every output arg.
+Result judge(const stratum_plugin& plugin, const Interpreter& reference, const Graph& graph,
+             const std::vector<const Node*>& nodes, std::string op, std::string name) {
+  Result result;
+  result.op = std::move(op);
+  result.name = std::move(name);
+  SubgraphDesc desc(nodes, needed_outside(graph, nodes));
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    if (!plugin.supports(&desc.node(i), desc.values())) {
+      result.status = Result::kUnsupported;
+      result.message += (result.message.empty() ? "" : ", ") + nodes[i]->op_name();
+    }
+  }
+  if (result.status == Result::kUnsupported) return result;
+  const auto& args = desc.args();
+  const size_t n_inputs = desc.subgraph().n_inputs;
+  std::vector<const Tensor*> inputs;
+  for (size_t i = 0; i < n_inputs; ++i) inputs.push_back(&reference.value(args[i]));
+  try {
+    std::vector<Tensor> outputs = PluginRun(plugin, desc).run(inputs);
+    for (size_t i = 0; i < outputs.size(); ++i) {
+      const Value* v = args[n_inputs + i];
+      const double error = nmse(outputs[i], reference.value(v));
+      const double bound = v->producer() ? nmse_bound(v->producer()->op_name()) : 0;
+      result.nmse = std::max(result.nmse, error);
+      result.bound = std::max(result.bound, bound);
+      if (!(error <= bound)) {
+        result.status = Result::kFail;
+        result.message += fmt::format("{} output {}: nMSE {:.3g} > {:.3g}; ", v->producer()->label(),
+                                      v->output_index(), error, bound);
+      }
+    }
+  } catch (const Error& e) {
+    result.status = Result::kFail;
+    result.message = e.what();
+  }
+  return result;
+}
+
+double median_ms(const stratum_plugin& plugin, const SubgraphDesc& desc,
+                 const std::vector<const Tensor*>& inputs) {
+  PluginRun run(plugin, desc);
+  run.run(inputs);  // warm-up, and the first run's one-time work
+  std::vector<double> times;
+  const auto start = std::chrono::steady_clock::now();
+  while (times.size() < 5 ||
+         (times.size() < 50 && std::chrono::steady_clock::now() - start < std::chrono::milliseconds(200))) {
+    const auto t0 = std::chrono::steady_clock::now();
+    run.run(inputs);
+    times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::nth_element(times.begin(), times.begin() + times.size() / 2, times.end());
+  return times[times.size() / 2];
+}
+
+Result time_case(const stratum_plugin& plugin, const Interpreter& reference, const Node& node,
+                 const std::string& name) {
+  Result result;
+  result.op = node.op_name();
+  result.name = name;
+  SubgraphDesc desc({&node}, [](const Value*) { return true; });
+  if (!plugin.supports(&desc.node(0), desc.values())) {
+    result.status = Result::kUnsupported;
+    return result;
+  }
+  std::vector<const Tensor*> inputs;
+  for (int32_t i = 0; i < desc.subgraph().n_inputs; ++i) inputs.push_back(&reference.value(desc.args()[i]));
+  try {
+    result.plugin_ms = median_ms(plugin, desc, inputs);
+    result.reference_ms = median_ms(reference_plugin(), desc, inputs);
+  } catch (const Error& e) {
+    result.status = Result::kFail;
+    result.message = e.what();
+  }
+  return result;
+}
+
+}  // namespace
+
+double nmse_bound(const std::string& op) {
+  // f32 kernels that sum in another order than the reference differ by a few ulps per element.
+  return op == "batch_norm_grad" || op == "softmax_cross_entropy" ? 1e-6 : 1e-7;
+}
+
+std::vector<Result> run_conformance(const stratum_plugin& plugin, Mode mode, const std::string& op) {
+  std::vector<Result> results;
+  uint64_t seed = 0;
+  for (const Case& c : all_cases()) {
+    auto graph = with_gradients(c);
+    Interpreter reference(*graph);
+    Store no_state;
+    reference.run(random_feeds(*graph, ++seed), no_state);
+    const Node& subject = *graph->nodes()[0];
+    if (mode == Mode::kPerf) {
+      if (op.empty() || op == c.op) results.push_back(time_case(plugin, reference, subject, c.name));
+    } else if (mode == Mode::kGrad) {
+      if (!c.differentiable || !(op.empty() || op == c.op)) continue;
+      std::vector<const Node*> nodes;
+      for (const auto& node : graph->nodes()) nodes.push_back(node.get());
+      results.push_back(judge(plugin, reference, *graph, nodes, c.op, c.name + ", with gradients"));
+    } else {
+      for (const auto& node : graph->nodes()) {
+        if (!op.empty() && op != node->op_name()) continue;
+        const std::string name = node.get() == &subject
+                                     ? c.name
+                                     : fmt::format("{}, in the gradient of {}", node->op_name(), c.name);
+        results.push_back(judge(plugin, reference, *graph, {node.get()}, node->op_name(), name));
+      }
+    }
+  }
+  if (results.empty()) fail("no conformance case runs op '{}'", op);
+  return results;
+}
+
+std::string summary(const std::vector<Result>& results, Mode mode) {
+  struct Row {
+    int pass = 0, fail = 0, unsupported = 0;
+    double worst = 0, plugin_ms = 0, reference_ms = 0;
+  };
+  std::map<std::string, Row> rows;
+  for (const Result& r : results) {
+    Row& row = rows[r.op];
+    (r.status == Result::kPass ? row.pass : r.status == Result::kFail ? row.fail : row.unsupported)++;
+    row.worst = std::max(row.worst, r.nmse);
+    row.plugin_ms += r.plugin_ms;
+    row.reference_ms += r.reference_ms;
+  }
+  std::string text = mode == Mode::kPerf ? fmt::format("{:<28} {:>6} {:>12} {:>12} {:>9}\n", "op", "cases",
+                                                       "plugin ms", "reference ms", "speedup")
+                                         : fmt::format("{:<28} {:>6} {:>6} {:>12} {:>11}\n", "op", "pass",
+                                                       "fail", "unsupported", "worst nMSE");
+  for (const auto& [op, row] : rows) {
+    if (mode == Mode::kPerf) {
+      text +=
+          fmt::format("{:<28} {:>6} {:>12.4f} {:>12.4f} {:>8.1f}x\n", op, row.pass + row.fail, row.plugin_ms,
+                      row.reference_ms, row.plugin_ms > 0 ? row.reference_ms / row.plugin_ms : 0.0);
+    } else {
+      text += fmt::format("{:<28} {:>6} {:>6} {:>12} {:>11.2g}\n", op, row.pass, row.fail, row.unsupported,
+                          row.worst);
+    }
+  }
+  for (const Result& r : results) {
+    if (r.status == Result::kFail) text += fmt::format("FAIL {}: {}\n", r.name, r.message);
+  }
+  return text;
+}
+
+}  // namespace stratum::conformance
