@@ -1,0 +1,224 @@
+#include "backends/executor.h"
+
+#include <cstring>
+#include <iostream>
+#include <mutex>
+#include <set>
+
+#include "backends/reference/plugin.h"
+#include "ir/error.h"
+
+namespace stratum {
+
+struct Executor::Buffer {
+  const Value* value;
+  const stratum_plugin* domain;  // null: host memory, shared by every cpu plugin
+  const stratum_plugin* owner;   // whose alloc and free it came from
+  void* data;
+  size_t bytes;
+};
+
+// A partition's run, or a copy of a value between two domains.
+struct Executor::Step {
+  const stratum_plugin* plugin = nullptr;
+  stratum_program* program = nullptr;
+  std::vector<void*> args;
+  const Buffer* from = nullptr;
+  const Buffer* to = nullptr;
+};
+
+namespace {
+
+// Says once per op kind and plugin that the reference backend runs it.
+void log_fallback(const stratum_plugin& plugin, const Node& node) {
+  static std::mutex mutex;
+  static std::set<std::pair<std::string, std::string>> logged;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (logged.emplace(plugin.name, node.op_name()).second) {
+    std::cerr << fmt::format("stratum: {} does not run {} (first: {}); it runs on the reference backend\n",
+                             plugin.name, node.op_name(), node.label());
+  }
+}
+
+const stratum_plugin* domain_of(const stratum_plugin& plugin) {
+  return std::string(plugin.device_kind) == "cpu" ? nullptr : &plugin;
+}
+
+void check(int status, const stratum_plugin& plugin, const char* what) {
+  if (status != 0) fail("{}: {} failed: {}", plugin.name, what, plugin.last_error());
+}
+
+}  // namespace
+
+std::vector<Partition> partition_graph(const Graph& graph, const stratum_plugin& plugin) {
+  std::vector<Partition> partitions;
+  for (const auto& node : graph.nodes()) {
+    SubgraphDesc desc({node.get()}, [](const Value*) { return true; });
+    const bool supported = &plugin == &reference_plugin() || plugin.supports(&desc.node(0), desc.values());
+    if (!supported) log_fallback(plugin, *node);
+    const stratum_plugin* chosen = supported ? &plugin : &reference_plugin();
+    if (partitions.empty() || partitions.back().plugin != chosen) partitions.push_back({chosen, {}});
+    partitions.back().nodes.push_back(node.get());
+  }
+  return partitions;
+}
+
+Executor::Executor(const Graph& graph, const stratum_plugin& plugin)
+    : graph_(graph), partitions_(partition_graph(graph, plugin)) {
+  for (const Partition& partition : partitions_) plan_partition(partition);
+  for (const Value* leaf : graph.leaves()) {
+    if (!home_.count(leaf)) buffer(leaf, nullptr);  // leaves no node reads keep a home too
+  }
+  for (const Update& update : graph.updates())
+    updates_.emplace_back(&home(update.value), &home(update.target));
+}
+
+Executor::~Executor() {
+  for (const Step& step : steps_) {
+    if (step.program != nullptr) step.plugin->release(step.program);
+  }
+  for (const auto& b : buffers_) b->owner->free(b->data);
+}
+
+Executor::Buffer& Executor::buffer(const Value* value, const stratum_plugin* domain) {
+  auto it = by_value_.find({value, domain});
+  if (it != by_value_.end()) return *it->second;
+  const stratum_plugin& owner = domain == nullptr ? reference_plugin() : *domain;
+  const size_t bytes = value->type().bytes();
+  void* data = owner.alloc(bytes);
+  if (data == nullptr)
+    fail("{}: cannot allocate {} bytes for {}", owner.name, bytes, type_str(value->type()));
+  buffers_.push_back(std::make_unique<Buffer>(Buffer{value, domain, &owner, data, bytes}));
+  by_value_[{value, domain}] = buffers_.back().get();
+  home_.emplace(value, buffers_.back().get());  // the first buffer made for a value is its home
+  return *buffers_.back();
+}
+
+const Executor::Buffer& Executor::home(const Value* value) const { return *home_.at(value); }
+
+void Executor::plan_partition(const Partition& partition) {
+  std::set<const Node*> inside(partition.nodes.begin(), partition.nodes.end());
+  auto needed_outside = [&](const Value* v) {
+    for (const Node* user : v->users()) {
+      if (!inside.count(user)) return true;
+    }
+    for (const Value* out : graph_.outputs()) {
+      if (out == v) return true;
+    }
+    for (const Update& update : graph_.updates()) {
+      if (update.value == v) return true;
+    }
+    return false;
+  };
+  descs_.push_back(std::make_unique<SubgraphDesc>(partition.nodes, needed_outside));
+  const SubgraphDesc& desc = *descs_.back();
+  const stratum_plugin* domain = domain_of(*partition.plugin);
+  Step run;
+  run.plugin = partition.plugin;
+  for (size_t i = 0; i < desc.args().size(); ++i) {
+    const Value* v = desc.args()[i];
+    const bool input = i < static_cast<size_t>(desc.subgraph().n_inputs);
+    const bool fresh = !by_value_.count({v, domain});
+    Buffer& b = buffer(v, domain);
+    if (input && fresh && &home(v) != &b) {
+      Step copy;
+      copy.from = &home(v);
+      copy.to = &b;
+      steps_.push_back(copy);
+    }
+    run.args.push_back(b.data);
+  }
+  run.program = partition.plugin->compile(&desc.subgraph());
+  if (run.program == nullptr) {
+    fail("{}: compiling {} nodes from {} failed: {}", partition.plugin->name, partition.nodes.size(),
+         partition.nodes.front()->label(), partition.plugin->last_error());
+  }
+  steps_.push_back(std::move(run));
+}
+
+void Executor::copy(const Buffer& from, const Buffer& to) const {
+  if (from.domain == to.domain) {
+    check(to.owner->copy(to.data, from.data, to.bytes), *to.owner, "copy");
+  } else if (from.domain == nullptr) {
+    check(to.owner->copy_from_host(to.data, from.data, to.bytes), *to.owner, "copy to the device");
+  } else if (to.domain == nullptr) {
+    check(from.owner->copy_to_host(to.data, from.data, to.bytes), *from.owner, "copy to the host");
+  } else {
+    staging_.resize(to.bytes);
+    check(from.owner->copy_to_host(staging_.data(), from.data, to.bytes), *from.owner, "copy to the host");
+    check(to.owner->copy_from_host(to.data, staging_.data(), to.bytes), *to.owner, "copy to the device");
+  }
+}
+
+void Executor::load_state(const Store& store) {
+  for (const Value* leaf : graph_.leaves()) {
+    if (leaf->kind() == ValueKind::kInput) continue;
+    auto it = store.find(leaf->name());
+    if (it == store.end()) fail("load_state: %{} ({}) is missing", leaf->name(), type_str(leaf->type()));
+    if (it->second.type() != leaf->type()) {
+      fail("load_state: %{} must be {}, got {}", leaf->name(), type_str(leaf->type()),
+           type_str(it->second.type()));
+    }
+    const Buffer& b = home(leaf);
+    check(b.owner->copy_from_host(b.data, it->second.data(), b.bytes), *b.owner, "copy to the device");
+  }
+}
+
+Store Executor::save_state() const {
+  Store store;
+  for (const Value* leaf : graph_.leaves()) {
+    if (leaf->kind() == ValueKind::kInput) continue;
+    const Buffer& b = home(leaf);
+    Tensor& t = store[leaf->name()] = Tensor(leaf->type());
+    check(b.owner->copy_to_host(t.data(), b.data, b.bytes), *b.owner, "copy to the host");
+  }
+  return store;
+}
+
+void Executor::run(const std::map<std::string, Tensor>& feeds) {
+  for (const Value* input : graph_.leaves_of(ValueKind::kInput)) {
+    auto it = feeds.find(input->name());
+    if (it == feeds.end()) fail("input %{} ({}) is not fed", input->name(), type_str(input->type()));
+    if (it->second.type() != input->type()) {
+      fail("input %{} must be {}, got {}", input->name(), type_str(input->type()),
+           type_str(it->second.type()));
+    }
+    const Buffer& b = home(input);
+    check(b.owner->copy_from_host(b.data, it->second.data(), b.bytes), *b.owner, "copy to the device");
+  }
+  for (const Step& step : steps_) {
+    if (step.program == nullptr) {
+      copy(*step.from, *step.to);
+    } else {
+      check(step.plugin->run(step.program, step.args.data()), *step.plugin, "run");
+    }
+  }
+  for (const auto& [value, target] : updates_) copy(*value, *target);
+}
+
+std::vector<Tensor> Executor::outputs() const {
+  std::vector<Tensor> result;
+  for (const Value* v : graph_.outputs()) {
+    const Buffer& b = home(v);
+    Tensor& t = result.emplace_back(v->type());
+    check(b.owner->copy_to_host(t.data(), b.data, b.bytes), *b.owner, "copy to the host");
+  }
+  return result;
+}
+
+std::vector<std::pair<const Node*, double>> Executor::node_times() const {
+  std::vector<std::pair<const Node*, double>> times;
+  size_t partition = 0;
+  for (const Step& step : steps_) {
+    if (step.program == nullptr) continue;
+    const auto& nodes = partitions_[partition++].nodes;
+    if (step.plugin->node_times == nullptr) continue;
+    std::vector<double> ms(nodes.size());
+    check(step.plugin->node_times(step.program, ms.data(), static_cast<int32_t>(ms.size())), *step.plugin,
+          "node_times");
+    for (size_t i = 0; i < nodes.size(); ++i) times.emplace_back(nodes[i], ms[i]);
+  }
+  return times;
+}
+
+}  // namespace stratum

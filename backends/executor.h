@@ -1,0 +1,70 @@
+// Runs a graph on a chosen plugin, step after step. The partitioner gives each node to the plugin when it
+// supports the node and to the reference backend otherwise (said once per op kind); each maximal run of
+// consecutive nodes on one backend is a partition, compiled once. Values cross between partitions through
+// buffers allocated once, with copies where they change device. run() allocates nothing.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "backends/plugin.h"
+#include "backends/reference/interpreter.h"
+#include "backends/subgraph.h"
+#include "backends/tensor.h"
+#include "ir/graph.h"
+
+namespace stratum {
+
+struct Partition {
+  const stratum_plugin* plugin;
+  std::vector<const Node*> nodes;
+};
+
+// Each node to `plugin` if it supports it, else to the reference backend.
+std::vector<Partition> partition_graph(const Graph& graph, const stratum_plugin& plugin);
+
+class Executor {
+ public:
+  // Partitions and compiles `graph` (which must outlive the executor) and allocates every buffer.
+  Executor(const Graph& graph, const stratum_plugin& plugin);
+  ~Executor();
+  Executor(const Executor&) = delete;
+  Executor& operator=(const Executor&) = delete;
+
+  // Params and state: copied in before the first run (Error naming any that is missing or mistyped), and
+  // out whenever wanted (for checkpoints and tests).
+  void load_state(const Store& store);
+  Store save_state() const;
+
+  // One step: copies each graph input from `feeds` (by name), runs every partition, applies the updates.
+  void run(const std::map<std::string, Tensor>& feeds);
+  // The graph outputs of the last run, in order.
+  std::vector<Tensor> outputs() const;
+
+  const std::vector<Partition>& partitions() const { return partitions_; }
+  // Milliseconds per node in the last run, for partitions whose plugin reports them.
+  std::vector<std::pair<const Node*, double>> node_times() const;
+
+ private:
+  struct Buffer;
+  struct Step;
+  Buffer& buffer(const Value* value, const stratum_plugin* domain);
+  const Buffer& home(const Value* value) const;
+  void plan_partition(const Partition& partition);
+  void copy(const Buffer& from, const Buffer& to) const;
+
+  const Graph& graph_;
+  std::vector<Partition> partitions_;
+  std::vector<std::unique_ptr<SubgraphDesc>> descs_;
+  std::vector<std::unique_ptr<Buffer>> buffers_;
+  std::map<std::pair<const Value*, const stratum_plugin*>, Buffer*> by_value_;
+  std::unordered_map<const Value*, Buffer*> home_;  // where a value is written: its producer's domain
+  std::vector<Step> steps_;
+  std::vector<std::pair<const Buffer*, const Buffer*>> updates_;  // (new value, param or state)
+  mutable std::vector<char> staging_;                             // host bytes for copies between two devices
+};
+
+}  // namespace stratum

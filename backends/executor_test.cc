@@ -1,0 +1,153 @@
+#include "backends/executor.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <random>
+
+#include "backends/reference/plugin.h"
+#include "ir/error.h"
+#include "passes/autodiff.h"
+#include "tests/test_nets.h"
+
+namespace stratum {
+namespace {
+
+std::map<std::string, Tensor> feeds_for(const Graph& graph) {
+  std::mt19937 rng(5);
+  std::map<std::string, Tensor> feeds;
+  for (const Value* input : graph.leaves_of(ValueKind::kInput)) {
+    Tensor t(input->type());
+    for (int64_t i = 0; i < t.size(); ++i) {
+      if (input->type().dtype == DType::i32) {
+        t.i32()[i] = static_cast<int32_t>(rng() % 3);
+      } else {
+        t.f32()[i] = std::uniform_real_distribution<float>(-1, 1)(rng);
+      }
+    }
+    feeds[input->name()] = std::move(t);
+  }
+  return feeds;
+}
+
+std::unique_ptr<Graph> training_step() {
+  auto graph = testing::every_op_net(4);
+  build_training_step(*graph, 0.1);
+  return graph;
+}
+
+// Two steps on the executor give the interpreter's outputs and state, bit for bit.
+void expect_same_as_interpreter(const stratum_plugin& plugin) {
+  auto graph = training_step();
+  const auto feeds = feeds_for(*graph);
+  Store expected = init_store(*graph, 9);
+  Executor executor(*graph, plugin);
+  executor.load_state(expected);
+  Interpreter interpreter(*graph);
+  for (int step = 0; step < 2; ++step) {
+    interpreter.run(feeds, expected);
+    executor.run(feeds);
+  }
+  const auto outputs = executor.outputs();
+  EXPECT_EQ(outputs[0].f32()[0], interpreter.outputs()[0].f32()[0]);
+  EXPECT_EQ(outputs[1].i32()[0], interpreter.outputs()[1].i32()[0]);
+  const Store state = executor.save_state();
+  for (const auto& [name, tensor] : expected) {
+    ASSERT_EQ(state.at(name).type(), tensor.type()) << name;
+    EXPECT_EQ(std::memcmp(state.at(name).data(), tensor.data(), tensor.type().bytes()), 0) << name;
+  }
+}
+
+TEST(Executor, ReferenceRunsTheWholeStepAsOnePartition) {
+  auto graph = training_step();
+  EXPECT_EQ(partition_graph(*graph, reference_plugin()).size(), 1u);
+  expect_same_as_interpreter(reference_plugin());
+}
+
+// The reference plugin under another name, without relu and sigmoid: those fall back.
+const stratum_plugin& partial_plugin() {
+  static const stratum_plugin plugin = [] {
+    stratum_plugin p = reference_plugin();
+    p.name = "partial";
+    p.supports = [](const stratum_node* node, const stratum_tensor_desc* values) -> int {
+      return std::strcmp(node->op, "relu") != 0 && std::strcmp(node->op, "sigmoid") != 0 &&
+             reference_plugin().supports(node, values);
+    };
+    return p;
+  }();
+  return plugin;
+}
+
+TEST(Executor, UnsupportedNodesFallBackAndAreLoggedOncePerOp) {
+  auto graph = training_step();
+  ::testing::internal::CaptureStderr();
+  const auto partitions = partition_graph(*graph, partial_plugin());
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_GT(partitions.size(), 4u);
+  for (const Partition& p : partitions) {
+    for (const Node* node : p.nodes) {
+      const bool unsupported = node->op_name() == "relu" || node->op_name() == "sigmoid";
+      EXPECT_EQ(p.plugin == &reference_plugin(), unsupported) << node->label();
+    }
+  }
+  EXPECT_NE(log.find("partial does not run relu"), std::string::npos) << log;
+  EXPECT_EQ(log.find("does not run relu"), log.rfind("does not run relu")) << "logged more than once:\n"
+                                                                           << log;
+  expect_same_as_interpreter(partial_plugin());
+}
+
+// A "gpu" plugin: the reference kernels over memory the executor must treat as the device's, so every
+// value that crosses to or from the fallback is copied.
+int allocations = 0;
+const stratum_plugin& device_plugin() {
+  static const stratum_plugin plugin = [] {
+    stratum_plugin p = partial_plugin();
+    p.name = "device";
+    p.device_kind = "gpu";
+    p.alloc = [](size_t bytes) {
+      ++allocations;
+      return reference_plugin().alloc(bytes);
+    };
+    return p;
+  }();
+  return plugin;
+}
+
+TEST(Executor, ValuesCrossingDevicesAreCopiedAndRunsAllocateNothing) {
+  expect_same_as_interpreter(device_plugin());
+  auto graph = training_step();
+  Executor executor(*graph, device_plugin());
+  executor.load_state(init_store(*graph, 1));
+  const int after_setup = allocations;
+  for (int step = 0; step < 3; ++step) executor.run(feeds_for(*graph));
+  EXPECT_EQ(allocations, after_setup);
+}
+
+TEST(Executor, ErrorsNameWhatIsMissing) {
+  auto graph = training_step();
+  Executor executor(*graph, reference_plugin());
+  try {
+    executor.load_state({});
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("is missing"), std::string::npos) << e.what();
+  }
+  executor.load_state(init_store(*graph, 1));
+  auto feeds = feeds_for(*graph);
+  feeds.erase("labels");
+  try {
+    executor.run(feeds);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("input %labels (i32[4]) is not fed"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Executor, NodeTimesCoverEveryNodeOfPluginsThatReportThem) {
+  auto graph = training_step();
+  Executor executor(*graph, reference_plugin());
+  EXPECT_TRUE(executor.node_times().empty());  // the reference plugin reports none
+}
+
+}  // namespace
+}  // namespace stratum
