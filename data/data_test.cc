@@ -1,0 +1,168 @@
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "data/batches.h"
+#include "data/fashion_mnist.h"
+#include "ir/error.h"
+
+namespace stratum {
+namespace {
+
+std::string temp_dir() {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  return dir ? dir : "/tmp";
+}
+
+std::vector<uint8_t> idx_header(uint32_t magic, std::vector<uint32_t> dims) {
+  std::vector<uint8_t> bytes;
+  auto put = [&](uint32_t v) {
+    for (int shift = 24; shift >= 0; shift -= 8) bytes.push_back(static_cast<uint8_t>(v >> shift));
+  };
+  put(magic);
+  for (uint32_t d : dims) put(d);
+  return bytes;
+}
+
+void write_gz(const std::string& path, const std::vector<uint8_t>& bytes) {
+  gzFile file = gzopen(path.c_str(), "wb");
+  gzwrite(file, bytes.data(), static_cast<unsigned>(bytes.size()));
+  gzclose(file);
+}
+
+// A dataset of `count` 4×3 images (pixel = image index + position) and labels i % 10, as the "train" split.
+void write_dataset(const std::string& dir, uint32_t count) {
+  std::filesystem::create_directories(dir);
+  std::vector<uint8_t> images = idx_header(0x803, {count, 4, 3}), labels = idx_header(0x801, {count});
+  for (uint32_t i = 0; i < count; ++i) {
+    for (int p = 0; p < 12; ++p) images.push_back(static_cast<uint8_t>(i * 12 + p));
+    labels.push_back(static_cast<uint8_t>(i % 10));
+  }
+  write_gz(dir + "/train-images-idx3-ubyte.gz", images);
+  write_gz(dir + "/train-labels-idx1-ubyte.gz", labels);
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(FashionMnist, ReadsAWellFormedDataset) {
+  const std::string dir = temp_dir() + "/good";
+  write_dataset(dir, 7);
+  const Dataset data = load_fashion_mnist(dir, true);
+  EXPECT_EQ(data.count, 7);
+  EXPECT_EQ(data.rows, 4);
+  EXPECT_EQ(data.cols, 3);
+  EXPECT_EQ(data.images[12 * 5 + 2], 62);
+  EXPECT_EQ(data.labels[6], 6);
+}
+
+TEST(FashionMnist, BadFilesAreClearErrors) {
+  const std::string dir = temp_dir() + "/bad";
+  write_dataset(dir, 5);
+  const std::string images = dir + "/train-images-idx3-ubyte.gz";
+  EXPECT_NE(error_of([&] {
+              load_fashion_mnist(dir, false);
+            }).find("t10k-images-idx3-ubyte.gz is missing: install Debian's dataset-fashion-mnist"),
+            std::string::npos);
+
+  std::vector<uint8_t> truncated = idx_header(0x803, {5, 4, 3});
+  truncated.resize(truncated.size() + 4 * 12);
+  write_gz(images, truncated);
+  EXPECT_NE(error_of([&] {
+              load_fashion_mnist(dir, true);
+            }).find("is truncated: its header announces 60 bytes of data, it has 48"),
+            std::string::npos);
+
+  std::vector<uint8_t> wrong_magic = idx_header(0x801, {5, 4, 3});
+  wrong_magic.resize(wrong_magic.size() + 60);
+  write_gz(images, wrong_magic);
+  EXPECT_NE(error_of([&] {
+              load_fashion_mnist(dir, true);
+            }).find("is not an idx image file: magic number 0x00000801, expected 0x00000803"),
+            std::string::npos);
+
+  write_dataset(dir, 5);
+  std::string bytes;
+  {
+    std::ifstream in(images, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  for (size_t i = 12; i + 8 < bytes.size(); ++i)
+    bytes[i] = static_cast<char>(~bytes[i]);  // the deflate stream
+  std::ofstream(images, std::ios::binary) << bytes;
+  const std::string corrupt = error_of([&] { load_fashion_mnist(dir, true); });
+  EXPECT_NE(corrupt.find(images), std::string::npos) << corrupt;
+  EXPECT_TRUE(corrupt.find("corrupt") != std::string::npos ||
+              corrupt.find("truncated") != std::string::npos || corrupt.find("magic") != std::string::npos)
+      << corrupt;
+
+  write_dataset(dir, 5);
+  std::vector<uint8_t> labels = idx_header(0x801, {4});
+  labels.resize(labels.size() + 4);
+  write_gz(dir + "/train-labels-idx1-ubyte.gz", labels);
+  EXPECT_NE(error_of([&] { load_fashion_mnist(dir, true); }).find("has 5 images but"), std::string::npos);
+}
+
+TEST(FashionMnist, TruncatedGzipStreamIsAnError) {
+  const std::string dir = temp_dir() + "/cut";
+  write_dataset(dir, 50);
+  const std::string images = dir + "/train-images-idx3-ubyte.gz";
+  std::filesystem::resize_file(images, std::filesystem::file_size(images) / 2);
+  EXPECT_NE(error_of([&] { load_fashion_mnist(dir, true); }).find(images), std::string::npos);
+}
+
+TEST(Resize, BilinearMatchesPyTorchRoundedTo8Bits) {
+  const uint8_t image[] = {0, 255, 255, 0};
+  float out[16];
+  resize_bilinear(image, 2, 2, 4, out);
+  const int expected[16] = {0, 64, 191, 255, 64, 96, 159, 191, 191, 159, 96, 64, 255, 191, 64, 0};
+  for (int i = 0; i < 16; ++i) EXPECT_FLOAT_EQ(out[i], expected[i] / 255.0f) << i;
+  const uint8_t same[] = {10, 20, 30, 40, 50, 60};
+  float copy[4];
+  resize_bilinear(same, 2, 3, 2, copy);  // downscaling samples between pixels: 10 + 0.25·(20-10), half up
+  EXPECT_FLOAT_EQ(copy[0], 13 / 255.0f);
+}
+
+TEST(BatchLoader, EpochsAreSeededPermutations) {
+  const std::string dir = temp_dir() + "/batches";
+  write_dataset(dir, 10);
+  const Dataset data = load_fashion_mnist(dir, true);
+  BatchLoader loader(data, 4, 4, true, 42, 0, /*keep_partial=*/true);
+  EXPECT_EQ(loader.batches_per_epoch(), 3);
+  std::vector<std::vector<int32_t>> epochs;
+  for (int epoch = 0; epoch < 2; ++epoch) {
+    loader.start_epoch(epoch);
+    std::vector<int32_t> labels;
+    Batch batch;
+    while (loader.next(&batch)) {
+      EXPECT_EQ(batch.images.shape()[2], 4);
+      for (int64_t i = 0; i < batch.labels.size(); ++i) labels.push_back(batch.labels.i32()[i]);
+    }
+    EXPECT_EQ(std::multiset<int32_t>(labels.begin(), labels.end()).size(), 10u);
+    EXPECT_EQ(std::set<int32_t>(labels.begin(), labels.end()).size(), 10u);
+    epochs.push_back(labels);
+  }
+  EXPECT_NE(epochs[0], epochs[1]);
+  BatchLoader again(data, 4, 4, true, 42, 0, true);
+  again.start_epoch(0);
+  Batch first;
+  ASSERT_TRUE(again.next(&first));
+  EXPECT_EQ(std::vector<int32_t>(first.labels.i32(), first.labels.i32() + 4),
+            std::vector<int32_t>(epochs[0].begin(), epochs[0].begin() + 4));
+  BatchLoader dropping(data, 4, 4, false, 0, 0, /*keep_partial=*/false);
+  EXPECT_EQ(dropping.batches_per_epoch(), 2);
+  EXPECT_EQ(dropping.examples_per_epoch(), 8);
+}
+
+}  // namespace
+}  // namespace stratum

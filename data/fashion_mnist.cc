@@ -1,0 +1,119 @@
+#include "data/fashion_mnist.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+
+#include "ir/error.h"
+
+namespace stratum {
+
+namespace {
+
+constexpr uint32_t kImageMagic = 0x00000803, kLabelMagic = 0x00000801;
+
+uint32_t big_endian(const uint8_t* bytes) {
+  return uint32_t(bytes[0]) << 24 | uint32_t(bytes[1]) << 16 | uint32_t(bytes[2]) << 8 | bytes[3];
+}
+
+// Reads up to `bytes` from the gzip stream; a zlib error is a corrupt file.
+std::vector<uint8_t> read_bytes(gzFile file, const std::string& path, size_t bytes) {
+  std::vector<uint8_t> data(bytes);
+  size_t got = 0;
+  while (got < bytes) {
+    const int n =
+        gzread(file, data.data() + got, static_cast<unsigned>(std::min<size_t>(bytes - got, 1 << 30)));
+    if (n < 0) {
+      int code = 0;
+      fail("{} is corrupt: {}", path, gzerror(file, &code));
+    }
+    if (n == 0) break;
+    got += n;
+  }
+  data.resize(got);
+  return data;
+}
+
+}  // namespace
+
+std::vector<uint8_t> read_idx(const std::string& path, bool images, std::vector<int64_t>* dims) {
+  if (!std::filesystem::exists(path)) {
+    fail("{} is missing: install Debian's dataset-fashion-mnist (tools/setup.sh does) or give --data-dir",
+         path);
+  }
+  gzFile file = gzopen(path.c_str(), "rb");
+  if (file == nullptr) fail("cannot open {}", path);
+  struct Closer {
+    gzFile f;
+    ~Closer() { gzclose(f); }
+  } closer{file};
+
+  const int rank = images ? 3 : 1;
+  const std::vector<uint8_t> header = read_bytes(file, path, 4 + 4 * rank);
+  if (header.size() < 4u + 4 * rank) fail("{} is truncated: its header is incomplete", path);
+  const uint32_t magic = big_endian(header.data()), expected = images ? kImageMagic : kLabelMagic;
+  if (magic != expected) {
+    fail("{} is not an idx {} file: magic number {:#010x}, expected {:#010x}", path,
+         images ? "image" : "label", magic, expected);
+  }
+  dims->clear();
+  size_t bytes = 1;
+  for (int i = 0; i < rank; ++i) {
+    dims->push_back(big_endian(header.data() + 4 + 4 * i));
+    bytes *= dims->back();
+  }
+  std::vector<uint8_t> data = read_bytes(file, path, bytes + 1);  // one more: there must be none
+  if (data.size() < bytes)
+    fail("{} is truncated: its header announces {} bytes of data, it has {}", path, bytes, data.size());
+  if (data.size() > bytes) fail("{} has more data than its header announces ({} bytes)", path, bytes);
+  return data;
+}
+
+Dataset load_fashion_mnist(const std::string& dir, bool train) {
+  const std::string prefix = dir + (train ? "/train" : "/t10k");
+  const std::string image_path = prefix + "-images-idx3-ubyte.gz",
+                    label_path = prefix + "-labels-idx1-ubyte.gz";
+  Dataset data;
+  std::vector<int64_t> image_dims, label_dims;
+  data.images = read_idx(image_path, true, &image_dims);
+  data.labels = read_idx(label_path, false, &label_dims);
+  if (image_dims[0] != label_dims[0]) {
+    fail("{} has {} images but {} has {} labels", image_path, image_dims[0], label_path, label_dims[0]);
+  }
+  for (size_t i = 0; i < data.labels.size(); ++i) {
+    if (data.labels[i] >= 10)
+      fail("{}: label {} of item {} is not a class in [0,10)", label_path, data.labels[i], i);
+  }
+  data.count = image_dims[0];
+  data.rows = image_dims[1];
+  data.cols = image_dims[2];
+  return data;
+}
+
+void resize_bilinear(const uint8_t* image, int64_t rows, int64_t cols, int64_t size, float* out) {
+  // Source coordinate of output pixel i along an axis of n pixels: (i + 0.5)·n/size - 0.5, clamped at 0.
+  auto source = [size](int64_t i, int64_t n, int64_t* lo, int64_t* hi, float* frac) {
+    const double x = std::max(0.0, (i + 0.5) * double(n) / double(size) - 0.5);
+    *lo = std::min<int64_t>(static_cast<int64_t>(x), n - 1);
+    *hi = std::min<int64_t>(*lo + 1, n - 1);
+    *frac = static_cast<float>(x - *lo);
+  };
+  for (int64_t y = 0; y < size; ++y) {
+    int64_t y0, y1;
+    float fy;
+    source(y, rows, &y0, &y1, &fy);
+    for (int64_t x = 0; x < size; ++x) {
+      int64_t x0, x1;
+      float fx;
+      source(x, cols, &x0, &x1, &fx);
+      auto at = [&](int64_t r, int64_t c) { return float(image[r * cols + c]); };
+      const float top = at(y0, x0) + (at(y0, x1) - at(y0, x0)) * fx;
+      const float bottom = at(y1, x0) + (at(y1, x1) - at(y1, x0)) * fx;
+      out[y * size + x] = std::floor(top + (bottom - top) * fy + 0.5f) / 255.0f;
+    }
+  }
+}
+
+}  // namespace stratum

@@ -1,0 +1,42 @@
+// Layers with their parameters, initialised as the book's PyTorch code does: Xavier-uniform conv and linear
+// weights, biases U(±1/sqrt(fan_in)), batch-norm γ=1, β=0, running mean 0 and variance 1.
+#pragma once
+
+#include <string>
+
+#include "ir/builder.h"
+
+namespace stratum {
+
+class Layers {
+ public:
+  // In training, batch norm uses batch statistics and updates its running ones, and dropout drops.
+  Layers(Graph& graph, bool training) : graph_(graph), ops_(graph), training_(training) {}
+
+  Graph& graph() { return graph_; }
+  Builder& ops() { return ops_; }
+  bool training() const { return training_; }
+
+  // conv2d with weight %<name>.weight [out, in/groups, k, k] and bias %<name>.bias.
+  Value* conv(const std::string& name, Value* x, int64_t out_channels, int64_t kernel,
+              const ConvAttrs& attrs = {});
+  // batch_norm with %<name>.gamma, %<name>.beta and state %<name>.running_mean, %<name>.running_var.
+  Value* batch_norm(const std::string& name, Value* x);
+  // linear with weight %<name>.weight [out, in] and bias %<name>.bias.
+  Value* linear(const std::string& name, Value* x, int64_t out_features);
+  // dropout keyed by the per-step input %step (made on first use); each call gets its own seed.
+  Value* dropout(Value* x, double p);
+  // The loss and the count of correct predictions, as the graph's outputs %loss and %correct.
+  void loss(Value* logits, Value* labels);
+
+ private:
+  Value* param(const std::string& name, Shape shape, Init init);
+
+  Graph& graph_;
+  Builder ops_;
+  bool training_;
+  Value* step_ = nullptr;
+  int64_t dropouts_ = 0;
+};
+
+}  // namespace stratum

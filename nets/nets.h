@@ -1,0 +1,42 @@
+// The classic CNNs of Dive into Deep Learning, each with the book's recipe, in one registry that the tools
+// share (--net=NAME).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ir/graph.h"
+#include "nets/layers.h"
+
+namespace stratum {
+
+// The book's training recipe: plain SGD on Fashion-MNIST, resized to input_size.
+struct Recipe {
+  int64_t batch;
+  double lr;
+  int64_t epochs;
+  int64_t input_size;
+};
+
+struct NetDef {
+  std::string name;
+  std::string description;
+  Recipe recipe;
+  // The layers from the image batch x [N,1,size,size] to the logits [N,10].
+  Value* (*body)(Layers& layers, Value* x);
+};
+
+const std::vector<NetDef>& all_nets();
+// The net of that name; Error listing the names when there is none.
+const NetDef& find_net(const std::string& name);
+
+// The net's forward graph for one batch: inputs %x f32[batch,1,size,size] and %labels i32[batch] (and
+// %step, the dropout key, when it drops out in training), outputs %loss and %correct. input_size 0 takes
+// the recipe's.
+std::unique_ptr<Graph> build_net(const NetDef& net, int64_t batch, bool training, int64_t input_size = 0);
+
+// Each family's nets.
+void add_lenets(std::vector<NetDef>& nets);
+
+}  // namespace stratum
