@@ -166,13 +166,18 @@ void Executor::load_state(const Store& store) {
 
 Store Executor::save_state() const {
   Store store;
+  save_state(store);
+  return store;
+}
+
+void Executor::save_state(Store& store) const {
   for (const Value* leaf : graph_.leaves()) {
     if (leaf->kind() == ValueKind::kInput) continue;
+    Tensor& t = store[leaf->name()];
+    if (t.type() != leaf->type()) t = Tensor(leaf->type());
     const Buffer& b = home(leaf);
-    Tensor& t = store[leaf->name()] = Tensor(leaf->type());
     check(b.owner->copy_to_host(t.data(), b.data, b.bytes), *b.owner, "copy to the host");
   }
-  return store;
 }
 
 void Executor::run(const std::map<std::string, Tensor>& feeds) {

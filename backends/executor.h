@@ -38,6 +38,8 @@ class Executor {
   // out whenever wanted (for checkpoints and tests).
   void load_state(const Store& store);
   Store save_state() const;
+  // save_state into the tensors `store` already holds where their types match: no allocation.
+  void save_state(Store& store) const;
 
   // One step: copies each graph input from `feeds` (by name), runs every partition, applies the updates.
   void run(const std::map<std::string, Tensor>& feeds);

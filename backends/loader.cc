@@ -83,6 +83,12 @@ const stratum_plugin& open_plugin(const std::string& name) {
     void* library = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (library == nullptr)
       fail_loading(fmt::format("cannot load plugin '{}' from {}: {}", name, path.string(), dlerror()));
+    struct Closer {  // until the library proves to be a plugin of this ABI
+      void* library;
+      ~Closer() {
+        if (library != nullptr) dlclose(library);
+      }
+    } closer{library};
     auto entry = reinterpret_cast<stratum_plugin_entry_fn>(dlsym(library, STRATUM_PLUGIN_ENTRY));
     if (entry == nullptr) {
       fail_loading(fmt::format("{} is no Stratum plugin: it has no entry point {}", path.string(),
@@ -98,6 +104,7 @@ const stratum_plugin& open_plugin(const std::string& name) {
       fail_loading(fmt::format("{} calls itself '{}', not '{}'", path.string(),
                                plugin->name ? plugin->name : "", name));
     }
+    closer.library = nullptr;  // kept for the life of the process
     return *plugin;
   }
   fail_loading(fmt::format("no plugin '{}': {} is in none of {}", name, library_file(name), joined(tried)));

@@ -17,13 +17,17 @@
  * supported nodes to `compile` as a subgraph. The program that returns is run once per training step with
  * the same shapes. `compile` is where a plugin builds its kernels, picks layouts and allocates its scratch:
  * `run` must not allocate. Values inside a subgraph are the plugin's own business (any layout, any memory);
- * values at its edges ("args") are dense, row-major (logical NCHW), in memory from the plugin's `alloc`.
+ * values at its edges ("args") are dense, row-major (logical NCHW), in memory from the plugin's `alloc` (a
+ * cpu plugin may also get host memory from elsewhere). A program's args are at the same addresses at every
+ * run, and no output arg overlaps another arg. Stratum calls a plugin from one thread at a time.
  *
  * Errors: functions that can fail return 0 on success and nonzero on failure (null for `compile`), after
  * which `last_error` says what went wrong, naming the node where there is one.
  *
- * Every op, its inputs, outputs and attributes are listed by `bazel run //tools:opt -- --ops`; the
- * semantics are the reference backend's (backends/reference/), which `plugin_check` compares against.
+ * `bazel run //tools:opt -- --ops` lists every op with a line about it; ir/ops/ declares each op's inputs,
+ * attributes and shape rule, and the reference backend (backends/reference/) defines its semantics, which
+ * `plugin_check` compares against. The one rule a plugin cannot read off a kernel is dropout's mask: use
+ * stratum_dropout_keep() below, so that every backend draws the same one.
  */
 #ifndef STRATUM_BACKENDS_PLUGIN_H_
 #define STRATUM_BACKENDS_PLUGIN_H_
@@ -135,6 +139,30 @@ static inline const stratum_attr* stratum_find_attr(const stratum_node* node, co
     if (*a == *b) return &node->attrs[i];
   }
   return 0;
+}
+
+#ifdef __CUDACC__
+#define STRATUM_INLINE static inline __host__ __device__
+#else
+#define STRATUM_INLINE static inline
+#endif
+
+/* splitmix64's finaliser: a bijection of 64-bit words that mixes every input bit into every output bit. */
+STRATUM_INLINE uint64_t stratum_splitmix64(uint64_t z) {
+  z += 0x9e3779b97f4a7c15ull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+/* Dropout's mask: whether element `index` (row-major) of a dropout with attributes seed and p, run with key
+ * `key`, survives. A counter-based hash, so that every backend draws the same mask and the backward pass
+ * recomputes it instead of storing it: u in [0,1) from the top 24 bits, kept iff u >= p. */
+STRATUM_INLINE int stratum_dropout_keep(int64_t seed, int32_t key, int64_t index, double p) {
+  uint64_t h = stratum_splitmix64((uint64_t)seed);
+  h = stratum_splitmix64(h ^ (uint32_t)key);
+  h = stratum_splitmix64(h ^ (uint64_t)index);
+  return (double)(h >> 40) * (1.0 / (1 << 24)) >= p;
 }
 
 static inline int64_t stratum_num_elements(const stratum_tensor_desc* desc) {

@@ -26,8 +26,8 @@ Dataset load_fashion_mnist(const std::string& dir, bool train);
 std::vector<uint8_t> read_idx(const std::string& path, bool images, std::vector<int64_t>* dims);
 
 // Resizes one rows × cols image bilinearly to size × size (pixel centres at half-integers, edges clamped,
-// as PyTorch's interpolate(align_corners=False)), rounds to 8 bits (half up) as the book's PIL Resize does, and
-// scales to [0,1].
+// as PyTorch's interpolate(align_corners=False)), rounds to 8 bits (half up) as the book's PIL Resize does,
+// and scales to [0,1].
 void resize_bilinear(const uint8_t* image, int64_t rows, int64_t cols, int64_t size, float* out);
 
 }  // namespace stratum

@@ -1,0 +1,136 @@
+#include "train/checkpoint.h"
+
+#include <zlib.h>
+
+#include <cstring>
+
+#include "ir/error.h"
+#include "train/files.h"
+
+namespace stratum {
+
+namespace {
+
+constexpr char kMagic[] = "STRATUM-CHECKPOINT\n";
+constexpr uint32_t kVersion = 1;
+
+template <typename T>
+void put(std::string& out, T value) {
+  out.append(reinterpret_cast<const char*>(&value), sizeof(T));
+}
+
+void put_string(std::string& out, const std::string& text) {
+  put<uint32_t>(out, static_cast<uint32_t>(text.size()));
+  out += text;
+}
+
+// Reads from a checkpoint's bytes, failing with the file's name when they run out.
+class Reader {
+ public:
+  Reader(const std::string& bytes, size_t end, const std::string& path)
+      : bytes_(bytes), end_(end), path_(path) {}
+
+  template <typename T>
+  T get() {
+    T value;
+    std::memcpy(&value, take(sizeof(T)), sizeof(T));
+    return value;
+  }
+  std::string get_string() {
+    const uint32_t length = get<uint32_t>();
+    return std::string(take(length), length);
+  }
+  const char* take(size_t n) {
+    if (n > end_ - pos_) fail("{} is truncated or corrupt: it ends inside a record", path_);
+    const char* at = bytes_.data() + pos_;
+    pos_ += n;
+    return at;
+  }
+  bool done() const { return pos_ == end_; }
+
+ private:
+  const std::string& bytes_;
+  size_t end_, pos_ = 0;
+  const std::string& path_;
+};
+
+std::string header_text(const std::map<std::string, std::string>& header) {
+  std::string text;
+  for (const auto& [key, value] : header) {
+    size_t start = 0;  // a value of several lines becomes several "key=line" lines
+    do {
+      const size_t end = std::min(value.find('\n', start), value.size());
+      text += key + "=" + value.substr(start, end - start) + "\n";
+      start = end + 1;
+    } while (start < value.size());
+  }
+  return text;
+}
+
+std::map<std::string, std::string> parse_header(const std::string& text, const std::string& path) {
+  std::map<std::string, std::string> header;
+  size_t start = 0;
+  while (start < text.size()) {
+    const size_t end = text.find('\n', start), eq = text.find('=', start);
+    if (end == std::string::npos || eq > end) fail("{} is corrupt: bad header line", path);
+    std::string& value = header[text.substr(start, eq - start)];
+    value += (value.empty() ? "" : "\n") + text.substr(eq + 1, end - eq - 1);
+    start = end + 1;
+  }
+  return header;
+}
+
+}  // namespace
+
+void save_checkpoint(const std::string& path, const Checkpoint& checkpoint) {
+  std::string out = kMagic;
+  put<uint32_t>(out, kVersion);
+  put_string(out, header_text(checkpoint.header));
+  put<uint32_t>(out, static_cast<uint32_t>(checkpoint.tensors.size()));
+  for (const auto& [name, tensor] : checkpoint.tensors) {
+    put_string(out, name);
+    put<uint32_t>(out, static_cast<uint32_t>(tensor.type().dtype));
+    put<uint32_t>(out, static_cast<uint32_t>(tensor.type().rank()));
+    for (int64_t d : tensor.shape()) put<int64_t>(out, d);
+    out.append(static_cast<const char*>(tensor.data()), tensor.type().bytes());
+  }
+  put<uint32_t>(out, static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(out.data()), out.size())));
+  write_file_atomically(path, out);
+}
+
+Checkpoint load_checkpoint(const std::string& path) {
+  const std::string bytes = read_file(path);
+  const size_t magic = sizeof(kMagic) - 1;
+  if (bytes.size() < magic + 8 || bytes.compare(0, magic, kMagic) != 0)
+    fail("{} is not a Stratum checkpoint", path);
+  const size_t body = bytes.size() - 4;
+  uint32_t stored;
+  std::memcpy(&stored, bytes.data() + body, 4);
+  if (stored != crc32(0, reinterpret_cast<const Bytef*>(bytes.data()), body)) {
+    fail("{} is corrupt: its checksum does not match", path);
+  }
+  Reader in(bytes, body, path);
+  in.take(magic);
+  if (const uint32_t version = in.get<uint32_t>(); version != kVersion) {
+    fail("{} is checkpoint version {}; this Stratum reads version {}", path, version, kVersion);
+  }
+  Checkpoint checkpoint;
+  checkpoint.header = parse_header(in.get_string(), path);
+  const uint32_t count = in.get<uint32_t>();
+  for (uint32_t i = 0; i < count; ++i) {
+    const std::string name = in.get_string();
+    TensorType type;
+    type.dtype = static_cast<DType>(in.get<uint32_t>());
+    const uint32_t rank = in.get<uint32_t>();
+    if (rank > 8 || (type.dtype != DType::f32 && type.dtype != DType::i32))
+      fail("{} is corrupt: tensor {}", path, name);
+    for (uint32_t d = 0; d < rank; ++d) type.shape.push_back(in.get<int64_t>());
+    Tensor tensor(type);
+    std::memcpy(tensor.data(), in.take(type.bytes()), type.bytes());
+    checkpoint.tensors.emplace(name, std::move(tensor));
+  }
+  if (!in.done()) fail("{} is corrupt: bytes after the last tensor", path);
+  return checkpoint;
+}
+
+}  // namespace stratum

@@ -1,0 +1,40 @@
+// What a run shows and leaves behind: the progress line, metrics.csv and curves.svg.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace stratum {
+
+struct EpochMetrics {
+  int64_t epoch = 0;  // 1-based
+  double loss = 0, train_acc = 0, test_acc = 0;
+  double seconds = 0;           // training time of the epoch, without evaluation
+  double examples_per_sec = 0;  // training examples per second
+};
+
+// "epoch,loss,train_acc,test_acc,seconds,examples_per_sec" and one line per epoch; parse_metrics reads one
+// such line back (Error when malformed).
+std::string metrics_csv(const std::vector<EpochMetrics>& epochs);
+std::string metrics_line(const EpochMetrics& m);
+EpochMetrics parse_metrics(const std::string& line);
+
+// The book's figure: loss, train acc and test acc against epochs, as a standalone SVG.
+std::string curves_svg(const std::vector<EpochMetrics>& epochs, const std::string& title);
+
+// A progress bar per epoch with images/s, running loss and accuracy: redrawn in place on a terminal,
+// a plain line every tenth of the epoch otherwise.
+class Progress {
+ public:
+  Progress(int64_t epoch, int64_t epochs, int64_t batches);
+  void update(int64_t batches_done, int64_t examples, double loss_sum, int64_t correct, double seconds);
+  void finish(const EpochMetrics& m);
+
+ private:
+  int64_t epoch_, epochs_, batches_, last_decile_ = -1;
+  bool terminal_;
+};
+
+}  // namespace stratum
