@@ -8,6 +8,8 @@ const std::vector<NetDef>& all_nets() {
   static const std::vector<NetDef> nets = [] {
     std::vector<NetDef> list;
     add_lenets(list);
+    add_classic_nets(list);
+    add_branched_nets(list);
     return list;
   }();
   return nets;

@@ -38,5 +38,7 @@ std::unique_ptr<Graph> build_net(const NetDef& net, int64_t batch, bool training
 
 // Each family's nets.
 void add_lenets(std::vector<NetDef>& nets);
+void add_classic_nets(std::vector<NetDef>& nets);
+void add_branched_nets(std::vector<NetDef>& nets);
 
 }  // namespace stratum
