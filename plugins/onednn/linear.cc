@@ -1,0 +1,74 @@
+// linear (y = x·wᵀ + b, w [M,K]: oneDNN's OI) and its gradients as oneDNN inner products; bias_grad is
+// folded into the weight gradient's primitive where one reads the same dy.
+#include "plugins/onednn/ops.h"
+
+namespace stratum::onednn {
+
+namespace {
+
+using dnnl::memory;
+
+// x [N,K] · wᵀ (w [M,K]) = y [N,M].
+struct LinearShape {
+  LinearShape(int64_t n, int64_t k, int64_t m) : src{n, k}, weights{m, k}, dst{n, m} {}
+  memory::desc bias(bool with_bias) const { return bias_desc(dst[1], with_bias); }
+  memory::dims src, weights, dst;
+};
+
+dnnl::inner_product_forward::primitive_desc forward_pd(const LinearShape& s, bool with_bias,
+                                                       const dnnl::primitive_attr& attr, Compiler& c) {
+  const dnnl::inner_product_forward::desc desc(dnnl::prop_kind::forward_training, any_desc(s.src),
+                                               any_desc(s.weights), s.bias(with_bias), any_desc(s.dst));
+  return {desc, attr, c.engine()};
+}
+
+// (x, w[, bias]) -> y, or relu(y) when a relu alone reads y.
+void linear(const Node& node, Compiler& c) {
+  const bool with_bias = node.inputs().size() == 3;
+  const Shape &x = node.input(0)->type().shape, &w = node.input(1)->type().shape;
+  const ReluFusion fused(node.output(), c);
+  const auto pd = forward_pd({x[0], x[1], w[0]}, with_bias, fused.attr, c);
+  Args args = {{DNNL_ARG_SRC, c.input(node.input(0), pd.src_desc())},
+               {DNNL_ARG_WEIGHTS, c.input(node.input(1), pd.weights_desc())},
+               {DNNL_ARG_DST, c.output(fused.output, pd.dst_desc())}};
+  if (with_bias) args[DNNL_ARG_BIAS] = c.input(node.input(2), pd.bias_desc());
+  c.add(pd, std::move(args));
+}
+
+// (dy [N,M], w [M,K]) -> dx
+void linear_grad_input(const Node& node, Compiler& c) {
+  const Shape &dy = node.input(0)->type().shape, &w = node.input(1)->type().shape;
+  const LinearShape s(dy[0], w[1], w[0]);
+  const dnnl::inner_product_backward_data::desc desc(any_desc(s.src), any_desc(s.weights), any_desc(s.dst));
+  const dnnl::inner_product_backward_data::primitive_desc pd(desc, c.attr(), c.engine(),
+                                                             forward_pd(s, false, c.attr(), c));
+  c.add(pd, {{DNNL_ARG_DIFF_DST, c.input(node.input(0), pd.diff_dst_desc())},
+             {DNNL_ARG_WEIGHTS, c.input(node.input(1), pd.weights_desc())},
+             {DNNL_ARG_DIFF_SRC, c.output(node.output(), pd.diff_src_desc())}});
+}
+
+// (dy [N,M], x [N,K]) -> dw, and the bias gradient when a bias_grad of dy follows.
+void linear_grad_weight(const Node& node, Compiler& c) {
+  const Value *dy = node.input(0), *x = node.input(1);
+  const LinearShape s(dy->type().shape[0], x->type().shape[1], dy->type().shape[1]);
+  const Node* bias_grad = claim_bias_grad(node, dy, c);
+  const dnnl::inner_product_backward_weights::desc desc(any_desc(s.src), any_desc(s.weights),
+                                                        s.bias(bias_grad != nullptr), any_desc(s.dst));
+  const dnnl::inner_product_backward_weights::primitive_desc pd(
+      desc, c.attr(), c.engine(), forward_pd(s, bias_grad != nullptr, c.attr(), c));
+  Args args = {{DNNL_ARG_SRC, c.input(x, pd.src_desc())},
+               {DNNL_ARG_DIFF_DST, c.input(dy, pd.diff_dst_desc())},
+               {DNNL_ARG_DIFF_WEIGHTS, c.output(node.output(), pd.diff_weights_desc())}};
+  if (bias_grad) args[DNNL_ARG_DIFF_BIAS] = c.output(bias_grad->output(), pd.diff_bias_desc());
+  c.add(pd, std::move(args));
+}
+
+}  // namespace
+
+void add_linear_ops(OpTable& table) {
+  table["linear"] = linear;
+  table["linear_grad_input"] = linear_grad_input;
+  table["linear_grad_weight"] = linear_grad_weight;
+}
+
+}  // namespace stratum::onednn

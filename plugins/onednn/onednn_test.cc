@@ -1,0 +1,443 @@
+// The oneDNN plugin against the reference backend, both through the plugin ABI: single ops, subgraphs where
+// values pass between primitives in blocked layouts, and whole training steps as one subgraph. Outputs must
+// agree by normalised MSE (f32) or exactly (i32).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <random>
+#include <string>
+
+#include "backends/loader.h"
+#include "backends/reference/interpreter.h"
+#include "backends/reference/plugin.h"
+#include "backends/subgraph.h"
+#include "backends/tensor.h"
+#include "ir/builder.h"
+#include "ir/op.h"
+#include "passes/autodiff.h"
+#include "tests/test_nets.h"
+
+namespace stratum {
+namespace {
+
+TensorType f32(Shape shape) { return {DType::f32, std::move(shape)}; }
+
+const stratum_plugin& onednn() { return load_plugin("onednn"); }
+
+using Feeds = std::map<std::string, Tensor>;  // by value name
+
+// The graph's outputs and update values: what a subgraph of all its nodes must hand back.
+std::vector<const Value*> results(const Graph& graph) {
+  std::vector<const Value*> values(graph.outputs().begin(), graph.outputs().end());
+  for (const Update& update : graph.updates()) values.push_back(update.value);
+  return values;
+}
+
+// One compiled subgraph of every node of a graph on one plugin, with its args allocated by the plugin.
+class Compiled {
+ public:
+  Compiled(const stratum_plugin& plugin, const Graph& graph) : plugin_(plugin) {
+    std::vector<const Node*> nodes;
+    for (const auto& node : graph.nodes()) nodes.push_back(node.get());
+    const std::vector<const Value*> needed = results(graph);
+    desc_ = std::make_unique<SubgraphDesc>(
+        nodes, [&](const Value* v) { return std::find(needed.begin(), needed.end(), v) != needed.end(); });
+    for (const Value* arg : desc_->args())
+      args_.push_back(plugin.alloc(std::max<int64_t>(arg->type().bytes(), 1)));
+    program_ = plugin.compile(&desc_->subgraph());
+  }
+  ~Compiled() {
+    if (program_) plugin_.release(program_);
+    for (void* arg : args_) plugin_.free(arg);
+  }
+
+  stratum_program* program() const { return program_; }
+  const SubgraphDesc& desc() const { return *desc_; }
+
+  // Copies the inputs in and runs; returns the plugin's status.
+  int run_status(const Feeds& feeds) {
+    for (int32_t i = 0; i < desc_->subgraph().n_inputs; ++i) {
+      const Tensor& t = feeds.at(desc_->args()[i]->name());
+      plugin_.copy_from_host(args_[i], t.data(), t.type().bytes());
+    }
+    return plugin_.run(program_, args_.data());
+  }
+
+  // Runs and returns the output args; an error is a test failure.
+  std::vector<Tensor> run(const Feeds& feeds) {
+    if (run_status(feeds) != 0) ADD_FAILURE() << plugin_.name << ": " << plugin_.last_error();
+    const stratum_subgraph& g = desc_->subgraph();
+    std::vector<Tensor> outputs;
+    for (int32_t i = g.n_inputs; i < g.n_args; ++i) {
+      Tensor& t = outputs.emplace_back(desc_->args()[i]->type());
+      plugin_.copy_to_host(t.data(), args_[i], t.type().bytes());
+    }
+    return outputs;
+  }
+
+ private:
+  const stratum_plugin& plugin_;
+  std::unique_ptr<SubgraphDesc> desc_;
+  std::vector<void*> args_;
+  stratum_program* program_ = nullptr;
+};
+
+// Feeds for every leaf of the graph not already in `feeds`: f32 uniform in [-1,1), i32 in [0,3) (below
+// every test's class count; a dropout key can be anything).
+Feeds complete_feeds(const Graph& graph, Feeds feeds, uint64_t seed = 7) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<float> uniform(-1, 1);
+  for (const Value* leaf : graph.leaves()) {
+    if (feeds.count(leaf->name())) continue;
+    Tensor t(leaf->type());
+    for (int64_t i = 0; i < t.size(); ++i) {
+      if (leaf->type().dtype == DType::i32) {
+        t.i32()[i] = static_cast<int32_t>(rng() % 3);
+      } else {
+        t.f32()[i] = uniform(rng);
+      }
+    }
+    feeds[leaf->name()] = std::move(t);
+  }
+  return feeds;
+}
+
+Tensor positive(const Shape& shape, uint64_t seed = 3) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<float> uniform(0.5, 1.5);
+  Tensor t(f32(shape));
+  for (int64_t i = 0; i < t.size(); ++i) t.f32()[i] = uniform(rng);
+  return t;
+}
+
+// Σ(a-b)² / Σb²: 0 when equal, about 1e-14 for f32 rounding differences.
+double normalised_mse(const Tensor& a, const Tensor& b) {
+  double error = 0, norm = 0;
+  for (int64_t i = 0; i < b.size(); ++i) {
+    const double d = double(a.f32()[i]) - b.f32()[i];
+    error += d * d;
+    norm += double(b.f32()[i]) * b.f32()[i];
+  }
+  return error / std::max(norm, 1e-30);
+}
+
+// Runs every node of `graph` as one subgraph on the oneDNN plugin (twice, to catch state that leaks from
+// one run into the next) and on the reference, and expects the same results.
+void expect_matches_reference(const Graph& graph, const Feeds& given = {}, double tolerance = 1e-8) {
+  const Feeds feeds = complete_feeds(graph, given);
+  Compiled expected(reference_plugin(), graph), actual(onednn(), graph);
+  ASSERT_NE(actual.program(), nullptr) << onednn().last_error();
+  ASSERT_NE(expected.program(), nullptr) << reference_plugin().last_error();
+  const std::vector<Tensor> want = expected.run(feeds);
+  actual.run(feeds);
+  const std::vector<Tensor> got = actual.run(feeds);
+  ASSERT_EQ(got.size(), want.size());
+  const stratum_subgraph& g = actual.desc().subgraph();
+  for (size_t i = 0; i < got.size(); ++i) {
+    const Value* value = actual.desc().args()[g.n_inputs + i];
+    const std::string what = value->producer()->label() + " output " + std::to_string(value->output_index());
+    if (value->type().dtype == DType::i32) {
+      EXPECT_EQ(std::vector<int32_t>(got[i].i32(), got[i].i32() + got[i].size()),
+                std::vector<int32_t>(want[i].i32(), want[i].i32() + want[i].size()))
+          << what;
+    } else {
+      EXPECT_LE(normalised_mse(got[i], want[i]), tolerance) << what;
+    }
+  }
+}
+
+// A graph to fill in, with the builder and a helper to add any node (backward ones included).
+struct TestGraph {
+  Value* input(const std::string& name, Shape shape) { return graph.add_input(name, f32(std::move(shape))); }
+  Value* op(std::string_view op, std::vector<Value*> inputs, Attrs attrs = {}) {
+    return graph.add_node(op, std::move(inputs), std::move(attrs))->output(0);
+  }
+  void outputs(std::initializer_list<Value*> values) {
+    for (Value* v : values) graph.add_output(v);
+  }
+  Graph graph;
+  Builder b{graph};
+};
+
+TEST(OnednnPlugin, DescribesItself) {
+  const stratum_plugin& plugin = onednn();
+  EXPECT_EQ(plugin.abi_version, STRATUM_PLUGIN_ABI_VERSION);
+  EXPECT_STREQ(plugin.name, "onednn");
+  EXPECT_STREQ(plugin.device_kind, "cpu");
+  EXPECT_NE(std::string(plugin.description).find("oneDNN 2.6"), std::string::npos) << plugin.description;
+  EXPECT_NE(std::string(plugin.description).find("threads"), std::string::npos) << plugin.description;
+  EXPECT_NE(plugin.node_times, nullptr);
+  void* p = plugin.alloc(100);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % 64, 0u);
+  plugin.free(p);
+}
+
+TEST(OnednnPlugin, SupportsEveryOpOnF32AndI32ButNotHalfPrecision) {
+  stratum_tensor_desc values[2] = {to_desc(f32({2, 3})), to_desc({DType::bf16, {2, 3}})};
+  const int32_t f32_value = 0, bf16_value = 1;
+  for (const OpDef* op : all_ops()) {
+    stratum_node node{};
+    node.op = op->name.c_str();
+    node.n_inputs = 1;
+    node.inputs = &f32_value;
+    EXPECT_TRUE(onednn().supports(&node, values)) << op->name;
+    node.inputs = &bf16_value;
+    EXPECT_FALSE(onednn().supports(&node, values)) << op->name;
+  }
+  stratum_node unknown{};
+  unknown.op = "no_such_op";
+  EXPECT_FALSE(onednn().supports(&unknown, values));
+}
+
+struct ConvCase {
+  Shape x, w;
+  ConvAttrs attrs;
+  bool bias;
+};
+
+class Conv : public ::testing::TestWithParam<ConvCase> {};
+
+// conv2d, then conv2d_grad_input, conv2d_grad_weight and bias_grad of one dy as autodiff emits them (the
+// bias gradient comes from the weight gradient's primitive).
+TEST_P(Conv, ForwardAndGradientsMatchReference) {
+  const ConvCase& c = GetParam();
+  TestGraph t;
+  Value *x = t.input("x", c.x), *w = t.input("w", c.w);
+  Value* y = t.b.conv2d(x, w, c.bias ? t.input("bias", {c.w[0]}) : nullptr, c.attrs);
+  Value* dy = t.input("dy", y->type().shape);
+  Attrs input_attrs = y->producer()->attrs(), weight_attrs = y->producer()->attrs();
+  input_attrs["input_shape"] = c.x;
+  weight_attrs["weight_shape"] = c.w;
+  t.outputs({y, t.op("conv2d_grad_input", {dy, w}, input_attrs),
+             t.op("conv2d_grad_weight", {dy, x}, weight_attrs), t.op("bias_grad", {dy})});
+  expect_matches_reference(t.graph);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, Conv,
+    ::testing::Values(
+        ConvCase{{2, 3, 9, 9}, {8, 3, 3, 3}, {.stride = {2, 2}, .padding = {1, 1}}, true},
+        ConvCase{{2, 16, 7, 7}, {32, 16, 3, 3}, {}, true},
+        ConvCase{{2, 8, 10, 10}, {8, 4, 3, 3}, {.padding = {2, 2}, .dilation = {2, 2}, .groups = 2}, true},
+        ConvCase{{1, 32, 6, 5}, {32, 1, 3, 3}, {.stride = {2, 1}, .padding = {1, 0}, .groups = 32}, false},
+        ConvCase{{3, 4, 8, 8}, {6, 4, 1, 1}, {.stride = {2, 2}}, true},
+        ConvCase{{2, 32, 10, 10}, {48, 32, 3, 3}, {.padding = {1, 1}}, true}));  // Winograd
+
+TEST(BiasGrad, WithoutAWeightGradientSumsInALoop) {
+  TestGraph t;
+  t.outputs({t.op("bias_grad", {t.input("dy", {4, 5, 3, 3})}), t.op("bias_grad", {t.input("dz", {6, 7})})});
+  expect_matches_reference(t.graph);
+}
+
+// A conv's blocked output through batch norm, relu and a residual add, then out plain.
+TEST(Subgraph, ConvBatchNormReluAddStayBlocked) {
+  TestGraph t;
+  Value* x = t.input("x", {4, 16, 6, 6});
+  Value* h = t.b.conv2d(x, t.input("w", {16, 16, 3, 3}), t.input("bias", {16}), {.padding = {1, 1}});
+  BatchNormOutputs bn = t.b.batch_norm(h, t.input("gamma", {16}), t.input("beta", {16}),
+                                       t.input("mean", {16}), t.input("var", {16}));
+  t.outputs({t.b.relu(t.b.add(bn.y, x)), bn.new_running_mean, bn.new_running_var});
+  expect_matches_reference(t.graph, {{"var", positive({16})}});
+}
+
+// A relu that alone reads a conv's, linear's, add's or inference batch norm's output is fused into that
+// primitive; one whose input is needed elsewhere too is not.
+TEST(Subgraph, ReluFusesIntoItsProducer) {
+  TestGraph t;
+  Value *x = t.input("x", {4, 16, 6, 6}), *w = t.input("w", {16, 16, 3, 3});
+  Value* fused = t.b.relu(t.b.conv2d(x, w, nullptr, {.padding = {1, 1}}));
+  Value* shared = t.b.conv2d(x, w);
+  BatchNormOutputs bn = t.b.batch_norm(fused, t.input("gamma", {16}), t.input("beta", {16}),
+                                       t.input("mean", {16}), t.input("var", {16}), {.training = false});
+  Value* dense = t.b.relu(t.b.linear(t.b.flatten(t.b.relu(bn.y)), t.input("fc", {8, 576})));
+  t.outputs({shared, t.b.relu(shared), dense, t.b.relu(t.b.add(fused, fused))});
+  expect_matches_reference(t.graph, {{"var", positive({16})}});
+}
+
+// batch norm, relu and back: the relu's gradient is masked inside the batch norm's backward.
+TEST(Subgraph, ReluGradientFusesIntoBatchNormGradient) {
+  TestGraph t;
+  Value *x = t.input("x", {4, 16, 6, 6}), *gamma = t.input("gamma", {16});
+  Node* bn = t.graph.add_node("batch_norm",
+                              {x, gamma, t.input("beta", {16}), t.input("mean", {16}), t.input("var", {16})});
+  Value* y = t.b.relu(bn->output(0));
+  Value* dz = t.op("relu_grad", {t.input("dy", {4, 16, 6, 6}), y});
+  Node* grad = t.graph.add_node("batch_norm_grad", {dz, x, gamma, bn->output(1), bn->output(2)});
+  t.outputs({y, grad->output(0), grad->output(1), grad->output(2)});
+  expect_matches_reference(t.graph, {{"var", positive({16})}});
+}
+
+TEST(BatchNorm, TrainingInferenceAndGradientMatchReference) {
+  for (const Shape& shape : {Shape{4, 5, 3, 3}, Shape{8, 6}}) {
+    TestGraph t;
+    const Shape channel = {shape[1]};
+    Value *x = t.input("x", shape), *gamma = t.input("gamma", channel), *beta = t.input("beta", channel);
+    Value *mean = t.input("mean", channel), *var = t.input("var", channel);
+    Node* train = t.graph.add_node("batch_norm", {x, gamma, beta, mean, var}, {{"momentum", 0.2}});
+    Value* infer = t.op("batch_norm", {x, gamma, beta, mean, var}, {{"training", false}});
+    Node* grad = t.graph.add_node("batch_norm_grad",
+                                  {t.input("dy", shape), x, gamma, train->output(1), train->output(2)});
+    for (Value* v : train->outputs()) t.graph.add_output(v);
+    t.outputs({infer, grad->output(0), grad->output(1), grad->output(2)});
+    expect_matches_reference(t.graph, {{"var", positive(channel)}});
+  }
+}
+
+TEST(Eltwise, ReluSigmoidAddAndGradientsMatchReference) {
+  TestGraph t;
+  Value *x = t.input("x", {2, 3, 5, 5}), *dy = t.input("dy", {2, 3, 5, 5});
+  Value *r = t.b.relu(x), *s = t.b.sigmoid(x);
+  t.outputs({r, s, t.op("relu_grad", {dy, r}), t.op("sigmoid_grad", {dy, s}), t.b.add(r, s)});
+  expect_matches_reference(t.graph);
+}
+
+// The backward takes the forward's workspace when both are in the subgraph, else recomputes it.
+TEST(Pool, MaxPoolAndGradientMatchReference) {
+  const Attrs window = {{"kernel", Ints{3, 3}}, {"stride", Ints{2, 2}}, {"padding", Ints{1, 1}}};
+  for (bool with_forward : {true, false}) {
+    TestGraph t;
+    Value *x = t.input("x", {2, 16, 9, 9}), *dy = t.input("dy", {2, 16, 5, 5});
+    if (with_forward) t.outputs({t.op("max_pool", {x}, window)});
+    t.outputs({t.op("max_pool_grad", {dy, x}, window)});
+    expect_matches_reference(t.graph);
+  }
+}
+
+TEST(Pool, AveragePoolsAndGradientsMatchReference) {
+  TestGraph t;
+  Value* x = t.input("x", {2, 3, 7, 7});
+  const PoolAttrs window = {.kernel = {3, 3}, .stride = {2, 2}, .padding = {1, 1}};
+  Value* avg = t.b.avg_pool(x, window);
+  Value* global = t.b.global_avg_pool(x);
+  Attrs grad_attrs = avg->producer()->attrs();
+  grad_attrs["input_shape"] = Ints{2, 3, 7, 7};
+  t.outputs(
+      {avg, global, t.op("avg_pool_grad", {t.input("dy", {2, 3, 4, 4})}, grad_attrs),
+       t.op("global_avg_pool_grad", {t.input("dg", {2, 3, 1, 1})}, {{"input_shape", Ints{2, 3, 7, 7}}})});
+  expect_matches_reference(t.graph);
+}
+
+TEST(Linear, ForwardAndGradientsMatchReference) {
+  TestGraph t;
+  Value *x = t.input("x", {8, 20}), *w = t.input("w", {10, 20}), *dy = t.input("dy", {8, 10});
+  t.outputs({t.b.linear(x, w, t.input("bias", {10})), t.b.linear(x, w), t.op("linear_grad_input", {dy, w}),
+             t.op("linear_grad_weight", {dy, x}), t.op("bias_grad", {dy})});
+  expect_matches_reference(t.graph);
+}
+
+// Blocked conv outputs with channel counts that cut through blocks, concatenated with a plain input, sliced
+// back apart, flattened and reshaped.
+TEST(Shape, ConcatSliceFlattenReshapeMatchReference) {
+  TestGraph t;
+  Value* x = t.input("x", {2, 16, 4, 4});
+  Value* a = t.b.conv2d(x, t.input("wa", {5, 16, 1, 1}));
+  Value* b = t.b.relu(t.b.conv2d(x, t.input("wb", {20, 16, 1, 1})));
+  Value* joined = t.b.concat({a, x, b});
+  Value* middle =
+      t.op("slice", {joined}, {{"axis", int64_t{1}}, {"begin", int64_t{5}}, {"end", int64_t{21}}});
+  Value* rows =
+      t.op("slice", {t.b.flatten(b)}, {{"axis", int64_t{0}}, {"begin", int64_t{1}}, {"end", int64_t{2}}});
+  t.outputs({joined, middle, rows, t.b.reshape(t.b.relu(middle), {4, 8, 16})});
+  expect_matches_reference(t.graph);
+}
+
+TEST(Shape, ConcatAndSliceTakeI32) {
+  TestGraph t;
+  Value* a = t.graph.add_input("a", {DType::i32, {3, 2}});
+  Value* b = t.graph.add_input("b", {DType::i32, {3, 4}});
+  Value* joined = t.b.concat({a, b});
+  t.outputs(
+      {joined, t.op("slice", {joined}, {{"axis", int64_t{1}}, {"begin", int64_t{1}}, {"end", int64_t{5}}})});
+  expect_matches_reference(t.graph);
+}
+
+TEST(Loss, SoftmaxCrossEntropyAndGradientMatchReference) {
+  TestGraph t;
+  Value* logits = t.b.linear(t.input("x", {6, 8}), t.input("w", {3, 8}));
+  Value* labels = t.graph.add_input("labels", {DType::i32, {6}});
+  LossOutputs loss = t.b.softmax_cross_entropy(logits, labels);
+  t.outputs(
+      {loss.loss, loss.correct, t.op("softmax_cross_entropy_grad", {t.input("dloss", {}), logits, labels})});
+  expect_matches_reference(t.graph);
+}
+
+TEST(Loss, LabelOutsideTheClassesFailsNamingNodeAndRow) {
+  TestGraph t;
+  Value* labels = t.graph.add_input("labels", {DType::i32, {4}});
+  LossOutputs loss = t.b.softmax_cross_entropy(t.input("logits", {4, 3}), labels);
+  t.graph.rename(loss.loss, "loss");
+  t.outputs({loss.loss, loss.correct});
+  Tensor bad({DType::i32, {4}});
+  bad.i32()[2] = 3;
+  Compiled compiled(onednn(), t.graph);
+  ASSERT_NE(compiled.program(), nullptr) << onednn().last_error();
+  EXPECT_NE(compiled.run_status(complete_feeds(t.graph, {{"labels", bad}})), 0);
+  const std::string error = onednn().last_error();
+  EXPECT_NE(error.find("softmax_cross_entropy -> %loss"), std::string::npos) << error;
+  EXPECT_NE(error.find("row 2 has label 3"), std::string::npos) << error;
+}
+
+TEST(Dropout, MasksMatchReference) {
+  TestGraph t;
+  Value *x = t.input("x", {4, 37}), *key = t.graph.add_input("key", {DType::i32, {}});
+  t.outputs({t.b.dropout(x, key, 0.3, 11), t.b.dropout(x, key, 0.3, 11, /*training=*/false),
+             t.op("dropout_grad", {t.input("dy", {4, 37}), key}, {{"p", 0.3}, {"seed", int64_t{11}}})});
+  Tensor k({DType::i32, {}});
+  k.i32()[0] = 12345;
+  expect_matches_reference(t.graph, {{"key", k}}, 0);
+}
+
+TEST(Optimizer, SgdUpdateAndFillMatchReference) {
+  TestGraph t;
+  Value* w = t.input("w", {3, 4, 5});
+  t.outputs({t.op("sgd_update", {w, t.input("g", {3, 4, 5})}, {{"lr", 0.05}}),
+             t.op("fill", {}, {{"value", 1.5}, {"shape", Ints{2, 3}}})});
+  expect_matches_reference(t.graph, {}, 0);
+}
+
+// A whole training step (forward, loss, backward, SGD) as one subgraph, from the reference's initial params.
+void expect_training_step_matches_reference(std::unique_ptr<Graph> graph, int64_t classes) {
+  build_training_step(*graph, 0.1);
+  Feeds feeds = init_store(*graph, 5);
+  Tensor labels({DType::i32, graph->find("labels")->type().shape});
+  for (int64_t i = 0; i < labels.size(); ++i) labels.i32()[i] = static_cast<int32_t>((i * 7) % classes);
+  feeds["labels"] = labels;
+  expect_matches_reference(*graph, feeds, 1e-7);
+}
+
+TEST(TrainingStep, ResidualConcatNetMatchesReference) {
+  expect_training_step_matches_reference(testing::residual_concat_net(8), 3);
+}
+
+TEST(TrainingStep, EveryOpNetMatchesReference) {
+  expect_training_step_matches_reference(testing::every_op_net(4), 5);
+}
+
+TEST(OnednnPlugin, ReportsNodeTimes) {
+  auto graph = testing::residual_concat_net(2);
+  Compiled compiled(onednn(), *graph);
+  ASSERT_NE(compiled.program(), nullptr) << onednn().last_error();
+  compiled.run(complete_feeds(*graph, {}));
+  const int32_t n = compiled.desc().subgraph().n_nodes;
+  std::vector<double> ms(n, -1);
+  ASSERT_EQ(onednn().node_times(compiled.program(), ms.data(), n), 0) << onednn().last_error();
+  for (double t : ms) EXPECT_GE(t, 0);
+  EXPECT_NE(onednn().node_times(compiled.program(), ms.data(), n + 1), 0);
+}
+
+TEST(OnednnPlugin, CompileErrorsNameTheNode) {
+  TestGraph t;
+  t.outputs({t.b.relu(t.input("x", {2, 2}))});
+  SubgraphDesc desc({t.graph.nodes()[0].get()}, [](const Value*) { return true; });
+  stratum_subgraph bad = desc.subgraph();
+  std::vector<stratum_node> nodes = {desc.node(0)};
+  nodes[0].op = "sigmoid_grad";  // two inputs, given one
+  bad.nodes = nodes.data();
+  EXPECT_EQ(onednn().compile(&bad), nullptr);
+  EXPECT_NE(std::string(onednn().last_error()).find("relu"), std::string::npos) << onednn().last_error();
+}
+
+}  // namespace
+}  // namespace stratum

@@ -1,0 +1,53 @@
+#include "plugins/onednn/ops.h"
+
+namespace stratum::onednn {
+
+namespace {
+
+OpTable make_table() {
+  OpTable table;
+  add_conv_ops(table);
+  add_linear_ops(table);
+  add_norm_ops(table);
+  add_pool_ops(table);
+  add_eltwise_ops(table);
+  add_shape_ops(table);
+  add_loss_ops(table);
+  return table;
+}
+
+}  // namespace
+
+OpCompiler find_op_compiler(std::string_view op) {
+  static const OpTable table = make_table();
+  auto it = table.find(op);
+  return it == table.end() ? nullptr : it->second;
+}
+
+ReluFusion::ReluFusion(const Value* value, Compiler& compiler) : output(value) {
+  dnnl::post_ops post_ops;
+  if (const Node* relu = compiler.claim_sole_user(value, "relu")) {
+    post_ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+    output = relu->output();
+  }
+  attr = compiler.attr(post_ops);
+}
+
+dnnl::memory::desc bias_desc(int64_t size, bool present) {
+  if (!present) return {};
+  return dnnl::memory::desc({size}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::x);
+}
+
+const Node* claim_bias_grad(const Node& node, const Value* dy, Compiler& compiler) {
+  const int position = compiler.graph().index_of(&node);
+  for (const Node* user : dy->users()) {
+    if (user->op_name() == "bias_grad" && !compiler.claimed(user) &&
+        compiler.graph().index_of(user) > position) {
+      compiler.claim(user);
+      return user;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace stratum::onednn

@@ -1,0 +1,132 @@
+// Pooling ops as oneDNN pooling primitives in the layout of their input. max_pool_grad needs the forward's
+// workspace (where each maximum was): it takes the one the forward node of the same window left, or runs the
+// forward again itself when that node is in another subgraph.
+#include "plugins/onednn/ops.h"
+
+namespace stratum::onednn {
+
+namespace {
+
+using dnnl::memory;
+
+constexpr dnnl::algorithm kMax = dnnl::algorithm::pooling_max;
+// PyTorch's average: padded positions count in the divisor.
+constexpr dnnl::algorithm kAverage = dnnl::algorithm::pooling_avg_include_padding;
+
+struct Window {
+  memory::dims kernel, strides, padding;
+};
+
+Window window(const Node& node) {
+  const Ints &k = node.attr_ints("kernel"), &s = node.attr_ints("stride"), &p = node.attr_ints("padding");
+  return {{k[0], k[1]}, {s[0], s[1]}, {p[0], p[1]}};
+}
+
+// global_avg_pool: one window over each whole plane of x [N,C,H,W].
+Window global_window(const Shape& x) { return {{x[2], x[3]}, {1, 1}, {0, 0}}; }
+
+dnnl::pooling_forward::primitive_desc forward_pd(dnnl::algorithm algorithm, dnnl::prop_kind prop,
+                                                 const memory::desc& src, const Shape& y, const Window& w,
+                                                 Compiler& c) {
+  const dnnl::pooling_forward::desc desc(prop, algorithm, src, any_desc(dims_of(y)), w.strides, w.kernel,
+                                         w.padding, w.padding);
+  return {desc, c.attr(), c.engine()};
+}
+
+dnnl::pooling_backward::primitive_desc backward_pd(dnnl::algorithm algorithm, const memory::desc& diff_src,
+                                                   const memory::desc& diff_dst, const Window& w,
+                                                   const dnnl::pooling_forward::primitive_desc& forward,
+                                                   Compiler& c) {
+  const dnnl::pooling_backward::desc desc(algorithm, diff_src, diff_dst, w.strides, w.kernel, w.padding,
+                                          w.padding);
+  return {desc, c.attr(), c.engine(), forward};
+}
+
+// Whether `backward` (max_pool_grad: dy, x) is the gradient of `forward` (max_pool: x).
+bool is_gradient_of(const Node& backward, const Node& forward) {
+  return backward.op_name() == "max_pool_grad" && forward.op_name() == "max_pool" &&
+         backward.input(1) == forward.input(0) && backward.attrs() == forward.attrs();
+}
+
+// x -> y; with a workspace for max_pool_grad when one in this subgraph pools the same window.
+void max_pool(const Node& node, Compiler& c) {
+  const memory x = c.input(node.input(0));
+  bool has_gradient = false;
+  for (const Node* user : node.input(0)->users()) has_gradient |= is_gradient_of(*user, node);
+  const auto pd =
+      forward_pd(kMax, has_gradient ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference,
+                 x.get_desc(), node.output()->type().shape, window(node), c);
+  Args args = {{DNNL_ARG_SRC, x}, {DNNL_ARG_DST, c.output(node.output(), pd.dst_desc())}};
+  if (has_gradient) {
+    args[DNNL_ARG_WORKSPACE] = c.buffer(pd.workspace_desc());
+    c.set_workspace(&node, args[DNNL_ARG_WORKSPACE]);
+  }
+  c.add(pd, std::move(args));
+}
+
+// The workspace of a max_pool computed before `node` in this subgraph over the same window; null if none.
+memory forward_workspace(const Node& node, const Compiler& c) {
+  for (const Node* user : node.input(1)->users()) {
+    if (is_gradient_of(node, *user) && c.workspace(user)) return c.workspace(user);
+  }
+  return memory();
+}
+
+// (dy, x) -> dx: dy routed to the first maximum of each window, in x's layout.
+void max_pool_grad(const Node& node, Compiler& c) {
+  const memory x = c.input(node.input(1));
+  const Window w = window(node);
+  const auto forward =
+      forward_pd(kMax, dnnl::prop_kind::forward_training, x.get_desc(), node.input(0)->type().shape, w, c);
+  memory workspace = forward_workspace(node, c);
+  if (!workspace) {
+    workspace = c.buffer(forward.workspace_desc());
+    c.add(forward,
+          {{DNNL_ARG_SRC, x}, {DNNL_ARG_DST, c.buffer(forward.dst_desc())}, {DNNL_ARG_WORKSPACE, workspace}});
+  }
+  const auto pd = backward_pd(kMax, x.get_desc(), forward.dst_desc(), w, forward, c);
+  c.add(pd, {{DNNL_ARG_DIFF_DST, c.input(node.input(0), pd.diff_dst_desc())},
+             {DNNL_ARG_WORKSPACE, workspace},
+             {DNNL_ARG_DIFF_SRC, c.output(node.output(), pd.diff_src_desc())}});
+}
+
+// avg_pool and global_avg_pool: x -> y
+void average(const Node& node, Compiler& c, const Window& w) {
+  const memory x = c.input(node.input(0));
+  const auto pd = forward_pd(kAverage, dnnl::prop_kind::forward_inference, x.get_desc(),
+                             node.output()->type().shape, w, c);
+  c.add(pd, {{DNNL_ARG_SRC, x}, {DNNL_ARG_DST, c.output(node.output(), pd.dst_desc())}});
+}
+
+// avg_pool_grad and global_avg_pool_grad: dy -> dx, in dy's layout (the forward's input is not at hand).
+void average_grad(const Node& node, Compiler& c, const Window& w) {
+  const memory dy = c.input(node.input(0));
+  const Shape& x = node.output()->type().shape;
+  const auto forward = forward_pd(kAverage, dnnl::prop_kind::forward_training, plain_desc(dims_of(x)),
+                                  node.input(0)->type().shape, w, c);
+  const auto pd = backward_pd(kAverage, any_desc(dims_of(x)), dy.get_desc(), w, forward, c);
+  c.add(pd, {{DNNL_ARG_DIFF_DST, c.convert(dy, pd.diff_dst_desc())},
+             {DNNL_ARG_DIFF_SRC, c.output(node.output(), pd.diff_src_desc())}});
+}
+
+void avg_pool(const Node& node, Compiler& c) { average(node, c, window(node)); }
+void avg_pool_grad(const Node& node, Compiler& c) { average_grad(node, c, window(node)); }
+void global_avg_pool(const Node& node, Compiler& c) {
+  average(node, c, global_window(node.input(0)->type().shape));
+}
+void global_avg_pool_grad(const Node& node, Compiler& c) {
+  average_grad(node, c, global_window(node.output()->type().shape));
+}
+
+}  // namespace
+
+void add_pool_ops(OpTable& table) {
+  table["max_pool"] = max_pool;
+  table["max_pool_grad"] = max_pool_grad;
+  table["avg_pool"] = avg_pool;
+  table["avg_pool_grad"] = avg_pool_grad;
+  table["global_avg_pool"] = global_avg_pool;
+  table["global_avg_pool_grad"] = global_avg_pool_grad;
+}
+
+}  // namespace stratum::onednn
