@@ -10,6 +10,8 @@
 #include "ir/op.h"
 #include "ir/parser.h"
 #include "ir/printer.h"
+#include "nets/nets.h"
+#include "nets/summary.h"
 #include "passes/pass_manager.h"
 #include "passes/registry.h"
 #include "tools/flags.h"
@@ -38,29 +40,41 @@ void list_ops() {
 
 int run(int argc, char** argv) {
   Flags flags(
-      "usage: opt FILE [--passes=PIPELINE] [--print] [--print-after=PASS,...] [--disable=PASS,...] [--time]\n"
-      "Reads IR text from FILE (- for standard input), runs the passes in order, verifying the graph after\n"
-      "each, and prints the result with --print. Passes: autodiff(lr=F,loss=NAME), dce, plan.");
+      "usage: opt FILE|--net=NAME [--passes=PIPELINE] [--print] [--print-after=PASS,...] "
+      "[--disable=PASS,...]\n"
+      "           [--time]\n"
+      "Reads IR text from FILE (- for standard input) or builds a net's forward graph, runs the passes in\n"
+      "order, verifying the graph after each, and prints the result with --print. With --net, also prints\n"
+      "the net's layer summary. Passes: autodiff(lr=F,loss=NAME), dce, plan.");
   flags.add("passes", "", "comma-separated pipeline of passes");
   flags.add("print", "false", "print the IR after the pipeline");
   flags.add("print-after", "", "print the IR after these passes");
   flags.add("disable", "", "skip these passes");
   flags.add("time", "false", "print each pass's time");
   flags.add("ops", "false", "list every op and exit");
+  flags.add("net", "", "build this net's forward graph instead of reading a file");
+  flags.add("batch", "2", "the batch size of --net's graph");
+  flags.add("inference", "false", "build --net for inference (batch norm on running statistics, no dropout)");
   flags.parse(argc, argv);
   if (flags.get_bool("ops")) {
     list_ops();
     return 0;
   }
-  if (flags.positional().size() != 1) {
-    std::cerr << "error: give exactly one IR file\n\n" << flags.usage();
+  if (flags.positional().size() != (flags.is_set("net") ? 0u : 1u)) {
+    std::cerr << "error: give exactly one IR file, or --net\n\n" << flags.usage();
     return 2;
   }
 
-  const std::string& file = flags.positional()[0];
-  const std::string text =
-      file == "-" ? std::string(std::istreambuf_iterator<char>(std::cin), {}) : read_file(user_path(file));
-  auto graph = parse_graph(text, file);
+  std::unique_ptr<Graph> graph;
+  if (flags.is_set("net")) {
+    graph = build_net(find_net(flags.get("net")), flags.get_int("batch"), !flags.get_bool("inference"));
+    std::cout << layer_summary(*graph);
+  } else {
+    const std::string& file = flags.positional()[0];
+    const std::string text =
+        file == "-" ? std::string(std::istreambuf_iterator<char>(std::cin), {}) : read_file(user_path(file));
+    graph = parse_graph(text, file);
+  }
 
   register_all_passes();
   PassManager manager({.verify = true,
