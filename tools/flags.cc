@@ -80,4 +80,13 @@ std::string user_path(const std::string& path) {
   return std::string(cwd) + "/" + path;
 }
 
+int run_tool(int argc, char** argv, int (*run)(int, char**)) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  }
+}
+
 }  // namespace stratum

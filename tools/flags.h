@@ -43,4 +43,8 @@ class Flags {
 // A path as the user meant it: relative paths are taken from where `bazel run` was started.
 std::string user_path(const std::string& path);
 
+// A tool's main: runs run(argc, argv) and returns its status, or prints "error: ..." and returns 2 when
+// it throws (as for bad command lines).
+int run_tool(int argc, char** argv, int (*run)(int, char**));
+
 }  // namespace stratum

@@ -91,11 +91,4 @@ int run(int argc, char** argv) {
 }  // namespace
 }  // namespace stratum
 
-int main(int argc, char** argv) {
-  try {
-    return stratum::run(argc, argv);
-  } catch (const stratum::Error& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return stratum::run_tool(argc, argv, stratum::run); }

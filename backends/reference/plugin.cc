@@ -3,6 +3,7 @@
 #include <cstring>
 #include <string>
 
+#include "backends/plugin_guard.h"
 #include "backends/reference/interpreter.h"
 #include "backends/reference/kernels.h"
 #include "backends/reference/plugin.h"
@@ -15,20 +16,6 @@ struct stratum_program {
 
 namespace stratum {
 namespace {
-
-thread_local std::string last_error;
-
-// Runs f, turning an exception into a nonzero status and last_error.
-template <typename F>
-int guarded(F f) {
-  try {
-    f();
-    return 0;
-  } catch (const std::exception& e) {
-    last_error = e.what();
-    return 1;
-  }
-}
 
 void* host_alloc(size_t bytes) { return std::aligned_alloc(64, (bytes + 63) / 64 * 64); }
 void host_free(void* ptr) { std::free(ptr); }
@@ -72,8 +59,6 @@ int run(stratum_program* program, void* const* args) {
 
 void release(stratum_program* program) { delete program; }
 
-const char* get_last_error() { return last_error.c_str(); }
-
 }  // namespace
 
 const stratum_plugin& reference_plugin() {
@@ -91,7 +76,7 @@ const stratum_plugin& reference_plugin() {
                                         run,
                                         release,
                                         nullptr,  // node_times
-                                        get_last_error};
+                                        plugin_last_error_c_str};
   return plugin;
 }
 

@@ -81,11 +81,4 @@ int run(int argc, char** argv) {
 }  // namespace
 }  // namespace stratum
 
-int main(int argc, char** argv) {
-  try {
-    return stratum::run(argc, argv);
-  } catch (const std::exception& e) {
-    std::cerr << "bench: " << e.what() << "\n";
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return stratum::run_tool(argc, argv, stratum::run); }

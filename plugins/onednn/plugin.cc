@@ -7,6 +7,7 @@
 #include <string>
 
 #include "backends/plugin.h"
+#include "backends/plugin_guard.h"
 #include "ir/error.h"
 #include "plugins/onednn/compiler.h"
 #include "plugins/onednn/ops.h"
@@ -18,22 +19,6 @@ struct stratum_program {
 namespace stratum::onednn {
 
 namespace {
-
-thread_local std::string last_error;
-
-// Runs f, turning an exception (dnnl::error included) into a nonzero status and last_error.
-template <typename F>
-int guarded(F f) {
-  try {
-    f();
-    return 0;
-  } catch (const std::exception& e) {
-    last_error = e.what();
-  } catch (...) {
-    last_error = "an unknown exception";
-  }
-  return 1;
-}
 
 // 64-byte aligned, as oneDNN and AVX-512 like it (aligned_alloc wants a nonzero multiple of that).
 void* host_alloc(size_t bytes) { return std::aligned_alloc(64, bytes == 0 ? 64 : (bytes + 63) / 64 * 64); }
@@ -85,8 +70,6 @@ int node_times(stratum_program* program, double* ms, int32_t n) {
   });
 }
 
-const char* get_last_error() { return last_error.c_str(); }
-
 std::string description() {
   const dnnl::version_t* v = dnnl::version();
   return fmt::format("oneDNN {}.{}.{} primitives, {} threads", v->major, v->minor, v->patch,
@@ -109,7 +92,7 @@ const stratum_plugin& plugin() {
                                         run,
                                         release,
                                         node_times,
-                                        get_last_error};
+                                        plugin_last_error_c_str};
   return plugin;
 }
 
