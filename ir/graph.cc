@@ -37,6 +37,9 @@ std::string Node::label() const {
   if (!outputs_.empty() && !outputs_[0]->name().empty()) {
     return fmt::format("{} -> %{}", op_->name, outputs_[0]->name());
   }
+  for (const Value* input : inputs_) {  // unnamed: say which layer by the param it reads
+    if (input->kind() == ValueKind::kParam) return fmt::format("{} of %{}", op_->name, input->name());
+  }
   return op_->name;
 }
 

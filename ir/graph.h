@@ -74,7 +74,8 @@ class Node {
   }
   bool attr_bool(const std::string& name) const { return std::get<bool>(attrs_.at(name)); }
 
-  // "conv2d -> %y" (the first output's name, when it has one): for messages.
+  // For messages: "conv2d -> %y" when the first output has a name, else "conv2d of %conv1.weight" when
+  // the node reads a param, else the op's name.
   std::string label() const;
 
  private:
