@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <sstream>
 
@@ -43,6 +44,16 @@ struct Series {
   double EpochMetrics::*field;
 };
 
+// The smallest of 1, 1.5, 2, 2.5, 3, 4, 5 times a power of ten that is at least v (> 0), so that the y axis
+// ends on a round number and its fifths are round too.
+double nice_ceiling(double v) {
+  const double scale = std::pow(10.0, std::floor(std::log10(v)));
+  for (double step : {1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0}) {
+    if (step * scale >= v) return step * scale;
+  }
+  return 10 * scale;
+}
+
 }  // namespace
 
 std::string curves_svg(const std::vector<EpochMetrics>& epochs, const std::string& title) {
@@ -51,6 +62,7 @@ std::string curves_svg(const std::vector<EpochMetrics>& epochs, const std::strin
                            {"test acc", "#2ca02c", "2,3", &EpochMetrics::test_acc}};
   double top = 1.0;
   for (const EpochMetrics& m : epochs) top = std::max(top, m.loss);
+  top = nice_ceiling(top);
   const double last = std::max<double>(2, epochs.empty() ? 2 : epochs.back().epoch);
   const double plot_w = kWidth - kLeft - kRight, plot_h = kHeight - kTop - kBottom;
   auto x_of = [&](double epoch) { return kLeft + (epoch - 1) / (last - 1) * plot_w; };
@@ -63,8 +75,8 @@ std::string curves_svg(const std::vector<EpochMetrics>& epochs, const std::strin
       kWidth, kHeight, kLeft + plot_w / 2, title);
   svg += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#444\"/>\n",
                      kLeft, kTop, plot_w, plot_h);
-  for (int i = 0; i <= 4; ++i) {  // y grid and labels
-    const double v = top * i / 4, y = y_of(v);
+  for (int i = 0; i <= 5; ++i) {  // y grid and labels, five intervals of a round size
+    const double v = top * i / 5, y = y_of(v);
     svg += fmt::format("<line x1=\"{}\" y1=\"{:.1f}\" x2=\"{}\" y2=\"{:.1f}\" stroke=\"#ddd\"/>\n", kLeft, y,
                        kLeft + plot_w, y);
     svg +=
