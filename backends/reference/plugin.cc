@@ -3,7 +3,7 @@
 #include <cstring>
 #include <string>
 
-#include "backends/plugin_guard.h"
+#include "backends/cpp_plugin.h"
 #include "backends/reference/interpreter.h"
 #include "backends/reference/kernels.h"
 #include "backends/reference/plugin.h"
@@ -16,13 +16,6 @@ struct stratum_program {
 
 namespace stratum {
 namespace {
-
-void* host_alloc(size_t bytes) { return std::aligned_alloc(64, (bytes + 63) / 64 * 64); }
-void host_free(void* ptr) { std::free(ptr); }
-int host_copy(void* dst, const void* src, size_t bytes) {
-  std::memcpy(dst, src, bytes);
-  return 0;
-}
 
 int supports(const stratum_node* node, const stratum_tensor_desc*) {
   return find_reference_kernel(node->op) != nullptr;

@@ -6,8 +6,8 @@
 #include <cstring>
 #include <string>
 
+#include "backends/cpp_plugin.h"
 #include "backends/plugin.h"
-#include "backends/plugin_guard.h"
 #include "ir/error.h"
 #include "plugins/onednn/compiler.h"
 #include "plugins/onednn/ops.h"
@@ -21,13 +21,6 @@ namespace stratum::onednn {
 namespace {
 
 // 64-byte aligned, as oneDNN and AVX-512 like it (aligned_alloc wants a nonzero multiple of that).
-void* host_alloc(size_t bytes) { return std::aligned_alloc(64, bytes == 0 ? 64 : (bytes + 63) / 64 * 64); }
-void host_free(void* ptr) { std::free(ptr); }
-int host_copy(void* dst, const void* src, size_t bytes) {
-  std::memcpy(dst, src, bytes);
-  return 0;
-}
-
 // Every op the plugin compiles, on f32 and i32 values (which ones each op takes, its shape inference checks
 // at compile time); empty tensors are left to the reference backend.
 int supports(const stratum_node* node, const stratum_tensor_desc* values) {
