@@ -4,6 +4,7 @@
 
 #include "passes/autodiff.h"
 #include "passes/dce.h"
+#include "passes/fusion.h"
 #include "passes/memory_plan.h"
 #include "passes/pass.h"
 
@@ -15,6 +16,7 @@ void register_all_passes() {
     register_pass("autodiff", autodiff_pass_factory());
     register_pass("dce", dce_pass_factory());
     register_pass("plan", plan_pass_factory());
+    register_fusion_passes();
   });
 }
 

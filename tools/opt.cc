@@ -12,6 +12,7 @@
 #include "ir/printer.h"
 #include "nets/nets.h"
 #include "nets/summary.h"
+#include "passes/fusion.h"
 #include "passes/pass_manager.h"
 #include "passes/registry.h"
 #include "tools/flags.h"
@@ -38,18 +39,34 @@ void list_ops() {
   for (const OpDef* op : all_ops()) std::cout << fmt::format("{:<28} {}\n", op->name, op->doc);
 }
 
+// Fuses the graph and says what changed: nodes fused away by each pass, and (for a net) the layers after.
+void fuse_and_report(Graph& graph, const FusionOptions& options, bool is_net) {
+  const size_t before = graph.nodes().size();
+  const auto fused = fuse_graph(graph, options);
+  std::cout << fmt::format("{} fusion: {} nodes -> {}\n", options.training ? "training" : "inference", before,
+                           graph.nodes().size());
+  for (const auto& [pass, count] : fused) std::cout << fmt::format("  {:<14} {} fused\n", pass, count);
+  for (const std::string& pass : options.disabled) std::cout << fmt::format("  {:<14} disabled\n", pass);
+  if (is_net) std::cout << layer_summary(graph);
+}
+
 int run(int argc, char** argv) {
   Flags flags(
       "usage: opt FILE|--net=NAME [--passes=PIPELINE] [--print] [--print-after=PASS,...] "
       "[--disable=PASS,...]\n"
-      "           [--time]\n"
+      "           [--fuse [--explain]] [--time]\n"
       "Reads IR text from FILE (- for standard input) or builds a net's forward graph, runs the passes in\n"
       "order, verifying the graph after each, and prints the result with --print. With --net, also prints\n"
-      "the net's layer summary. Passes: autodiff(lr=F,loss=NAME), dce, plan.");
+      "the net's layer summary (before and after fusion with --fuse). Passes: autodiff(lr=F,loss=NAME), "
+      "dce,\n"
+      "plan, and the fusion passes fold_bn, fuse_conv_bn, fuse_residual, fuse_relu.");
   flags.add("passes", "", "comma-separated pipeline of passes");
   flags.add("print", "false", "print the IR after the pipeline");
   flags.add("print-after", "", "print the IR after these passes");
-  flags.add("disable", "", "skip these passes");
+  flags.add("disable", "", "skip these passes (fusion passes too)");
+  flags.add("fuse", "false",
+            "after the pipeline, run the fusion pipeline of the graph's kind (a step, or inference)");
+  flags.add("explain", "false", "with --fuse, say why each candidate that was not fused was not");
   flags.add("time", "false", "print each pass's time");
   flags.add("ops", "false", "list every op and exit");
   flags.add("net", "", "build this net's forward graph instead of reading a file");
@@ -77,12 +94,20 @@ int run(int argc, char** argv) {
   }
 
   register_all_passes();
+  std::set<std::string> disabled = name_set(flags.get("disable"));
+  FusionOptions fusion{.training = !graph->updates().empty(),
+                       .explain = flags.get_bool("explain") ? &std::cout : nullptr};
+  for (const char* name : {"fold_bn", "fuse_conv_bn", "fuse_residual", "fuse_relu"}) {
+    if (disabled.erase(name)) fusion.disabled.push_back(name);
+  }
   PassManager manager({.verify = true,
                        .print_after = name_set(flags.get("print-after")),
                        .print_to = &std::cout,
-                       .disabled = name_set(flags.get("disable"))});
+                       .disabled = disabled});
   manager.add_pipeline(flags.get("passes"));
   const PassReport report = manager.run(*graph);
+  fusion.training = !graph->updates().empty();
+  if (flags.get_bool("fuse")) fuse_and_report(*graph, fusion, flags.is_set("net"));
   if (flags.get_bool("print")) std::cout << print_graph(*graph);
   if (flags.get_bool("time")) std::cerr << report.table();
   return 0;

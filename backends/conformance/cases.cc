@@ -181,6 +181,91 @@ void add_loss_and_update_cases(std::vector<Case>& cases) {
       false));
 }
 
+// The fused ops, alone and (for the backward ones) after the forward whose workspace they may reuse.
+void add_fused_cases(std::vector<Case>& cases) {
+  auto fused = [&](std::string op, std::string name, std::function<Outputs(Graph&)> body) {
+    cases.push_back(make_multi_case(
+        op, name, [body](Builder&, Graph& g) { return body(g); }, false));
+  };
+  auto input = [](Graph& g, const char* name, Shape shape) {
+    return g.add_input(name, f32(std::move(shape)));
+  };
+  const Attrs relu = {{"relu", true}};
+  for (const char* op : {"conv2d", "linear", "add"}) {
+    fused(op, fmt::format("{} relu", op), [op, relu, input](Graph& g) {
+      const std::string o = op;
+      Value* x = input(g, "x", o == "linear" ? Shape{5, 7} : Shape{2, 3, 7, 7});
+      Value* w = o == "conv2d"   ? input(g, "w", {4, 3, 3, 3})
+                 : o == "linear" ? input(g, "w", {6, 7})
+                                 : input(g, "w", {2, 3, 7, 7});
+      std::vector<Value*> in = {x, w};
+      if (o != "add") in.push_back(input(g, "b", {o == "conv2d" ? 4 : 6}));
+      return Outputs{g.add_node(op, in, relu)->output()};
+    });
+  }
+  for (bool with_relu : {true, false}) {
+    fused("conv2d", fmt::format("conv2d residual{}", with_relu ? " relu" : ""), [=](Graph& g) {
+      Attrs attrs = {{"relu", with_relu}, {"padding", Ints{1, 1}}, {"stride", Ints{2, 2}}};
+      Value* r = input(g, "r", {2, 8, 5, 5});
+      return Outputs{
+          g.add_node("conv2d",
+                     {input(g, "x", {2, 4, 9, 9}), input(g, "w", {8, 4, 3, 3}), input(g, "b", {8}), r}, attrs)
+              ->output()};
+    });
+  }
+  auto norm_inputs = [input](Graph& g, int64_t channels) {
+    std::vector<Value*> in;
+    for (const char* name : {"gamma", "beta", "mean", "var"}) in.push_back(input(g, name, {channels}));
+    return in;
+  };
+  for (bool training : {true, false}) {
+    fused("batch_norm", fmt::format("batch_norm relu {}", training ? "training" : "inference"),
+          [=](Graph& g) {
+            std::vector<Value*> in = norm_inputs(g, 3);
+            in.insert(in.begin(), input(g, "x", {2, 3, 5, 5}));
+            Node* bn = g.add_node("batch_norm", in, {{"relu", true}, {"training", training}});
+            return Outputs(bn->outputs().begin(), bn->outputs().end());
+          });
+  }
+  // batch_norm_grad{relu} alone, and after the batch_norm{relu} whose statistics it reads.
+  for (bool after_forward : {false, true}) {
+    fused("batch_norm_grad", fmt::format("batch_norm_grad relu{}", after_forward ? " after forward" : ""),
+          [=](Graph& g) {
+            std::vector<Value*> n = norm_inputs(g, 3);  // gamma, beta, mean, var
+            Value* x = input(g, "x", {2, 3, 5, 5});
+            Value *mean = n[2], *var = n[3];
+            if (after_forward) {
+              Node* bn = g.add_node("batch_norm", {x, n[0], n[1], n[2], n[3]}, {{"relu", true}});
+              mean = bn->output(1), var = bn->output(2);
+            }
+            Node* grad =
+                g.add_node("batch_norm_grad", {input(g, "dy", {2, 3, 5, 5}), x, n[0], mean, var, n[1]}, relu);
+            return Outputs(grad->outputs().begin(), grad->outputs().end());
+          });
+  }
+  for (bool with_relu : {true, false}) {
+    fused("conv_bn_grad", fmt::format("conv_bn and conv_bn_grad{}", with_relu ? " relu" : ""), [=](Graph& g) {
+      std::vector<Value*> n = norm_inputs(g, 4);
+      Value *x = input(g, "x", {2, 3, 6, 6}), *w = input(g, "w", {4, 3, 3, 3});
+      const Attrs attrs = {{"relu", with_relu}, {"padding", Ints{1, 1}}};
+      Node* forward = g.add_node("conv_bn", {x, w, input(g, "b", {4}), n[0], n[1], n[2], n[3]}, attrs);
+      Node* grad = g.add_node("conv_bn_grad",
+                              {input(g, "dy", {2, 4, 6, 6}), x, w, forward->output(1), n[0], n[1],
+                               forward->output(2), forward->output(3)},
+                              attrs);
+      Outputs out(forward->outputs().begin(), forward->outputs().end());
+      out.insert(out.end(), grad->outputs().begin(), grad->outputs().end());
+      return out;
+    });
+  }
+  fused("fold_batch_norm", "fold_batch_norm", [=](Graph& g) {
+    std::vector<Value*> in = norm_inputs(g, 4);
+    in.insert(in.begin(), {input(g, "w", {4, 3, 3, 3}), input(g, "b", {4})});
+    Node* fold = g.add_node("fold_batch_norm", in);
+    return Outputs{fold->output(0), fold->output(1)};
+  });
+}
+
 }  // namespace
 
 std::vector<Case> all_cases() {
@@ -191,6 +276,7 @@ std::vector<Case> all_cases() {
   add_elementwise_cases(cases);
   add_shape_and_linear_cases(cases);
   add_loss_and_update_cases(cases);
+  add_fused_cases(cases);
   return cases;
 }
 

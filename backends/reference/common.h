@@ -18,6 +18,24 @@ void add_elementwise_kernels(KernelTable& table);
 void add_shape_kernels(KernelTable& table);
 void add_linear_kernels(KernelTable& table);
 void add_loss_kernels(KernelTable& table);
+void add_fused_kernels(KernelTable& table);
+
+// The unfused pieces the fused ops are run as.
+// max(x, 0) in place, where the node's `relu` attribute asks for it.
+void relu_if_fused(const Node& node, Tensor& y);
+// conv2d's output y from x, w and an optional bias; `node` holds the conv attributes.
+void convolve(const Node& node, const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y);
+void convolve_grad_input(const Node& node, const Tensor& dy, const Tensor& w, Tensor& dx);
+void convolve_grad_weight(const Node& node, const Tensor& dy, const Tensor& x, Tensor& dw);
+void sum_per_channel(const Tensor& dy, Tensor& db);
+// batch_norm in training: y, saved mean and var, new running mean and var, from x, gamma, beta and the
+// running statistics; `node` holds eps and momentum.
+void batch_norm_training(const Node& node, const std::vector<const Tensor*>& in,
+                         const std::vector<Tensor*>& out);
+// batch_norm_grad: (dy, x, gamma, mean, var) -> dx, dgamma, dbeta; with a `beta`, dy passes only where
+// batch_norm's output (before the relu) is positive.
+void batch_norm_backward(double eps, const std::vector<const Tensor*>& in, const Tensor* beta,
+                         const std::vector<Tensor*>& out);
 
 // Writes sums accumulated in double to an f32 tensor of the same size.
 void store(const std::vector<double>& sums, Tensor& out);

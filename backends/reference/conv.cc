@@ -41,54 +41,69 @@ void for_each_tap(const Node& node, const Shape& x, const Shape& w, const Shape&
   }
 }
 
-// (x, w[, bias]) -> y
+// (x, w[, bias[, residual]]) -> y, then relu
 void conv2d(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
-  const float *x = in[0]->f32(), *w = in[1]->f32();
-  std::vector<double> y(out[0]->size(), 0.0);
-  for_each_tap(node, in[0]->shape(), in[1]->shape(), out[0]->shape(),
-               [&](int64_t xi, int64_t wi, int64_t yi) { y[yi] += double(x[xi]) * w[wi]; });
-  if (in.size() == 3) {
-    const float* bias = in[2]->f32();
-    ChannelView view(out[0]->shape());
-    for (int64_t c = 0; c < view.channels; ++c) {
-      view.for_each_in_channel(c, [&](int64_t i) { y[i] += bias[c]; });
-    }
+  convolve(node, *in[0], *in[1], in.size() >= 3 ? in[2] : nullptr, *out[0]);
+  if (in.size() == 4) {
+    for (int64_t i = 0; i < out[0]->size(); ++i) out[0]->f32()[i] += in[3]->f32()[i];
   }
-  store(y, *out[0]);
+  relu_if_fused(node, *out[0]);
 }
 
-// (dy, w) -> dx
 void conv2d_grad_input(const Node& node, const std::vector<const Tensor*>& in,
                        const std::vector<Tensor*>& out) {
-  const float *dy = in[0]->f32(), *w = in[1]->f32();
-  std::vector<double> dx(out[0]->size(), 0.0);
-  for_each_tap(node, out[0]->shape(), in[1]->shape(), in[0]->shape(),
-               [&](int64_t xi, int64_t wi, int64_t yi) { dx[xi] += double(dy[yi]) * w[wi]; });
-  store(dx, *out[0]);
+  convolve_grad_input(node, *in[0], *in[1], *out[0]);
 }
 
-// (dy, x) -> dw
 void conv2d_grad_weight(const Node& node, const std::vector<const Tensor*>& in,
                         const std::vector<Tensor*>& out) {
-  const float *dy = in[0]->f32(), *x = in[1]->f32();
-  std::vector<double> dw(out[0]->size(), 0.0);
-  for_each_tap(node, in[1]->shape(), out[0]->shape(), in[0]->shape(),
-               [&](int64_t xi, int64_t wi, int64_t yi) { dw[wi] += double(dy[yi]) * x[xi]; });
-  store(dw, *out[0]);
+  convolve_grad_weight(node, *in[0], *in[1], *out[0]);
 }
 
-// dy -> dy summed over every axis but 1
 void bias_grad(const Node&, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
-  const float* dy = in[0]->f32();
-  ChannelView view(in[0]->shape());
-  for (int64_t c = 0; c < view.channels; ++c) {
-    double sum = 0;
-    view.for_each_in_channel(c, [&](int64_t i) { sum += dy[i]; });
-    out[0]->f32()[c] = static_cast<float>(sum);
-  }
+  sum_per_channel(*in[0], *out[0]);
 }
 
 }  // namespace
+
+void convolve(const Node& node, const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y) {
+  std::vector<double> sums(y.size(), 0.0);
+  for_each_tap(node, x.shape(), w.shape(), y.shape(),
+               [&](int64_t xi, int64_t wi, int64_t yi) { sums[yi] += double(x.f32()[xi]) * w.f32()[wi]; });
+  if (bias) {
+    ChannelView view(y.shape());
+    for (int64_t c = 0; c < view.channels; ++c) {
+      view.for_each_in_channel(c, [&](int64_t i) { sums[i] += bias->f32()[c]; });
+    }
+  }
+  store(sums, y);
+}
+
+// (dy, w) -> dx
+void convolve_grad_input(const Node& node, const Tensor& dy, const Tensor& w, Tensor& dx) {
+  std::vector<double> sums(dx.size(), 0.0);
+  for_each_tap(node, dx.shape(), w.shape(), dy.shape(),
+               [&](int64_t xi, int64_t wi, int64_t yi) { sums[xi] += double(dy.f32()[yi]) * w.f32()[wi]; });
+  store(sums, dx);
+}
+
+// (dy, x) -> dw
+void convolve_grad_weight(const Node& node, const Tensor& dy, const Tensor& x, Tensor& dw) {
+  std::vector<double> sums(dw.size(), 0.0);
+  for_each_tap(node, x.shape(), dw.shape(), dy.shape(),
+               [&](int64_t xi, int64_t wi, int64_t yi) { sums[wi] += double(dy.f32()[yi]) * x.f32()[xi]; });
+  store(sums, dw);
+}
+
+// dy -> dy summed over every axis but 1
+void sum_per_channel(const Tensor& dy, Tensor& db) {
+  ChannelView view(dy.shape());
+  for (int64_t c = 0; c < view.channels; ++c) {
+    double sum = 0;
+    view.for_each_in_channel(c, [&](int64_t i) { sum += dy.f32()[i]; });
+    db.f32()[c] = static_cast<float>(sum);
+  }
+}
 
 void add_conv_kernels(KernelTable& table) {
   table["conv2d"] = conv2d;

@@ -38,8 +38,9 @@ void sigmoid_grad(const Node&, const std::vector<const Tensor*>& in, const std::
   map_binary(*in[0], *in[1], *out[0], [](double dy, double y) { return dy * y * (1 - y); });
 }
 
-void add(const Node&, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
+void add(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
   map_binary(*in[0], *in[1], *out[0], [](double a, double b) { return a + b; });
+  relu_if_fused(node, *out[0]);
 }
 
 // (x, key) -> x·keep/(1-p), the mask drawn by dropout_keep; dropout_grad applies the same mask to dy.

@@ -2,6 +2,8 @@
 
 #include "backends/reference/common.h"
 
+#include <algorithm>
+
 namespace stratum {
 
 namespace reference {
@@ -13,6 +15,11 @@ void store(const std::vector<double>& sums, Tensor& out) {
 
 ChannelView::ChannelView(const Shape& shape)
     : outer(shape.at(0)), channels(shape.at(1)), inner(num_elements(Shape(shape.begin() + 2, shape.end()))) {}
+
+void relu_if_fused(const Node& node, Tensor& y) {
+  if (!node.attr_bool("relu")) return;
+  for (int64_t i = 0; i < y.size(); ++i) y.f32()[i] = std::max(y.f32()[i], 0.0f);
+}
 
 }  // namespace reference
 
@@ -26,6 +33,7 @@ const Kernel* find_reference_kernel(std::string_view op) {
     reference::add_shape_kernels(*t);
     reference::add_linear_kernels(*t);
     reference::add_loss_kernels(*t);
+    reference::add_fused_kernels(*t);
     return t;
   }();
   auto it = table->find(op);

@@ -27,10 +27,11 @@ void matmul(MatrixView a, MatrixView b, int64_t depth, const float* bias, Tensor
 MatrixView rows_of(const Tensor& t) { return {t.f32(), t.shape()[1], 1}; }
 MatrixView transposed(const Tensor& t) { return {t.f32(), 1, t.shape()[1]}; }
 
-// (x [N,K], w [M,K][, b [M]]) -> y [N,M]
-void linear(const Node&, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
+// (x [N,K], w [M,K][, b [M]]) -> y [N,M], then relu
+void linear(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
   const float* bias = in.size() == 3 ? in[2]->f32() : nullptr;
   matmul(rows_of(*in[0]), transposed(*in[1]), in[0]->shape()[1], bias, *out[0]);
+  relu_if_fused(node, *out[0]);
 }
 
 // (dy [N,M], w [M,K]) -> dx = dy·w [N,K]

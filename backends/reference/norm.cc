@@ -29,19 +29,36 @@ void normalize(const ChannelView& view, int64_t c, Moments m, double eps, const 
 }
 
 // (x, gamma, beta, running mean, running var) -> training: y, saved mean, saved var, new running mean, new
-// running var; inference: y.
+// running var; inference: y. Then relu.
 void batch_norm(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
+  if (node.attr_bool("training")) {
+    batch_norm_training(node, in, out);
+  } else {
+    const ChannelView view(in[0]->shape());
+    for (int64_t c = 0; c < view.channels; ++c) {
+      normalize(view, c, {in[3]->f32()[c], in[4]->f32()[c]}, node.attr_float("eps"), in[0]->f32(),
+                in[1]->f32()[c], in[2]->f32()[c], out[0]->f32());
+    }
+  }
+  relu_if_fused(node, *out[0]);
+}
+
+// (dy, x, gamma, saved mean, saved var[, beta]) -> dx, dgamma, dbeta
+void batch_norm_grad(const Node& node, const std::vector<const Tensor*>& in,
+                     const std::vector<Tensor*>& out) {
+  batch_norm_backward(node.attr_float("eps"), in, in.size() == 6 ? in[5] : nullptr, out);
+}
+
+}  // namespace
+
+void batch_norm_training(const Node& node, const std::vector<const Tensor*>& in,
+                         const std::vector<Tensor*>& out) {
   const ChannelView view(in[0]->shape());
   const float *x = in[0]->f32(), *gamma = in[1]->f32(), *beta = in[2]->f32();
   const float *running_mean = in[3]->f32(), *running_var = in[4]->f32();
   const double eps = node.attr_float("eps"), momentum = node.attr_float("momentum");
-  const bool training = node.attr_bool("training");
   const double n = view.per_channel();
   for (int64_t c = 0; c < view.channels; ++c) {
-    if (!training) {
-      normalize(view, c, {running_mean[c], running_var[c]}, eps, x, gamma[c], beta[c], out[0]->f32());
-      continue;
-    }
     const Moments m = channel_moments(view, x, c);
     normalize(view, c, m, eps, x, gamma[c], beta[c], out[0]->f32());
     out[1]->f32()[c] = static_cast<float>(m.mean);
@@ -51,32 +68,33 @@ void batch_norm(const Node& node, const std::vector<const Tensor*>& in, const st
   }
 }
 
-// (dy, x, gamma, saved mean, saved var) -> dx, dgamma, dbeta. With x̂ = (x - mean)/std:
-// dbeta = Σdy, dgamma = Σdy·x̂, dx = gamma/(n·std)·(n·dy - dbeta - x̂·dgamma).
-void batch_norm_grad(const Node& node, const std::vector<const Tensor*>& in,
-                     const std::vector<Tensor*>& out) {
+// With x̂ = (x - mean)/std: dbeta = Σdy, dgamma = Σdy·x̂, dx = gamma/(n·std)·(n·dy - dbeta - x̂·dgamma),
+// where dy is zero wherever the relu (when there is a beta) cut gamma·x̂ + beta.
+void batch_norm_backward(double eps, const std::vector<const Tensor*>& in, const Tensor* beta,
+                         const std::vector<Tensor*>& out) {
   const ChannelView view(in[1]->shape());
-  const float *dy = in[0]->f32(), *x = in[1]->f32(), *gamma = in[2]->f32();
+  const float *x = in[1]->f32(), *gamma = in[2]->f32();
   const float *mean = in[3]->f32(), *var = in[4]->f32();
-  const double eps = node.attr_float("eps"), n = view.per_channel();
+  const double n = view.per_channel();
   float* dx = out[0]->f32();
   for (int64_t c = 0; c < view.channels; ++c) {
     const double inv_std = 1 / std::sqrt(var[c] + eps);
     auto x_hat = [&](int64_t i) { return (double(x[i]) - mean[c]) * inv_std; };
+    auto dy = [&](int64_t i) {
+      return beta && gamma[c] * x_hat(i) + beta->f32()[c] <= 0 ? 0.0 : double(in[0]->f32()[i]);
+    };
     double dbeta = 0, dgamma = 0;
     view.for_each_in_channel(c, [&](int64_t i) {
-      dbeta += dy[i];
-      dgamma += dy[i] * x_hat(i);
+      dbeta += dy(i);
+      dgamma += dy(i) * x_hat(i);
     });
     view.for_each_in_channel(c, [&](int64_t i) {
-      dx[i] = static_cast<float>(gamma[c] * inv_std / n * (n * dy[i] - dbeta - x_hat(i) * dgamma));
+      dx[i] = static_cast<float>(gamma[c] * inv_std / n * (n * dy(i) - dbeta - x_hat(i) * dgamma));
     });
     out[1]->f32()[c] = static_cast<float>(dgamma);
     out[2]->f32()[c] = static_cast<float>(dbeta);
   }
 }
-
-}  // namespace
 
 void add_norm_kernels(KernelTable& table) {
   table["batch_norm"] = batch_norm;

@@ -21,6 +21,26 @@ Value* emit(Graph& graph, std::string_view op, std::vector<Value*> inputs, Attrs
 // A copy of the node's attributes with some replaced or added.
 Attrs with(const Attrs& attrs, const Attrs& extra);
 
+// Fused ops and fusable ops carry `relu`: a ReLU applied to their output.
+inline const AttrSpec kRelu{"relu", AttrKind::kBool, false};
+// Throws unless the node is unfused (relu=false, and no more inputs than `unfused_inputs`): fusion runs after
+// autodiff, so a fused node never needs a gradient.
+void expect_unfused(const Node& node, size_t unfused_inputs);
+
+// conv2d's window attributes, and the output shape of a convolution of `x` by a weight of shape `w`
+// (validating them).
+extern const AttrSpec kStride, kPadding, kDilation, kGroups;
+Shape conv_output_shape(const OpCall& call, const Shape& x, const Shape& w);
+
+// batch_norm's checks, shared with the fused ops: the channel type of x [N,C] or [N,C,H,W]; inputs at
+// `indices` (called `names`) of that type; eps and momentum; beta at input `beta` given exactly with relu.
+extern const AttrSpec kEps, kMomentum;
+TensorType channel_type(const TensorType& x);
+void expect_channel_inputs(const OpCall& call, const TensorType& channel, std::initializer_list<int> indices,
+                           std::initializer_list<const char*> names);
+void check_norm_attrs(const OpCall& call, bool training, const TensorType& x);
+void expect_relu_beta(const OpCall& call, size_t beta);
+
 // Each op family adds its definitions to the registry.
 using OpList = std::vector<OpDef>;
 void add_conv_ops(OpList& ops);
@@ -30,5 +50,6 @@ void add_elementwise_ops(OpList& ops);
 void add_shape_ops(OpList& ops);
 void add_linear_ops(OpList& ops);
 void add_loss_ops(OpList& ops);
+void add_fused_ops(OpList& ops);
 
 }  // namespace stratum::ops

@@ -3,12 +3,12 @@
 
 namespace stratum::ops {
 
-namespace {
-
 const AttrSpec kStride{"stride", AttrKind::kInts, Ints{1, 1}};
 const AttrSpec kPadding{"padding", AttrKind::kInts, Ints{0, 0}};
 const AttrSpec kDilation{"dilation", AttrKind::kInts, Ints{1, 1}};
 const AttrSpec kGroups{"groups", AttrKind::kInt, int64_t{1}};
+
+namespace {
 
 void check_window_attrs(const OpCall& call) {
   expect_ints(call, "stride", 2, 1);
@@ -17,7 +17,9 @@ void check_window_attrs(const OpCall& call) {
   if (call.attr_int("groups") < 1) fail("groups must be at least 1, got {}", call.attr_int("groups"));
 }
 
-// The output shape of a convolution of `x` [N,C,H,W] by a weight of shape `w` [O,C/groups,kh,kw].
+}  // namespace
+
+// x [N,C,H,W], w [O,C/groups,kh,kw].
 Shape conv_output_shape(const OpCall& call, const Shape& x, const Shape& w) {
   check_window_attrs(call);
   const int64_t groups = call.attr_int("groups");
@@ -41,6 +43,8 @@ Shape conv_output_shape(const OpCall& call, const Shape& x, const Shape& w) {
   return y;
 }
 
+namespace {
+
 std::vector<TensorType> infer_conv2d(const OpCall& call) {
   const TensorType &x = call.inputs[0], &w = call.inputs[1];
   expect_rank(x, 4, "input");
@@ -48,16 +52,21 @@ std::vector<TensorType> infer_conv2d(const OpCall& call) {
   expect_dtype(x, DType::f32, "input");
   expect_dtype(w, DType::f32, "weight");
   Shape y = conv_output_shape(call, x.shape, w.shape);
-  if (call.inputs.size() == 3 && call.inputs[2] != TensorType{DType::f32, {w.shape[0]}}) {
+  if (call.inputs.size() >= 3 && call.inputs[2] != TensorType{DType::f32, {w.shape[0]}}) {
     fail("bias must be f32[{}], got {}", w.shape[0], type_str(call.inputs[2]));
   }
-  return {{DType::f32, y}};
+  const TensorType out{DType::f32, y};
+  if (call.inputs.size() == 4 && call.inputs[3] != out)
+    fail("residual must be the output's type {}, got {}", type_str(out), type_str(call.inputs[3]));
+  return {out};
 }
 
 std::vector<Value*> grad_conv2d(const GradCall& call) {
   const Node& n = call.node;
+  expect_unfused(n, 3);
   Value *dy = call.output_grads[0], *x = n.input(0), *w = n.input(1);
-  const Attrs& a = n.attrs();
+  Attrs a = n.attrs();
+  a.erase("relu");
   std::vector<Value*> grads = {
       emit(call.graph, "conv2d_grad_input", {dy, w}, with(a, {{"input_shape", x->type().shape}})),
       emit(call.graph, "conv2d_grad_weight", {dy, x}, with(a, {{"weight_shape", w->type().shape}}))};
@@ -100,15 +109,16 @@ std::vector<TensorType> infer_bias_grad(const OpCall& call) {
 }  // namespace
 
 void add_conv_ops(OpList& ops) {
-  ops.push_back(
-      {"conv2d",
-       2,
-       3,
-       {kStride, kPadding, kDilation, kGroups},
-       infer_conv2d,
-       grad_conv2d,
-       {},
-       "2-D convolution (cross-correlation) of x [N,C,H,W] by w [O,C/groups,kh,kw], plus bias [O]"});
+  ops.push_back({"conv2d",
+                 2,
+                 4,
+                 {kStride, kPadding, kDilation, kGroups, kRelu},
+                 infer_conv2d,
+                 grad_conv2d,
+                 {},
+                 "2-D convolution (cross-correlation) of x [N,C,H,W] by w [O,C/groups,kh,kw], plus bias [O] "
+                 "(and, fused, "
+                 "a residual [N,O,OH,OW], then relu)"});
   ops.push_back({"conv2d_grad_input",
                  2,
                  2,

@@ -27,7 +27,10 @@ std::vector<Value*> grad_from_output(const GradCall& call) {
 constexpr char kReluGrad[] = "relu_grad";
 constexpr char kSigmoidGrad[] = "sigmoid_grad";
 
-std::vector<Value*> grad_add(const GradCall& call) { return {call.output_grads[0], call.output_grads[0]}; }
+std::vector<Value*> grad_add(const GradCall& call) {
+  expect_unfused(call.node, 2);
+  return {call.output_grads[0], call.output_grads[0]};
+}
 
 void check_dropout(const OpCall& call) {
   const double p = call.attr_float("p");
@@ -70,7 +73,8 @@ void add_elementwise_ops(OpList& ops) {
                  nullptr,
                  kElementwise,
                  "sigmoid's backward: (dy, y) -> dy·y·(1-y)"});
-  ops.push_back({"add", 2, 2, {}, infer_binary, grad_add, kElementwise, "a + b, same shapes"});
+  ops.push_back(
+      {"add", 2, 2, {kRelu}, infer_binary, grad_add, kElementwise, "a + b, same shapes, then relu"});
   ops.push_back({"dropout",
                  2,
                  2,

@@ -25,6 +25,7 @@ std::vector<TensorType> infer_linear(const OpCall& call) {
 
 std::vector<Value*> grad_linear(const GradCall& call) {
   const Node& n = call.node;
+  expect_unfused(n, 3);
   Value* dy = call.output_grads[0];
   std::vector<Value*> grads = {emit(call.graph, "linear_grad_input", {dy, n.input(1)}),
                                emit(call.graph, "linear_grad_weight", {dy, n.input(0)})};
@@ -55,7 +56,14 @@ std::vector<TensorType> infer_linear_grad_weight(const OpCall& call) {
 }  // namespace
 
 void add_linear_ops(OpList& ops) {
-  ops.push_back({"linear", 2, 3, {}, infer_linear, grad_linear, {}, "x [N,K] · wᵀ (w [M,K]) + bias [M]"});
+  ops.push_back({"linear",
+                 2,
+                 3,
+                 {kRelu},
+                 infer_linear,
+                 grad_linear,
+                 {},
+                 "x [N,K] · wᵀ (w [M,K]) + bias [M], then relu"});
   ops.push_back({"linear_grad_input",
                  2,
                  2,

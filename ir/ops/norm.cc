@@ -3,7 +3,8 @@
 
 namespace stratum::ops {
 
-namespace {
+const AttrSpec kEps{"eps", AttrKind::kFloat, 1e-5};
+const AttrSpec kMomentum{"momentum", AttrKind::kFloat, 0.1};
 
 // x is [N,C] or [N,C,H,W]; statistics are per channel C.
 TensorType channel_type(const TensorType& x) {
@@ -12,32 +13,46 @@ TensorType channel_type(const TensorType& x) {
   return {DType::f32, {x.shape[1]}};
 }
 
-void expect_channel_inputs(const OpCall& call, const TensorType& channel,
-                           std::initializer_list<int> indices) {
-  static const char* const kNames[] = {"input", "gamma", "beta", "mean", "var"};
+void expect_channel_inputs(const OpCall& call, const TensorType& channel, std::initializer_list<int> indices,
+                           std::initializer_list<const char*> names) {
+  auto name = names.begin();
   for (int i : indices) {
     if (call.inputs[i] != channel)
-      fail("{} must be {}, got {}", kNames[i], type_str(channel), type_str(call.inputs[i]));
+      fail("{} must be {}, got {}", *name, type_str(channel), type_str(call.inputs[i]));
+    ++name;
   }
 }
+
+void check_norm_attrs(const OpCall& call, bool training, const TensorType& x) {
+  if (call.attr_float("eps") <= 0) fail("eps must be positive, got {}", call.attr_float("eps"));
+  const double momentum = call.attr_float("momentum");
+  if (momentum < 0 || momentum > 1) fail("momentum must be in [0,1], got {}", momentum);
+  if (training && num_elements(x.shape) / x.shape[1] < 2)
+    fail("training needs more than one value per channel, got input {}", type_str(x));
+}
+
+void expect_relu_beta(const OpCall& call, size_t beta) {
+  if (call.attr_bool("relu") != (call.inputs.size() > beta))
+    fail("beta (input {}) is given exactly when relu is set", beta);
+  if (call.inputs.size() > beta && call.inputs[beta] != call.inputs[2])
+    fail("beta must be {}, got {}", type_str(call.inputs[2]), type_str(call.inputs[beta]));
+}
+
+namespace {
 
 // Training: y, the batch mean and biased variance (saved for backward), and the new running mean and
 // unbiased variance (momentum-weighted, as PyTorch). Inference: y from the running statistics.
 std::vector<TensorType> infer_batch_norm(const OpCall& call) {
   const TensorType channel = channel_type(call.inputs[0]);
-  expect_channel_inputs(call, channel, {1, 2, 3, 4});
-  if (call.attr_float("eps") <= 0) fail("eps must be positive, got {}", call.attr_float("eps"));
-  const double momentum = call.attr_float("momentum");
-  if (momentum < 0 || momentum > 1) fail("momentum must be in [0,1], got {}", momentum);
+  expect_channel_inputs(call, channel, {1, 2, 3, 4}, {"gamma", "beta", "mean", "var"});
+  check_norm_attrs(call, call.attr_bool("training"), call.inputs[0]);
   if (!call.attr_bool("training")) return {call.inputs[0]};
-  if (num_elements(call.inputs[0].shape) / channel.shape[0] < 2) {
-    fail("training needs more than one value per channel, got input {}", type_str(call.inputs[0]));
-  }
   return {call.inputs[0], channel, channel, channel, channel};
 }
 
 std::vector<Value*> grad_batch_norm(const GradCall& call) {
   const Node& n = call.node;
+  expect_unfused(n, 5);
   if (!n.attr_bool("training"))
     fail("batch_norm in inference mode has no gradient; build the net for training");
   Value* dy = call.output_grads[0];
@@ -47,15 +62,14 @@ std::vector<Value*> grad_batch_norm(const GradCall& call) {
   return {grad->output(0), grad->output(1), grad->output(2), nullptr, nullptr};
 }
 
-// (dy, x, gamma, saved mean, saved var) -> dx, dgamma, dbeta.
+// (dy, x, gamma, saved mean, saved var[, beta]) -> dx, dgamma, dbeta; with relu, beta recomputes the mask.
 std::vector<TensorType> infer_batch_norm_grad(const OpCall& call) {
   expect_same_type(call.inputs[0], call.inputs[1], "output gradient and input");
   const TensorType channel = channel_type(call.inputs[1]);
-  expect_channel_inputs(call, channel, {2, 3, 4});
+  expect_channel_inputs(call, channel, {2, 3, 4}, {"gamma", "mean", "var"});
+  expect_relu_beta(call, 5);
   return {call.inputs[1], channel, channel};
 }
-
-const AttrSpec kEps{"eps", AttrKind::kFloat, 1e-5};
 
 }  // namespace
 
@@ -63,19 +77,20 @@ void add_norm_ops(OpList& ops) {
   ops.push_back({"batch_norm",
                  5,
                  5,
-                 {kEps, {"momentum", AttrKind::kFloat, 0.1}, {"training", AttrKind::kBool, true}},
+                 {kEps, kMomentum, {"training", AttrKind::kBool, true}, kRelu},
                  infer_batch_norm,
                  grad_batch_norm,
                  {},
-                 "batch normalisation of x by (gamma, beta, running mean, running var)"});
+                 "batch normalisation of x by (gamma, beta, running mean, running var), then relu"});
   ops.push_back({"batch_norm_grad",
                  5,
-                 5,
-                 {kEps},
+                 6,
+                 {kEps, kRelu},
                  infer_batch_norm_grad,
                  nullptr,
                  {},
-                 "batch_norm's backward: (dy, x, gamma, saved mean, saved var) -> dx, dgamma, dbeta"});
+                 "batch_norm's backward: (dy, x, gamma, saved mean, saved var[, beta]) -> dx, dgamma, dbeta; "
+                 "with relu, dy is the relu output's gradient"});
 }
 
 }  // namespace stratum::ops

@@ -6,8 +6,8 @@ namespace stratum::ops {
 namespace {
 
 const AttrSpec kKernel{"kernel", AttrKind::kInts, std::nullopt};
-const AttrSpec kStride{"stride", AttrKind::kInts, std::nullopt};
-const AttrSpec kPadding{"padding", AttrKind::kInts, Ints{0, 0}};
+const AttrSpec kPoolStride{"stride", AttrKind::kInts, std::nullopt};
+const AttrSpec kPoolPadding{"padding", AttrKind::kInts, Ints{0, 0}};
 const AttrSpec kInputShape{"input_shape", AttrKind::kInts, std::nullopt};
 
 Shape pool_output_shape(const OpCall& call, const TensorType& x) {
@@ -85,7 +85,7 @@ void add_pool_ops(OpList& ops) {
   ops.push_back({"max_pool",
                  1,
                  1,
-                 {kKernel, kStride, kPadding},
+                 {kKernel, kPoolStride, kPoolPadding},
                  infer_pool,
                  grad_max_pool,
                  {},
@@ -93,7 +93,7 @@ void add_pool_ops(OpList& ops) {
   ops.push_back({"max_pool_grad",
                  2,
                  2,
-                 {kKernel, kStride, kPadding},
+                 {kKernel, kPoolStride, kPoolPadding},
                  infer_max_pool_grad,
                  nullptr,
                  {},
@@ -101,7 +101,7 @@ void add_pool_ops(OpList& ops) {
   ops.push_back({"avg_pool",
                  1,
                  1,
-                 {kKernel, kStride, kPadding},
+                 {kKernel, kPoolStride, kPoolPadding},
                  infer_pool,
                  grad_avg_pool,
                  {},
@@ -109,7 +109,7 @@ void add_pool_ops(OpList& ops) {
   ops.push_back({"avg_pool_grad",
                  1,
                  1,
-                 {kKernel, kStride, kPadding, kInputShape},
+                 {kKernel, kPoolStride, kPoolPadding, kInputShape},
                  infer_avg_pool_grad,
                  nullptr,
                  {},

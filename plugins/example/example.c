@@ -100,6 +100,9 @@ static int supports(const stratum_node* node, const stratum_tensor_desc* values)
     const stratum_tensor_desc* in = &values[node->inputs[i]];
     if (in->dtype != STRATUM_F32 || stratum_num_elements(in) != stratum_num_elements(out)) return 0;
   }
+  /* A fused relu (conv2d, linear, add, batch_norm carry a `relu` attribute) is not ours to run. */
+  const stratum_attr* relu = stratum_find_attr(node, "relu");
+  if (relu != NULL && relu->i != 0) return 0;
   if (op == OP_SGD_UPDATE) {
     const stratum_attr* lr = stratum_find_attr(node, "lr");
     if (lr == NULL || lr->kind != STRATUM_ATTR_FLOAT) return 0;

@@ -130,14 +130,6 @@ dnnl::primitive_attr Compiler::attr(const dnnl::post_ops& post_ops) const {
   return attr;
 }
 
-const Node* Compiler::claim_sole_user(const Value* value, std::string_view op) {
-  if (value->users().size() != 1 || output_args_.count(value)) return nullptr;
-  const Node* user = value->users()[0];
-  if (user->op_name() != op || claimed(user)) return nullptr;
-  claim(user);
-  return user;
-}
-
 // Output args written in another layout go out plain; the plain copy is kept as the value's plain form,
 // so later consumers that want it plain read the arg instead of reordering again.
 void Compiler::copy_out_pending() {

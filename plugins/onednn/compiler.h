@@ -114,9 +114,8 @@ class Compiler {
   // Fusion: `node`, later in the subgraph, is computed by the current node's steps; it gets none itself.
   void claim(const Node* node) { claimed_.insert(node); }
   bool claimed(const Node* node) const { return claimed_.count(node) != 0; }
-  // `value`'s one reader when it is an `op` node and nothing outside the subgraph needs the value, claimed;
-  // else null. The value itself then need never be formed.
-  const Node* claim_sole_user(const Value* value, std::string_view op);
+  // Whether anything reads `value`: a later node, or the caller.
+  bool needed(const Value* value) const { return !value->users().empty() || output_args_.count(value); }
 
   // The workspace a forward node leaves for its backward node; a null memory when it left none.
   void set_workspace(const Node* forward, const dnnl::memory& workspace) { workspaces_[forward] = workspace; }

@@ -81,48 +81,24 @@ memory weights_in(Compiler& c, const Value* w, const ConvShape& s, const memory:
   return c.convert(c.view(c.plain_input(w), plain_desc(s.weights)), desc);
 }
 
-// (x, w[, bias]) -> y, or relu(y) when a relu alone reads y.
+// (x, w[, bias[, residual]]) -> y, then relu
 void conv2d(const Node& node, Compiler& c) {
-  const bool with_bias = node.inputs().size() == 3;
-  const ConvShape s(node, node.input(0)->type().shape, node.input(1)->type().shape,
-                    node.output()->type().shape);
-  const ReluFusion fused(node.output(), c);
-  const auto pd = preferred(s, [&](dnnl::algorithm a) { return forward_pd(s, a, with_bias, fused.attr, c); });
-  Args args = {{DNNL_ARG_SRC, c.input(node.input(0), pd.src_desc())},
-               {DNNL_ARG_WEIGHTS, weights_in(c, node.input(1), s, pd.weights_desc())},
-               {DNNL_ARG_DST, c.output(fused.output, pd.dst_desc())}};
-  if (with_bias) args[DNNL_ARG_BIAS] = c.input(node.input(2), pd.bias_desc());
-  c.add(pd, std::move(args));
+  const size_t n = node.inputs().size();
+  conv_forward(node, c, node.input(0), node.input(1), n >= 3 ? node.input(2) : nullptr,
+               n == 4 ? node.input(3) : nullptr, node.attr_bool("relu"), node.output());
 }
 
 // (dy, w) -> dx
 void conv2d_grad_input(const Node& node, Compiler& c) {
-  const Value *dy = node.input(0), *w = node.input(1);
-  const ConvShape s(node, node.attr_ints("input_shape"), w->type().shape, dy->type().shape);
-  const auto pd = preferred(s, [&](dnnl::algorithm a) { return backward_data_pd(s, a, c); });
-  c.add(pd, {{DNNL_ARG_DIFF_DST, c.input(dy, pd.diff_dst_desc())},
-             {DNNL_ARG_WEIGHTS, weights_in(c, w, s, pd.weights_desc())},
-             {DNNL_ARG_DIFF_SRC, c.output(node.output(), pd.diff_src_desc())}});
+  conv_backward_data(node, c, c.input(node.input(0)), node.input(1), node.attr_ints("input_shape"),
+                     node.output());
 }
 
 // (dy, x) -> dw, and the bias gradient when a bias_grad of dy follows.
 void conv2d_grad_weight(const Node& node, Compiler& c) {
-  const Value *dy = node.input(0), *x = node.input(1);
-  const ConvShape s(node, x->type().shape, node.attr_ints("weight_shape"), dy->type().shape);
-  const Node* bias_grad = claim_bias_grad(node, dy, c);
-  const auto pd =
-      preferred(s, [&](dnnl::algorithm a) { return backward_weights_pd(s, a, bias_grad != nullptr, c); });
-  // dw leaves plain (what an SGD update or the caller reads): written there directly when the primitive's
-  // layout is plain, else reordered there after it.
-  const memory plain_dw = c.view(c.plain_output(node.output()), plain_desc(s.weights));
-  const memory dw =
-      plain_dw.get_desc() == pd.diff_weights_desc() ? plain_dw : c.buffer(pd.diff_weights_desc());
-  Args args = {{DNNL_ARG_SRC, c.input(x, pd.src_desc())},
-               {DNNL_ARG_DIFF_DST, c.input(dy, pd.diff_dst_desc())},
-               {DNNL_ARG_DIFF_WEIGHTS, dw}};
-  if (bias_grad) args[DNNL_ARG_DIFF_BIAS] = c.output(bias_grad->output(), pd.diff_bias_desc());
-  c.add(pd, std::move(args));
-  if (dw != plain_dw) c.reorder(dw, plain_dw);
+  const Node* bias_grad = claim_bias_grad(node, node.input(0), c);
+  conv_backward_weights(node, c, c.input(node.input(0)), node.input(1), node.attr_ints("weight_shape"),
+                        node.output(), bias_grad ? bias_grad->output() : nullptr);
 }
 
 // dy -> dy summed over every axis but 1, where no weight gradient computes it on the way.
@@ -151,6 +127,48 @@ void bias_grad(const Node& node, Compiler& c) {
 }
 
 }  // namespace
+
+// The residual is copied into y first, and the primitive's sum post-op adds the convolution to it.
+void conv_forward(const Node& node, Compiler& c, const Value* x, const Value* w, const Value* bias,
+                  const Value* residual, bool relu, const Value* y) {
+  const ConvShape s(node, x->type().shape, w->type().shape, y->type().shape);
+  const dnnl::primitive_attr attr = fused_attr(c, relu, residual != nullptr);
+  const auto pd = preferred(s, [&](dnnl::algorithm a) { return forward_pd(s, a, bias != nullptr, attr, c); });
+  const memory dst = c.output(y, pd.dst_desc());
+  if (residual) c.reorder(c.input(residual), dst);
+  Args args = {{DNNL_ARG_SRC, c.input(x, pd.src_desc())},
+               {DNNL_ARG_WEIGHTS, weights_in(c, w, s, pd.weights_desc())},
+               {DNNL_ARG_DST, dst}};
+  if (bias) args[DNNL_ARG_BIAS] = c.input(bias, pd.bias_desc());
+  c.add(pd, std::move(args));
+}
+
+void conv_backward_data(const Node& node, Compiler& c, const memory& dy, const Value* w, const Shape& x_shape,
+                        const Value* dx) {
+  const ConvShape s(node, x_shape, w->type().shape, dy.get_desc().dims());
+  const auto pd = preferred(s, [&](dnnl::algorithm a) { return backward_data_pd(s, a, c); });
+  c.add(pd, {{DNNL_ARG_DIFF_DST, c.convert(dy, pd.diff_dst_desc())},
+             {DNNL_ARG_WEIGHTS, weights_in(c, w, s, pd.weights_desc())},
+             {DNNL_ARG_DIFF_SRC, c.output(dx, pd.diff_src_desc())}});
+}
+
+// dw leaves plain (what an SGD update or the caller reads): written there directly when the primitive's
+// layout is plain, else reordered there after it.
+void conv_backward_weights(const Node& node, Compiler& c, const memory& dy, const Value* x,
+                           const Shape& w_shape, const Value* dw, const Value* db) {
+  const ConvShape s(node, x->type().shape, w_shape, dy.get_desc().dims());
+  const auto pd =
+      preferred(s, [&](dnnl::algorithm a) { return backward_weights_pd(s, a, db != nullptr, c); });
+  const memory plain_dw = c.view(c.plain_output(dw), plain_desc(s.weights));
+  const memory weights_grad =
+      plain_dw.get_desc() == pd.diff_weights_desc() ? plain_dw : c.buffer(pd.diff_weights_desc());
+  Args args = {{DNNL_ARG_SRC, c.input(x, pd.src_desc())},
+               {DNNL_ARG_DIFF_DST, c.convert(dy, pd.diff_dst_desc())},
+               {DNNL_ARG_DIFF_WEIGHTS, weights_grad}};
+  if (db) args[DNNL_ARG_DIFF_BIAS] = c.output(db, pd.diff_bias_desc());
+  c.add(pd, std::move(args));
+  if (weights_grad != plain_dw) c.reorder(weights_grad, plain_dw);
+}
 
 void add_conv_ops(OpTable& table) {
   table["conv2d"] = conv2d;

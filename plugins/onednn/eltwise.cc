@@ -28,12 +28,9 @@ void eltwise(const Node& node, Compiler& c) {
   c.add(pd, {{DNNL_ARG_SRC, x}, {DNNL_ARG_DST, c.output(node.output(), pd.dst_desc())}});
 }
 
-// (dy, y) -> dx, through the forward's output (the *_use_dst_for_bwd algorithms), in y's layout; a
-// relu_grad that feeds a batch norm's backward is done by that instead (fuse_into_batch_norm_grad).
+// (dy, y) -> dx, through the forward's output (the *_use_dst_for_bwd algorithms), in y's layout.
 template <dnnl::algorithm kAlgorithm>
 void eltwise_grad(const Node& node, Compiler& c) {
-  if (kAlgorithm == dnnl::algorithm::eltwise_relu_use_dst_for_bwd && fuse_into_batch_norm_grad(node, c))
-    return;
   const memory y = c.input(node.input(1));
   const memory::desc desc = y.get_desc();
   const dnnl::eltwise_backward::primitive_desc pd({kAlgorithm, desc, desc, 0.0f, 0.0f}, c.attr(), c.engine(),
@@ -45,17 +42,16 @@ void eltwise_grad(const Node& node, Compiler& c) {
 
 bool is_plain(const memory& m, const Value* value) { return m.get_desc() == plain_desc(value->type()); }
 
-// (a, b) -> a + b (or relu(a + b) when a relu alone reads it), in the layout of an input a primitive chose
+// (a, b) -> a + b, then relu, in the layout of an input a primitive chose
 // (a blocked one rather than plain), so that a residual sum stays in the convolutions' layout.
 void add(const Node& node, Compiler& c) {
   const memory a = c.input(node.input(0)), b = c.input(node.input(1));
   const memory::desc desc = is_plain(a, node.input(0)) ? b.get_desc() : a.get_desc();
-  const ReluFusion fused(node.output(), c);
-  const dnnl::binary::primitive_desc pd({dnnl::algorithm::binary_add, desc, desc, desc}, fused.attr,
-                                        c.engine());
+  const dnnl::binary::primitive_desc pd({dnnl::algorithm::binary_add, desc, desc, desc},
+                                        fused_attr(c, node.attr_bool("relu")), c.engine());
   c.add(pd, {{DNNL_ARG_SRC_0, c.convert(a, desc)},
              {DNNL_ARG_SRC_1, c.convert(b, desc)},
-             {DNNL_ARG_DST, c.output(fused.output, desc)}});
+             {DNNL_ARG_DST, c.output(node.output(), desc)}});
 }
 
 // (x, key) -> x·keep/(1-p) with the mask of backends/dropout_mask.h: dropout in training, and dropout_grad

@@ -22,15 +22,14 @@ dnnl::inner_product_forward::primitive_desc forward_pd(const LinearShape& s, boo
   return {desc, attr, c.engine()};
 }
 
-// (x, w[, bias]) -> y, or relu(y) when a relu alone reads y.
+// (x, w[, bias]) -> y, then relu.
 void linear(const Node& node, Compiler& c) {
   const bool with_bias = node.inputs().size() == 3;
   const Shape &x = node.input(0)->type().shape, &w = node.input(1)->type().shape;
-  const ReluFusion fused(node.output(), c);
-  const auto pd = forward_pd({x[0], x[1], w[0]}, with_bias, fused.attr, c);
+  const auto pd = forward_pd({x[0], x[1], w[0]}, with_bias, fused_attr(c, node.attr_bool("relu")), c);
   Args args = {{DNNL_ARG_SRC, c.input(node.input(0), pd.src_desc())},
                {DNNL_ARG_WEIGHTS, c.input(node.input(1), pd.weights_desc())},
-               {DNNL_ARG_DST, c.output(fused.output, pd.dst_desc())}};
+               {DNNL_ARG_DST, c.output(node.output(), pd.dst_desc())}};
   if (with_bias) args[DNNL_ARG_BIAS] = c.input(node.input(2), pd.bias_desc());
   c.add(pd, std::move(args));
 }

@@ -13,6 +13,7 @@ OpTable make_table() {
   add_eltwise_ops(table);
   add_shape_ops(table);
   add_loss_ops(table);
+  add_fused_ops(table);
   return table;
 }
 
@@ -24,13 +25,11 @@ OpCompiler find_op_compiler(std::string_view op) {
   return it == table.end() ? nullptr : it->second;
 }
 
-ReluFusion::ReluFusion(const Value* value, Compiler& compiler) : output(value) {
+dnnl::primitive_attr fused_attr(Compiler& compiler, bool relu, bool with_sum) {
   dnnl::post_ops post_ops;
-  if (const Node* relu = compiler.claim_sole_user(value, "relu")) {
-    post_ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
-    output = relu->output();
-  }
-  attr = compiler.attr(post_ops);
+  if (with_sum) post_ops.append_sum(1.0f);
+  if (relu) post_ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+  return compiler.attr(post_ops);
 }
 
 dnnl::memory::desc bias_desc(int64_t size, bool present) {

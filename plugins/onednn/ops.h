@@ -22,23 +22,36 @@ void add_pool_ops(OpTable& table);
 void add_eltwise_ops(OpTable& table);
 void add_shape_ops(OpTable& table);
 void add_loss_ops(OpTable& table);
+void add_fused_ops(OpTable& table);
 
 // The bias_grad node later in the subgraph that sums the same `dy` as `node`, a weight gradient, claimed so
 // that node's primitive computes the bias gradient on the way; null when there is none.
 const Node* claim_bias_grad(const Node& node, const Value* dy, Compiler& compiler);
 
-// A node's output with the relu that alone reads it fused in, where there is one: the node's primitive
-// applies it as a post-op (`attr`) and writes the relu's output instead.
-struct ReluFusion {
-  ReluFusion(const Value* output, Compiler& compiler);
-  const Value* output;  // what the primitive writes
-  dnnl::primitive_attr attr;
-};
+// The primitive attributes of a node whose `relu` attribute fuses a relu: an eltwise post-op. A residual
+// (conv2d's) comes first as a sum post-op: the primitive adds the destination's old contents.
+dnnl::primitive_attr fused_attr(Compiler& compiler, bool relu, bool with_sum = false);
 
-// relu_grad(dy, y) -> dz where only batch_norm_grad reads dz, and y is the relu a batch_norm fused in here:
-// computes that batch_norm_grad from dy now (its other inputs are forward values), the relu's mask coming
-// from the forward's workspace, and claims it. False, doing nothing, where that does not hold.
-bool fuse_into_batch_norm_grad(const Node& relu_grad, Compiler& compiler);
+// The ops the fused ones are made of (conv.cc, norm.cc). `node` holds the conv or batch-norm attributes.
+// conv2d of x by w (+ bias + residual, then relu) into y.
+void conv_forward(const Node& node, Compiler& c, const Value* x, const Value* w, const Value* bias,
+                  const Value* residual, bool relu, const Value* y);
+// conv2d's gradients from dy: dx of x's shape `x_shape`; dw (and db unless null).
+void conv_backward_data(const Node& node, Compiler& c, const dnnl::memory& dy, const Value* w,
+                        const Shape& x_shape, const Value* dx);
+void conv_backward_weights(const Node& node, Compiler& c, const dnnl::memory& dy, const Value* x,
+                           const Shape& w_shape, const Value* dw, const Value* db);
+// batch_norm in training of x: y (relu'd when `relu`), mean, var and the running statistics' update.
+struct NormValues {
+  const Value *x, *gamma, *beta, *running_mean, *running_var;
+  const Value *y, *mean, *var, *new_running_mean, *new_running_var;
+};
+void batch_norm_training(const Node& node, Compiler& c, const NormValues& v, bool relu);
+// batch_norm_grad from dy (the relu's output gradient when `beta` is given) into dx (memory in the layout
+// the primitive chose when `dx` is null), dgamma, dbeta; returns dx's memory.
+dnnl::memory batch_norm_backward(const Node& node, Compiler& c, const dnnl::memory& dy, const Value* x,
+                                 const Value* gamma, const Value* beta, const Value* mean, const Value* var,
+                                 const Value* dx, const Value* dgamma, const Value* dbeta);
 
 // A bias [size] when `present`, else the empty desc by which a primitive has no bias.
 dnnl::memory::desc bias_desc(int64_t size, bool present);

@@ -1,0 +1,45 @@
+// The fusion passes. Each finds its candidates, checks that fusing is legal (the intermediate values have
+// one user and are no graph output or update, every node runs on the same backend, and the fused op
+// exists there) and rewrites the chain into one node, keeping the names of the values it replaces:
+//   fold_bn        inference batch_norm after a conv2d -> fold_batch_norm of the conv's weights + conv2d
+//   fuse_conv_bn   training conv2d -> batch_norm (-> relu) -> conv_bn, and its backward (relu_grad ->
+//                  batch_norm_grad -> conv2d_grad_input/_weight, bias_grad) -> conv_bn_grad
+//   fuse_residual  conv2d -> add -> conv2d with the add's other input as its residual
+//   fuse_relu      conv2d/linear/add/batch_norm -> relu -> the same op with relu=true (a training
+//                  batch_norm also folds its relu_grad into batch_norm_grad)
+// They never change what a graph computes beyond float rounding.
+#pragma once
+
+#include <functional>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "ir/graph.h"
+#include "passes/pass.h"
+
+namespace stratum {
+
+struct FusionOptions {
+  bool training = false;              // the graph is a training step (fused after autodiff)
+  std::vector<std::string> disabled;  // fusion passes to skip, by name
+  std::ostream* explain = nullptr;    // told why each candidate that was not fused was not
+  // Whether the backend that will run the graph runs this node itself (null: every node runs on one).
+  std::function<bool(const Node&)> runs_on_plugin;
+};
+
+// The pipeline of the graph's kind, in order: {"fold_bn", "fuse_residual", "fuse_relu"} for inference,
+// {"fuse_conv_bn", "fuse_residual", "fuse_relu"} for training.
+std::vector<std::string> fusion_pipeline(bool training);
+
+// Runs the pipeline on `graph`, but the disabled passes (an unknown name is an Error), verifying after
+// each. Returns how many nodes each pass fused away.
+std::vector<std::pair<std::string, int>> fuse_graph(Graph& graph, const FusionOptions& options);
+
+// The fusion pass of that name, for pass pipelines; Error for an unknown name.
+std::unique_ptr<Pass> make_fusion_pass(const std::string& name, const FusionOptions& options = {});
+
+// Registers every fusion pass with make_pass(); their `explain=1` option writes reasons to std::cerr.
+void register_fusion_passes();
+
+}  // namespace stratum
