@@ -50,11 +50,16 @@ void check(int status, const stratum_plugin& plugin, const char* what) {
 
 }  // namespace
 
+bool plugin_runs(const stratum_plugin& plugin, const Node& node) {
+  if (&plugin == &reference_plugin()) return true;
+  SubgraphDesc desc({&node}, [](const Value*) { return true; });
+  return plugin.supports(&desc.node(0), desc.values());
+}
+
 std::vector<Partition> partition_graph(const Graph& graph, const stratum_plugin& plugin) {
   std::vector<Partition> partitions;
   for (const auto& node : graph.nodes()) {
-    SubgraphDesc desc({node.get()}, [](const Value*) { return true; });
-    const bool supported = &plugin == &reference_plugin() || plugin.supports(&desc.node(0), desc.values());
+    const bool supported = plugin_runs(plugin, *node);
     if (!supported) log_fallback(plugin, *node);
     const stratum_plugin* chosen = supported ? &plugin : &reference_plugin();
     if (partitions.empty() || partitions.back().plugin != chosen) partitions.push_back({chosen, {}});

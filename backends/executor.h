@@ -23,6 +23,9 @@ struct Partition {
   std::vector<const Node*> nodes;
 };
 
+// Whether `plugin` runs `node` itself (the reference backend runs what it does not).
+bool plugin_runs(const stratum_plugin& plugin, const Node& node);
+
 // Each node to `plugin` if it supports it, else to the reference backend.
 std::vector<Partition> partition_graph(const Graph& graph, const stratum_plugin& plugin);
 

@@ -104,6 +104,9 @@ const stratum_plugin& open_plugin(const std::string& name) {
       fail_loading(fmt::format("{} calls itself '{}', not '{}'", path.string(),
                                plugin->name ? plugin->name : "", name));
     }
+    auto unavailable =
+        reinterpret_cast<stratum_plugin_unavailable_fn>(dlsym(library, STRATUM_PLUGIN_UNAVAILABLE));
+    if (const char* reason = unavailable ? unavailable() : nullptr) throw PluginUnavailable(name, reason);
     closer.library = nullptr;  // kept for the life of the process
     return *plugin;
   }

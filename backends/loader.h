@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "backends/plugin.h"
+#include "ir/error.h"
 
 namespace stratum {
 
@@ -12,10 +13,21 @@ namespace stratum {
 // folder of the running binary, and the plugins/<name>/ folders of its Bazel runfiles.
 std::vector<std::string> plugin_search_path(const std::string& name);
 
+// A plugin that loads but cannot run on this machine (its stratum_plugin_unavailable says why).
+class PluginUnavailable : public Error {
+ public:
+  PluginUnavailable(const std::string& name, const std::string& reason)
+      : Error("plugin '" + name + "' is unavailable here: " + reason), reason_(reason) {}
+  const std::string& reason() const { return reason_; }
+
+ private:
+  std::string reason_;
+};
+
 // The plugin called `name`: "reference" is built in; any other is libstratum_<name>.so from the search
 // path, loaded once and kept for the life of the process. Throws Error when the library is missing, does
 // not load, lacks the entry point or speaks another ABI version, naming both versions and the plugins that
-// are available.
+// are available; throws PluginUnavailable when it loads but cannot run here.
 const stratum_plugin& load_plugin(const std::string& name);
 
 // The names of the plugins on the search path, "reference" first.

@@ -131,6 +131,17 @@ typedef struct {
 typedef const stratum_plugin* (*stratum_plugin_entry_fn)(void);
 #define STRATUM_PLUGIN_ENTRY "stratum_plugin_entry"
 
+/* Optional, beside the entry point: a plugin that cannot run on this machine (a GPU plugin where there is
+ * no device) exports
+ *
+ *     const char* stratum_plugin_unavailable(void);
+ *
+ * which returns why ("no CUDA device (...)"), or null where the plugin can run. Stratum then reports the
+ * plugin as unavailable, which tools and tests treat as a skip rather than a failure. A plugin without it is
+ * always available; ABI version 1 is unchanged. */
+typedef const char* (*stratum_plugin_unavailable_fn)(void);
+#define STRATUM_PLUGIN_UNAVAILABLE "stratum_plugin_unavailable"
+
 /* Helpers for plugin authors: attribute lookup by name (null when absent). */
 static inline const stratum_attr* stratum_find_attr(const stratum_node* node, const char* name) {
   for (int32_t i = 0; i < node->n_attrs; ++i) {

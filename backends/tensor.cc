@@ -1,5 +1,8 @@
 #include "backends/tensor.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include "ir/error.h"
 
 namespace stratum {
@@ -36,5 +39,19 @@ void* Tensor::data() {
   return std::visit([](auto& elements) -> void* { return elements.data(); }, data_);
 }
 const void* Tensor::data() const { return const_cast<Tensor*>(this)->data(); }
+
+double nmse(const Tensor& got, const Tensor& want, double floor_ms) {
+  if (want.type().dtype == DType::i32)
+    return std::equal(got.i32(), got.i32() + got.size(), want.i32()) ? 0 : INFINITY;
+  double error = 0, norm = 0;
+  for (int64_t i = 0; i < want.size(); ++i) {
+    const double d = double(got.f32()[i]) - want.f32()[i];
+    error += d * d;
+    norm += double(want.f32()[i]) * want.f32()[i];
+  }
+  if (std::isnan(error)) return INFINITY;
+  norm = std::max(norm, floor_ms * double(want.size()));
+  return norm > 0 ? error / norm : error;
+}
 
 }  // namespace stratum

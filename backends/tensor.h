@@ -33,4 +33,9 @@ class Tensor {
   std::variant<std::vector<float>, std::vector<int32_t>> data_ = std::vector<float>(1);
 };
 
+// How far `got` is from `want` (f32 tensors of one size): Σ(got - want)² / Σwant², the denominator at least
+// `floor_ms` per element, for values that are zero up to rounding (a bias's gradient under batch norm).
+// Infinite where got has a NaN; for i32 tensors, 0 when equal and infinite when not.
+double nmse(const Tensor& got, const Tensor& want, double floor_ms = 0);
+
 }  // namespace stratum

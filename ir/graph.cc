@@ -162,6 +162,18 @@ void Graph::replace_all_uses(Value* from, Value* to) {
   }
 }
 
+void Graph::replace_input(Node* user, Value* from, Value* to) {
+  if (from->type() != to->type()) {
+    fail("cannot replace a {} with a {}", type_str(from->type()), type_str(to->type()));
+  }
+  for (Value*& input : user->inputs_) {
+    if (input != from) continue;
+    input = to;
+    to->users_.push_back(user);
+    remove_user(from, user);
+  }
+}
+
 void Graph::erase_node(Node* node) {
   for (Value* out : node->outputs_) {
     bool used =

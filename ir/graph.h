@@ -112,6 +112,8 @@ class Graph {
 
   // Every use of `from` (node inputs, outputs, updates) now reads `to`; both must have the same type.
   void replace_all_uses(Value* from, Value* to);
+  // `user` reads `to` wherever it read `from`.
+  void replace_input(Node* user, Value* from, Value* to);
   // Removes a node none of whose outputs is used.
   void erase_node(Node* node);
 

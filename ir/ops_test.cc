@@ -88,6 +88,26 @@ TEST(ShapeInference, BatchNorm) {
                "output gradient and input must have the same type");
 }
 
+TEST(ShapeInference, FusedOps) {
+  const TensorType c = f32({4}), x = f32({2, 3, 8, 8}), w = f32({4, 3, 3, 3}), y = f32({2, 4, 8, 8});
+  const Attrs same = {{"padding", Ints{1, 1}}};
+  EXPECT_EQ(infer("conv2d", {x, w, c, y}, {{"padding", Ints{1, 1}}, {"relu", true}}), std::vector{y});
+  EXPECT_ERROR(error_of("conv2d", {x, w, c, f32({2, 4, 5, 5})}),
+               "residual must be the output's type f32[2,4,6,6]");
+  EXPECT_EQ(infer("conv_bn", {x, w, c, c, c, c, c}, same), (std::vector{y, y, c, c, c, c}));
+  EXPECT_ERROR(error_of("conv_bn", {x, w, c, f32({3}), c, c, c}, same), "gamma must be f32[4]");
+  EXPECT_EQ(infer("conv_bn_grad", {y, x, w, y, c, c, c, c}, same), (std::vector{x, w, c, c, c}));
+  EXPECT_ERROR(error_of("conv_bn_grad", {y, x, w, f32({2, 4, 6, 6}), c, c, c, c}, same),
+               "must be the convolution's output f32[2,4,8,8]");
+  EXPECT_EQ(infer("fold_batch_norm", {w, c, c, c, c, c}), (std::vector{w, c}));
+  EXPECT_ERROR(error_of("fold_batch_norm", {w, f32({3}), c, c, c, c}), "bias must be f32[4]");
+  const TensorType channels = f32({3});
+  EXPECT_EQ(infer("batch_norm_grad", {x, x, channels, channels, channels, channels}, {{"relu", true}}),
+            (std::vector{x, channels, channels}));
+  EXPECT_ERROR(error_of("batch_norm_grad", {x, x, channels, channels, channels}, {{"relu", true}}),
+               "beta (input 5) is given exactly when relu is set");
+}
+
 TEST(ShapeInference, Pooling) {
   const Attrs pool = {{"kernel", Ints{3, 3}}, {"stride", Ints{2, 2}}, {"padding", Ints{1, 1}}};
   EXPECT_EQ(infer("max_pool", {f32({2, 64, 48, 48})}, pool), std::vector{f32({2, 64, 24, 24})});
@@ -200,7 +220,10 @@ TEST(ShapeInference, EveryOpIsCoveredAbove) {
                                          "softmax_cross_entropy",
                                          "softmax_cross_entropy_grad",
                                          "sgd_update",
-                                         "fill"};
+                                         "fill",
+                                         "conv_bn",
+                                         "conv_bn_grad",
+                                         "fold_batch_norm"};
   for (const OpDef* op : all_ops()) EXPECT_TRUE(covered.count(op->name)) << op->name << " has no shape test";
   EXPECT_EQ(covered.size(), all_ops().size());
 }

@@ -6,7 +6,7 @@
 // reference's own gradient moves when the images move by one part in a million (RegNet-32's step at this
 // batch is that sensitive: 1e-6 of jitter moves its gradients by nMSE ~7e-4, and float rounding in oneDNN
 // by ~3e-3). Gradients that are zero in exact arithmetic (a conv bias under batch norm) are judged against
-// the scale of the step's other gradients (see nmse()). The images get a little noise first: Fashion-MNIST's
+// the scale of the step's other gradients (the floor of nmse()). The images get a little noise first: Fashion-MNIST's
 // flat black background makes regions of equal activations, where max pooling's gradient hangs on how each
 // backend breaks exact ties (both are valid subgradients).
 #include <gtest/gtest.h>
@@ -47,18 +47,10 @@ std::map<std::string, Tensor> feeds_of(const Graph& graph, const Batch& batch, i
   return feeds;
 }
 
-double sum_of_squares(const float* a, const float* b, int64_t n) {
+double sum_of_squares(const Tensor& t) {
   double sum = 0;
-  for (int64_t i = 0; i < n; ++i) sum += std::pow(double(a[i]) - (b ? b[i] : 0.0), 2);
+  for (int64_t i = 0; i < t.size(); ++i) sum += double(t.f32()[i]) * t.f32()[i];
   return sum;
-}
-
-// Normalised MSE, against at least `floor_ms` per element: a conv bias under batch norm has a true
-// gradient of zero, where both backends give rounding noise that only the scale of the step's other
-// gradients can judge.
-double nmse(const Tensor& got, const Tensor& want, double floor_ms) {
-  const double norm = sum_of_squares(want.f32(), nullptr, want.size());
-  return sum_of_squares(got.f32(), want.f32(), want.size()) / std::max(norm, floor_ms * want.size());
 }
 
 class NetTraining : public ::testing::TestWithParam<std::string> {
@@ -97,7 +89,7 @@ TEST_P(NetTraining, OneStepAgreesWithTheReference) {
   EXPECT_NEAR(got[0].f32()[0], want[0].f32()[0], 1e-4 * std::abs(want[0].f32()[0])) << "loss";
   double squares = 0, count = 0;
   for (size_t i = 2; i < want.size(); ++i) {
-    squares += sum_of_squares(want[i].f32(), nullptr, want[i].size());
+    squares += sum_of_squares(want[i]);
     count += want[i].size();
   }
   double worst = 0, worst_sensitivity = 0;

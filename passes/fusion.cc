@@ -82,8 +82,9 @@ class Fuser {
       erased_.insert(node);
       graph_.erase_node(node);
     }
-    ++fused_;
+    count();
   }
+  void count() { ++fused_; }
   // Whether the node was erased (its address may since have been reused).
   bool erased(const Node* node) const { return erased_.count(node) != 0; }
   int fused() const { return fused_; }
@@ -332,13 +333,51 @@ bool fuse_relu(Fuser& f, Node& relu) {
   return true;
 }
 
+// The index of the last node whose output is a graph output: in a training step, the loss's; the nodes after
+// it are the backward and the update.
+int last_forward_index(const Graph& graph) {
+  int last = -1;
+  for (const Value* output : graph.outputs()) {
+    if (output->producer()) last = std::max(last, graph.index_of(output->producer()));
+  }
+  return last;
+}
+
+// A training batch normalisation with a fused relu (conv_bn or batch_norm) whose output y the backward
+// reads: those reads get y normalised again, just before the first of them, from the values the backward
+// keeps anyway (the batch norm's input and statistics), so y need not live from the forward to the backward.
+bool recompute_bn_relu(Fuser& f, Node& node) {
+  const bool conv_bn = node.op_name() == "conv_bn";
+  if (!(conv_bn || (node.op_name() == "batch_norm" && node.attr_bool("training"))) || !node.attr_bool("relu"))
+    return false;
+  Graph& graph = f.graph();
+  const int boundary = last_forward_index(graph);
+  std::vector<Node*> late;
+  for (Node* user : node.output()->users()) {
+    if (graph.index_of(user) > boundary) late.push_back(user);
+  }
+  if (late.empty() || graph.index_of(&node) > boundary) return false;
+  Node* first = *std::min_element(late.begin(), late.end(), [&](const Node* a, const Node* b) {
+    return graph.index_of(a) < graph.index_of(b);
+  });
+  const int in = conv_bn ? 3 : 1, out = conv_bn ? 2 : 1;  // where gamma and the batch mean are
+  Value* x = conv_bn ? node.output(1) : node.input(0);
+  Node* again = graph.add_node(
+      "batch_norm", {x, node.input(in), node.input(in + 1), node.output(out), node.output(out + 1)},
+      {{"eps", node.attrs().at("eps")}, {"training", false}, {"relu", true}}, {}, first);
+  for (Node* user : late) graph.replace_input(user, node.output(), again->output());
+  f.count();
+  return true;
+}
+
 using Rule = bool (*)(Fuser& fuser, Node& candidate);
 
 const std::map<std::string, Rule>& rules() {
   static const std::map<std::string, Rule> kRules = {{"fold_bn", fold_bn},
                                                      {"fuse_conv_bn", fuse_conv_bn},
                                                      {"fuse_residual", fuse_residual},
-                                                     {"fuse_relu", fuse_relu}};
+                                                     {"fuse_relu", fuse_relu},
+                                                     {"recompute_bn_relu", recompute_bn_relu}};
   return kRules;
 }
 
@@ -367,24 +406,28 @@ class FusionPass : public Pass {
 }  // namespace
 
 std::vector<std::string> fusion_pipeline(bool training) {
-  if (training) return {"fuse_conv_bn", "fuse_residual", "fuse_relu"};
+  if (training) return {"fuse_conv_bn", "fuse_residual", "fuse_relu", "recompute_bn_relu"};
   return {"fold_bn", "fuse_residual", "fuse_relu"};
+}
+
+std::vector<std::string> fusion_pass_names() {
+  std::vector<std::string> names;
+  for (const auto& [name, rule] : rules()) names.push_back(name);
+  return names;
 }
 
 std::unique_ptr<Pass> make_fusion_pass(const std::string& name, const FusionOptions& options) {
   auto it = rules().find(name);
-  if (it == rules().end()) {
-    std::vector<std::string> names;
-    for (const auto& [known, rule] : rules()) names.push_back(known);
-    fail("no fusion pass '{}'; the fusion passes are {}", name, fmt::join(names, ", "));
-  }
+  if (it == rules().end())
+    fail("no fusion pass '{}'; the fusion passes are {}", name, fmt::join(fusion_pass_names(), ", "));
   return std::make_unique<FusionPass>(name, it->second, options);
 }
 
-std::vector<std::pair<std::string, int>> fuse_graph(Graph& graph, const FusionOptions& options) {
+std::vector<std::pair<std::string, int>> fuse_graph(Graph& graph, bool training,
+                                                    const FusionOptions& options) {
   for (const std::string& name : options.disabled) make_fusion_pass(name);  // checks the name
   std::vector<std::pair<std::string, int>> fused;
-  for (const std::string& name : fusion_pipeline(options.training)) {
+  for (const std::string& name : fusion_pipeline(training)) {
     if (std::count(options.disabled.begin(), options.disabled.end(), name)) continue;
     auto pass = make_fusion_pass(name, options);
     pass->run(graph);

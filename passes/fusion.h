@@ -7,6 +7,8 @@
 //   fuse_residual  conv2d -> add -> conv2d with the add's other input as its residual
 //   fuse_relu      conv2d/linear/add/batch_norm -> relu -> the same op with relu=true (a training
 //                  batch_norm also folds its relu_grad into batch_norm_grad)
+//   recompute_bn_relu  training: the backward reads a fused batch-norm + relu's output normalised again
+//                  from the values it keeps anyway, so that output need not live through the step
 // They never change what a graph computes beyond float rounding.
 #pragma once
 
@@ -21,7 +23,6 @@
 namespace stratum {
 
 struct FusionOptions {
-  bool training = false;              // the graph is a training step (fused after autodiff)
   std::vector<std::string> disabled;  // fusion passes to skip, by name
   std::ostream* explain = nullptr;    // told why each candidate that was not fused was not
   // Whether the backend that will run the graph runs this node itself (null: every node runs on one).
@@ -29,12 +30,17 @@ struct FusionOptions {
 };
 
 // The pipeline of the graph's kind, in order: {"fold_bn", "fuse_residual", "fuse_relu"} for inference,
-// {"fuse_conv_bn", "fuse_residual", "fuse_relu"} for training.
+// {"fuse_conv_bn", "fuse_residual", "fuse_relu", "recompute_bn_relu"} for training.
 std::vector<std::string> fusion_pipeline(bool training);
 
-// Runs the pipeline on `graph`, but the disabled passes (an unknown name is an Error), verifying after
+// Runs the pipeline of a training step (fused after autodiff) or an inference graph on `graph`, but the
+// disabled passes (an unknown name is an Error), verifying after
 // each. Returns how many nodes each pass fused away.
-std::vector<std::pair<std::string, int>> fuse_graph(Graph& graph, const FusionOptions& options);
+std::vector<std::pair<std::string, int>> fuse_graph(Graph& graph, bool training,
+                                                    const FusionOptions& options = {});
+
+// Every fusion pass's name.
+std::vector<std::string> fusion_pass_names();
 
 // The fusion pass of that name, for pass pipelines; Error for an unknown name.
 std::unique_ptr<Pass> make_fusion_pass(const std::string& name, const FusionOptions& options = {});

@@ -8,6 +8,7 @@
 #include "ir/printer.h"
 #include "ir/verifier.h"
 #include "passes/autodiff.h"
+#include "passes/fusion.h"
 #include "tests/test_nets.h"
 
 namespace stratum {
@@ -26,12 +27,21 @@ TEST(RoundTrip, ForwardGraphs) {
   expect_round_trip(*testing::residual_concat_net());
 }
 
-TEST(RoundTrip, TrainingStepUsesEveryOp) {
-  auto graph = testing::every_op_net();
-  build_training_step(*graph, 0.1);
-  expect_round_trip(*graph);
+// The training step, unfused and fused, and the fused inference graph, hold every op between them.
+TEST(RoundTrip, TrainingStepsAndFusedGraphsUseEveryOp) {
   std::set<std::string> used;
-  for (const auto& node : graph->nodes()) used.insert(node->op_name());
+  auto expect_round_trip_of = [&](const Graph& graph) {
+    expect_round_trip(graph);
+    for (const auto& node : graph.nodes()) used.insert(node->op_name());
+  };
+  auto step = testing::every_op_net();
+  build_training_step(*step, 0.1);
+  expect_round_trip_of(*step);
+  fuse_graph(*step, /*training=*/true);
+  expect_round_trip_of(*step);
+  auto inference = testing::every_op_net(2, /*training=*/false);
+  fuse_graph(*inference, /*training=*/false);
+  expect_round_trip_of(*inference);
   for (const OpDef* op : all_ops())
     EXPECT_TRUE(used.count(op->name)) << op->name << " is not in the test graph";
 }

@@ -13,7 +13,7 @@ TensorType f32(Shape shape) { return {DType::f32, std::move(shape)}; }
 // Layers with their params, initialised as PyTorch does (Xavier for weights).
 class Layers {
  public:
-  explicit Layers(Graph& graph) : g(graph), b(graph) {}
+  Layers(Graph& graph, bool training = true) : g(graph), b(graph), training(training) {}
 
   Value* conv(const std::string& name, Value* x, int64_t out_channels, int64_t k,
               const ConvAttrs& attrs = {}) {
@@ -29,7 +29,9 @@ class Layers {
     Value* mean = g.add_state(name + ".running_mean", f32({c}), {Init::kZeros});
     Value* var = g.add_state(name + ".running_var", f32({c}), {Init::kOnes});
     BatchNormOutputs bn = b.batch_norm(x, g.add_param(name + ".gamma", f32({c}), {Init::kOnes}),
-                                       g.add_param(name + ".beta", f32({c}), {Init::kZeros}), mean, var);
+                                       g.add_param(name + ".beta", f32({c}), {Init::kZeros}), mean, var,
+                                       {.training = training});
+    if (!training) return bn.y;
     g.add_update(mean, bn.new_running_mean);
     g.add_update(var, bn.new_running_var);
     return bn.y;
@@ -53,13 +55,14 @@ class Layers {
 
   Graph& g;
   Builder b;
+  bool training;
 };
 
 }  // namespace
 
-std::unique_ptr<Graph> every_op_net(int64_t batch) {
+std::unique_ptr<Graph> every_op_net(int64_t batch, bool training) {
   auto graph = std::make_unique<Graph>("every_op");
-  Layers l(*graph);
+  Layers l(*graph, training);
   Builder& b = l.b;
   Value* x = graph->add_input("x", f32({batch, 3, 8, 8}));
   Value* labels = graph->add_input("labels", {DType::i32, {batch}});
@@ -69,7 +72,7 @@ std::unique_ptr<Graph> every_op_net(int64_t batch) {
   h = b.add(h, b.sigmoid(grouped));  // residual: h fans out
   const PoolAttrs pool = {.kernel = {3, 3}, .stride = {2, 2}, .padding = {1, 1}};
   h = b.concat({b.max_pool(h, pool), b.avg_pool(h, pool)});
-  h = b.dropout(l.conv("conv3", h, 6, 1, {.stride = {2, 2}}), key, 0.25, 7);
+  h = b.dropout(l.conv("conv3", h, 6, 1, {.stride = {2, 2}}), key, 0.25, 7, training);
   h = b.flatten(b.global_avg_pool(h));
   h = b.reshape(l.linear("fc1", h, 8), {batch, 2, 2, 2});
   h = b.sigmoid(l.batch_norm("bn2", b.flatten(h)));

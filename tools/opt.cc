@@ -42,11 +42,12 @@ void list_ops() {
 // Fuses the graph and says what changed: nodes fused away by each pass, and (for a net) the layers after.
 void fuse_and_report(Graph& graph, const FusionOptions& options, bool is_net) {
   const size_t before = graph.nodes().size();
-  const auto fused = fuse_graph(graph, options);
-  std::cout << fmt::format("{} fusion: {} nodes -> {}\n", options.training ? "training" : "inference", before,
+  const bool training = !graph.updates().empty();
+  const auto fused = fuse_graph(graph, training, options);
+  std::cout << fmt::format("{} fusion: {} nodes -> {}\n", training ? "training" : "inference", before,
                            graph.nodes().size());
-  for (const auto& [pass, count] : fused) std::cout << fmt::format("  {:<14} {} fused\n", pass, count);
-  for (const std::string& pass : options.disabled) std::cout << fmt::format("  {:<14} disabled\n", pass);
+  for (const auto& [pass, count] : fused) std::cout << fmt::format("  {:<18} {} rewrites\n", pass, count);
+  for (const std::string& pass : options.disabled) std::cout << fmt::format("  {:<18} disabled\n", pass);
   if (is_net) std::cout << layer_summary(graph);
 }
 
@@ -59,7 +60,7 @@ int run(int argc, char** argv) {
       "order, verifying the graph after each, and prints the result with --print. With --net, also prints\n"
       "the net's layer summary (before and after fusion with --fuse). Passes: autodiff(lr=F,loss=NAME), "
       "dce,\n"
-      "plan, and the fusion passes fold_bn, fuse_conv_bn, fuse_residual, fuse_relu.");
+      "plan, and the fusion passes (passes/fusion.h).");
   flags.add("passes", "", "comma-separated pipeline of passes");
   flags.add("print", "false", "print the IR after the pipeline");
   flags.add("print-after", "", "print the IR after these passes");
@@ -95,9 +96,9 @@ int run(int argc, char** argv) {
 
   register_all_passes();
   std::set<std::string> disabled = name_set(flags.get("disable"));
-  FusionOptions fusion{.training = !graph->updates().empty(),
-                       .explain = flags.get_bool("explain") ? &std::cout : nullptr};
-  for (const char* name : {"fold_bn", "fuse_conv_bn", "fuse_residual", "fuse_relu"}) {
+  FusionOptions fusion;
+  if (flags.get_bool("explain")) fusion.explain = &std::cout;
+  for (const std::string& name : fusion_pass_names()) {
     if (disabled.erase(name)) fusion.disabled.push_back(name);
   }
   PassManager manager({.verify = true,
@@ -106,7 +107,6 @@ int run(int argc, char** argv) {
                        .disabled = disabled});
   manager.add_pipeline(flags.get("passes"));
   const PassReport report = manager.run(*graph);
-  fusion.training = !graph->updates().empty();
   if (flags.get_bool("fuse")) fuse_and_report(*graph, fusion, flags.is_set("net"));
   if (flags.get_bool("print")) std::cout << print_graph(*graph);
   if (flags.get_bool("time")) std::cerr << report.table();

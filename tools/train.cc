@@ -48,6 +48,7 @@ int run(int argc, char** argv) {
   flags.add("out", "", "run directory (default: runs/<net>-<backend>-<time>)");
   flags.add("resume", "", "continue from this run directory or checkpoint");
   flags.add("limit", "0", "use only the first N training and test examples");
+  flags.add("no-fusion", "false", "run the graphs unfused (no passes/fusion.h passes)");
   flags.add("data-dir", kFashionMnistDir, "the Fashion-MNIST idx files");
   flags.parse(argc, argv);
   if (flags.get("net") == "list") {
@@ -69,6 +70,7 @@ int run(int argc, char** argv) {
   options.resize = flags.is_set("resize") ? flags.get_int("resize") : 0;
   options.seed = static_cast<uint64_t>(flags.get_int("seed"));
   options.limit = flags.get_int("limit");
+  options.fusion = !flags.get_bool("no-fusion");
   find_net(options.net);  // an unknown net is an error before anything loads
 
   const stratum_plugin& plugin = load_plugin(flags.get("backend"));

@@ -11,6 +11,7 @@
 #include "nets/nets.h"
 #include "passes/autodiff.h"
 #include "passes/dce.h"
+#include "passes/fusion.h"
 #include "train/checkpoint.h"
 #include "train/files.h"
 
@@ -20,10 +21,20 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::unique_ptr<Graph> training_graph(const NetDef& net, const Recipe& recipe) {
+// Fuses the graph (a training step or an evaluation graph) as it will run on `plugin`, unless disabled.
+void fuse_for(Graph& graph, bool training, const TrainOptions& options, const stratum_plugin& plugin) {
+  if (!options.fusion) return;
+  FusionOptions fusion;
+  fusion.runs_on_plugin = [&plugin](const Node& node) { return plugin_runs(plugin, node); };
+  fuse_graph(graph, training, fusion);
+}
+
+std::unique_ptr<Graph> training_graph(const NetDef& net, const Recipe& recipe, const TrainOptions& options,
+                                      const stratum_plugin& plugin) {
   auto graph = build_net(net, recipe.batch, /*training=*/true, recipe.input_size);
   build_training_step(*graph, recipe.lr);
   DcePass().run(*graph);
+  fuse_for(*graph, /*training=*/true, options, plugin);
   return graph;
 }
 
@@ -63,14 +74,15 @@ const Node* first_non_finite(const Graph& graph, const std::map<std::string, Ten
 // one smaller batch for the rest, each shape compiled once.
 class Evaluator {
  public:
-  Evaluator(const NetDef& net, const Recipe& recipe, const Dataset& test, int64_t limit,
+  Evaluator(const NetDef& net, const Recipe& recipe, const Dataset& test, const TrainOptions& options,
             const stratum_plugin& plugin)
-      : loader_(test, recipe.batch, recipe.input_size, false, 0, limit, /*keep_partial=*/true) {
+      : loader_(test, recipe.batch, recipe.input_size, false, 0, options.limit, /*keep_partial=*/true) {
     const int64_t rest = loader_.examples_per_epoch() % recipe.batch;
     for (int64_t batch : {recipe.batch, rest}) {
       if (batch == 0 || (batch > loader_.examples_per_epoch())) continue;
       auto& shape = shapes_.emplace_back();
       shape.graph = build_net(net, batch, /*training=*/false, recipe.input_size);
+      fuse_for(*shape.graph, /*training=*/false, options, plugin);
       shape.executor = std::make_unique<Executor>(*shape.graph, plugin);
     }
   }
@@ -154,9 +166,9 @@ TrainResult train(const TrainOptions& options, const stratum_plugin& plugin) {
 
   const Dataset train_set = load_fashion_mnist(options.data_dir, true);
   const Dataset test_set = load_fashion_mnist(options.data_dir, false);
-  auto graph = training_graph(net, recipe);
+  auto graph = training_graph(net, recipe, options, plugin);
   Executor executor(*graph, plugin);
-  Evaluator evaluator(net, recipe, test_set, options.limit, plugin);
+  Evaluator evaluator(net, recipe, test_set, options, plugin);
   BatchLoader loader(train_set, recipe.batch, recipe.input_size, true, options.seed, options.limit,
                      /*keep_partial=*/false);
 

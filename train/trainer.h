@@ -21,6 +21,7 @@ struct TrainOptions {
   uint64_t seed = 0;
   int64_t limit = 0;     // train and test on the first `limit` examples only (0: all)
   bool progress = true;  // the progress bar on standard error
+  bool fusion = true;    // run the fusion passes (passes/fusion.h) on the step and the evaluation graphs
 };
 
 struct TrainResult {

@@ -20,6 +20,10 @@ namespace stratum::conformance {
 
 namespace {
 
+// Outputs that are zero up to rounding (a bias's gradient under batch norm: Σdz = 0) are judged at the scale
+// of 1e-3 per element.
+constexpr double kFloorMs = 1e-6;
+
 // Random inputs: f32 in [-1,1] (variances in [0.5,1.5]), labels in [0,3), keys anything.
 std::map<std::string, Tensor> random_feeds(const Graph& graph, uint64_t seed) {
   std::mt19937_64 rng(seed);
@@ -56,22 +60,6 @@ std::unique_ptr<Graph> with_gradients(const Case& c) {
   return graph;
 }
 
-double nmse(const Tensor& got, const Tensor& want) {
-  if (want.type().dtype == DType::i32) {
-    return std::equal(got.i32(), got.i32() + got.size(), want.i32()) ? 0 : INFINITY;
-  }
-  double error = 0, norm = 0;
-  for (int64_t i = 0; i < want.size(); ++i) {
-    const double d = double(got.f32()[i]) - want.f32()[i];
-    error += d * d;
-    norm += double(want.f32()[i]) * want.f32()[i];
-  }
-  if (std::isnan(error)) return INFINITY;
-  // Outputs that are zero up to rounding (a bias's gradient under batch norm: Σdz = 0) are judged at the
-  // scale of 1e-3 per element.
-  return error / std::max(norm, 1e-6 * double(want.size()));
-}
-
 // The nodes' outputs that the rest of the graph or its outputs need.
 std::function<bool(const Value*)> needed_outside(const Graph& graph, const std::vector<const Node*>& nodes) {
   return [&graph, nodes](const Value* v) {
@@ -106,7 +94,7 @@ Result judge(const stratum_plugin& plugin, const Interpreter& reference, const G
     std::vector<Tensor> outputs = PluginRun(plugin, desc).run(inputs);
     for (size_t i = 0; i < outputs.size(); ++i) {
       const Value* v = args[n_inputs + i];
-      const double error = nmse(outputs[i], reference.value(v));
+      const double error = nmse(outputs[i], reference.value(v), kFloorMs);
       const double bound = v->producer() ? nmse_bound(v->producer()->op_name()) : 0;
       result.nmse = std::max(result.nmse, error);
       result.bound = std::max(result.bound, bound);

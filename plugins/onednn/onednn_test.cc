@@ -207,7 +207,9 @@ TEST_P(Conv, ForwardAndGradientsMatchReference) {
   Value *x = t.input("x", c.x), *w = t.input("w", c.w);
   Value* y = t.b.conv2d(x, w, c.bias ? t.input("bias", {c.w[0]}) : nullptr, c.attrs);
   Value* dy = t.input("dy", y->type().shape);
-  Attrs input_attrs = y->producer()->attrs(), weight_attrs = y->producer()->attrs();
+  Attrs input_attrs = y->producer()->attrs();
+  input_attrs.erase("relu");
+  Attrs weight_attrs = input_attrs;
   input_attrs["input_shape"] = c.x;
   weight_attrs["weight_shape"] = c.w;
   t.outputs({y, t.op("conv2d_grad_input", {dy, w}, input_attrs),

@@ -16,7 +16,7 @@ def _cuda_configure_impl(ctx):
         build = """
 cc_library(
     name = "cuda",
-    hdrs = glob(["include/**/*.h", "include/**/*.hpp"]),
+    hdrs = glob(["include/**/*.h", "include/**/*.hpp", "include/nv/**"]),  # nv/target has no suffix
     includes = ["include"],
     linkopts = ["-L{root}/lib64", "-Wl,-rpath,{root}/lib64", "-lcudnn", "-lcublas", "-lcudart"],
     visibility = ["//visibility:public"],

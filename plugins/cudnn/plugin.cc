@@ -1,0 +1,123 @@
+// The plugin's C ABI (backends/plugin.h): device memory on the plugin's stream, and programs compiled by
+// Compiler. No exception crosses the ABI: each entry point turns one into a nonzero status and last_error.
+// On a machine without a CUDA device the library still loads, and stratum_plugin_unavailable says why.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <string>
+
+#include "backends/cpp_plugin.h"
+#include "backends/plugin.h"
+#include "ir/error.h"
+#include "plugins/cudnn/compiler.h"
+#include "plugins/cudnn/ops.h"
+
+struct stratum_program {
+  std::unique_ptr<stratum::cudnn::Program> program;
+};
+
+namespace stratum::cudnn {
+
+namespace {
+
+void* alloc(size_t bytes) {
+  void* ptr = nullptr;
+  if (guarded([&] { check(cudaMalloc(&ptr, std::max<size_t>(bytes, 1)), "cudaMalloc"); })) return nullptr;
+  return ptr;
+}
+
+void free(void* ptr) { cudaFree(ptr); }
+
+// Copies on the plugin's stream (its kernels never race them), done when the call returns.
+int copy(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind) {
+  return guarded([&] {
+    check(cudaMemcpyAsync(dst, src, bytes, kind, device().stream), "cudaMemcpyAsync");
+    check(cudaStreamSynchronize(device().stream), "cudaStreamSynchronize");
+  });
+}
+
+int copy_from_host(void* dst, const void* src, size_t bytes) {
+  return copy(dst, src, bytes, cudaMemcpyHostToDevice);
+}
+int copy_to_host(void* dst, const void* src, size_t bytes) {
+  return copy(dst, src, bytes, cudaMemcpyDeviceToHost);
+}
+int copy_on_device(void* dst, const void* src, size_t bytes) {
+  return copy(dst, src, bytes, cudaMemcpyDeviceToDevice);
+}
+
+// Every op the plugin compiles, on non-empty f32 and i32 values of rank 4 or less (cuDNN's descriptors);
+// which dtypes each op takes, its shape inference checks at compile time.
+int supports(const stratum_node* node, const stratum_tensor_desc* values) {
+  if (find_op_compiler(node->op) == nullptr) return 0;
+  auto ok = [&](int32_t id) {
+    const stratum_tensor_desc& v = values[id];
+    return (v.dtype == STRATUM_F32 || v.dtype == STRATUM_I32) && v.rank <= 4 && stratum_num_elements(&v) > 0;
+  };
+  return std::all_of(node->inputs, node->inputs + node->n_inputs, ok) &&
+         std::all_of(node->outputs, node->outputs + node->n_outputs, ok);
+}
+
+stratum_program* compile(const stratum_subgraph* subgraph) {
+  auto program = std::make_unique<stratum_program>();
+  if (guarded([&] { program->program = Compiler::compile(*subgraph); })) return nullptr;
+  return program.release();
+}
+
+int run(stratum_program* program, void* const* args) {
+  return guarded([&] { program->program->run(args); });
+}
+
+void release(stratum_program* program) { delete program; }
+
+int node_times(stratum_program* program, double* ms, int32_t n) {
+  return guarded([&] {
+    const std::vector<double>& times = program->program->node_times();
+    if (static_cast<size_t>(n) != times.size())
+      fail("node_times: asked for {} nodes, the program has {}", n, times.size());
+    std::copy(times.begin(), times.end(), ms);
+  });
+}
+
+std::string description() {
+  const size_t v = cudnnGetVersion();
+  std::string text = fmt::format("cuDNN {}.{}.{} and cuBLAS, CUDA runtime {}.{}", v / 10000, v / 100 % 100,
+                                 v % 100, CUDART_VERSION / 1000, CUDART_VERSION / 10 % 100);
+  cudaDeviceProp prop{};
+  if (unavailable_reason().empty() && cudaGetDeviceProperties(&prop, 0) == cudaSuccess)
+    text += fmt::format(", {} (sm_{}{})", prop.name, prop.major, prop.minor);
+  return text;
+}
+
+const stratum_plugin& plugin() {
+  static const std::string text = description();
+  static const stratum_plugin plugin = {STRATUM_PLUGIN_ABI_VERSION,
+                                        "cudnn",
+                                        "gpu",
+                                        text.c_str(),
+                                        alloc,
+                                        free,
+                                        copy_from_host,
+                                        copy_to_host,
+                                        copy_on_device,
+                                        supports,
+                                        compile,
+                                        run,
+                                        release,
+                                        node_times,
+                                        plugin_last_error_c_str};
+  return plugin;
+}
+
+}  // namespace
+
+}  // namespace stratum::cudnn
+
+extern "C" __attribute__((visibility("default"))) const stratum_plugin* stratum_plugin_entry(void) {
+  return &stratum::cudnn::plugin();
+}
+
+extern "C" __attribute__((visibility("default"))) const char* stratum_plugin_unavailable(void) {
+  static const std::string reason = stratum::cudnn::unavailable_reason();
+  return reason.empty() ? nullptr : reason.c_str();
+}

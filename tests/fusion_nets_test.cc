@@ -1,0 +1,159 @@
+// For every classic net, the fusion pipelines rewrite as many chains as the net's layers imply, and the
+// fused graphs compute what the unfused ones compute, both on the oneDNN plugin: the inference logits (with
+// batch-norm statistics and affine parameters far from their initial values, so that folding is exercised)
+// and one training step's loss, parameter gradients and new running statistics.
+#include <gtest/gtest.h>
+
+#include <iostream>
+#include <random>
+
+#include "backends/executor.h"
+#include "backends/loader.h"
+#include "backends/reference/interpreter.h"
+#include "nets/nets.h"
+#include "passes/autodiff.h"
+#include "passes/dce.h"
+#include "passes/fusion.h"
+#include "tools/net_step.h"
+
+namespace stratum {
+namespace {
+
+constexpr int64_t kBatch = 4, kSize = 96;  // the 224-pixel nets at 96 pixels keep every layer and stay quick
+
+// Rewrites per pass, in fusion_pipeline() order: inference {fold_bn, fuse_residual, fuse_relu}, training
+// {fuse_conv_bn, fuse_residual, fuse_relu, recompute_bn_relu}.
+struct Expected {
+  std::vector<int> inference, training;
+};
+const std::map<std::string, Expected> kExpected = {
+    // Sigmoid activations and no batch norm: nothing to fuse.
+    {"lenet", {{0, 0, 0}, {0, 0, 0, 0}}},
+    // Two conv -> batch norm (-> sigmoid, which stays): folded, or conv_bn in training.
+    {"bn_lenet", {{2, 0, 0}, {2, 0, 0, 0}}},
+    // A relu after each of the 5 convs and 2 hidden linear layers.
+    {"alexnet", {{0, 0, 7}, {0, 0, 7, 0}}},
+    // 8 convs and 2 hidden linear layers.
+    {"vgg11", {{0, 0, 10}, {0, 0, 10, 0}}},
+    {"vgg11_4", {{0, 0, 10}, {0, 0, 10, 0}}},
+    // 4 NiN blocks of 3 convs.
+    {"nin", {{0, 0, 12}, {0, 0, 12, 0}}},
+    // 3 stem convs and 9 inceptions of 6 convs.
+    {"googlenet", {{0, 0, 57}, {0, 0, 57, 0}}},
+    // 17 conv -> BN; 8 residual adds, each taking a conv (inference) or, in training, the 3 downsampling
+    // blocks' shortcut convs; relus: the stem's, each block's first and each add's; in training the stem's
+    // and each block's first conv_bn relu (9) are recomputed for the backward.
+    {"resnet18", {{17, 8, 17}, {17, 3, 8, 9}}},
+    // The stem's conv -> BN -> relu; 16 dense layers, 3 transitions and the head are BN -> relu (-> conv);
+    // the 19 of those a conv reads, and the stem's (which max pooling's backward reads), are recomputed.
+    {"densenet", {{1, 0, 21}, {1, 0, 20, 20}}},
+    // The stem and 10 blocks of 3 conv -> BN, and 2 shortcut conv -> BN; a relu after the stem, 2 per block
+    // and after each add.
+    {"regnetx32", {{33, 10, 31}, {33, 0, 10, 21}}},
+};
+
+class Fusion : public ::testing::TestWithParam<std::string> {};
+
+std::vector<int> rewrites(Graph& graph, bool training) {
+  std::vector<int> counts;
+  for (const auto& [pass, count] : fuse_graph(graph, training)) counts.push_back(count);
+  return counts;
+}
+
+TEST_P(Fusion, RewritesWhatTheLayersImply) {
+  const NetDef& net = find_net(GetParam());
+  auto inference = build_net(net, 2, /*training=*/false, kSize);
+  EXPECT_EQ(rewrites(*inference, false), kExpected.at(net.name).inference);
+  auto step = build_net(net, 2, /*training=*/true, kSize);
+  build_training_step(*step, net.recipe.lr);
+  DcePass().run(*step);
+  EXPECT_EQ(rewrites(*step, true), kExpected.at(net.name).training);
+}
+
+bool ends_with(const std::string& name, const std::string& suffix) {
+  return name.size() >= suffix.size() &&
+         name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// Batch-norm statistics and affine parameters drawn away from 0 and 1.
+void perturb_batch_norms(Store& store) {
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<float> uniform(0.5f, 1.5f);
+  for (auto& [name, tensor] : store) {
+    const bool scale = ends_with(name, ".gamma") || ends_with(name, ".running_var");
+    if (!scale && !ends_with(name, ".beta") && !ends_with(name, ".running_mean")) continue;
+    for (int64_t i = 0; i < tensor.size(); ++i) tensor.f32()[i] = scale ? uniform(rng) : uniform(rng) - 1;
+  }
+}
+
+std::vector<Tensor> run(const Graph& graph, const Store& state, const std::map<std::string, Tensor>& feeds,
+                        Store* after = nullptr) {
+  Executor executor(graph, load_plugin("onednn"));
+  executor.load_state(state);
+  executor.run(feeds);
+  if (after) *after = executor.save_state();
+  return executor.outputs();
+}
+
+// The graph as the caller made it, and a fused copy of it (built the same way).
+template <typename Build>
+std::pair<std::unique_ptr<Graph>, std::unique_ptr<Graph>> unfused_and_fused(Build build, bool training) {
+  auto fused = build();
+  fuse_graph(*fused, training);
+  return {build(), std::move(fused)};
+}
+
+TEST_P(Fusion, InferenceAgrees) {
+  const NetDef& net = find_net(GetParam());
+  auto [unfused, fused] = unfused_and_fused(
+      [&] {
+        auto graph = build_net(net, kBatch, /*training=*/false, kSize);
+        graph->add_output(graph->find("loss")->producer()->input(0));  // the logits
+        return graph;
+      },
+      false);
+  Store state = init_store(*unfused, 3);
+  perturb_batch_norms(state);
+  const auto feeds = random_feeds(*unfused, 7);
+  const auto want = run(*unfused, state, feeds), got = run(*fused, state, feeds);
+  const double error = nmse(got[2], want[2]);
+  EXPECT_LT(error, 1e-9) << "logits";
+  EXPECT_EQ(got[1].i32()[0], want[1].i32()[0]) << "correct";
+  std::cout << net.name << ": inference logits nMSE " << error << "\n";
+}
+
+TEST_P(Fusion, TrainingStepAgrees) {
+  const NetDef& net = find_net(GetParam());
+  auto [unfused, fused] = unfused_and_fused(
+      [&] {
+        auto graph = build_net(net, kBatch, /*training=*/true, kSize);
+        build_training_step(*graph, net.recipe.lr);
+        for (const Value* param : graph->leaves_of(ValueKind::kParam))
+          graph->add_output(graph->find(param->name() + ".grad"));
+        DcePass().run(*graph);
+        return graph;
+      },
+      true);
+  if (net.name != "lenet") EXPECT_LT(fused->nodes().size(), unfused->nodes().size());
+  const Store state = init_store(*unfused, 3);
+  const auto feeds = random_feeds(*unfused, 7);
+  Store want_state, got_state;
+  const auto want = run(*unfused, state, feeds, &want_state), got = run(*fused, state, feeds, &got_state);
+  EXPECT_NEAR(got[0].f32()[0], want[0].f32()[0], 1e-5 * std::abs(want[0].f32()[0])) << "loss";
+  double worst = 0;
+  for (size_t i = 2; i < want.size(); ++i) {
+    const double error = nmse(got[i], want[i], 1e-12);
+    EXPECT_LT(error, 1e-8) << unfused->outputs()[i]->name();
+    worst = std::max(worst, error);
+  }
+  for (const auto& [name, tensor] : want_state) EXPECT_LT(nmse(got_state.at(name), tensor), 1e-10) << name;
+  std::cout << net.name << ": training step's worst gradient nMSE " << worst << "\n";
+}
+
+INSTANTIATE_TEST_SUITE_P(Nets, Fusion,
+                         ::testing::Values("lenet", "bn_lenet", "alexnet", "vgg11", "vgg11_4", "nin",
+                                           "googlenet", "resnet18", "densenet", "regnetx32"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace stratum
