@@ -1,0 +1,172 @@
+#include "passes/fusion.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <sstream>
+
+#include "backends/reference/interpreter.h"
+#include "ir/builder.h"
+#include "ir/error.h"
+#include "ir/verifier.h"
+#include "passes/autodiff.h"
+#include "passes/dce.h"
+
+namespace stratum {
+namespace {
+
+TensorType f32(Shape shape) { return {DType::f32, std::move(shape)}; }
+
+std::vector<std::string> op_names(const Graph& graph) {
+  std::vector<std::string> names;
+  for (const auto& node : graph.nodes()) names.push_back(node->op_name());
+  return names;
+}
+
+// x -> conv2d(w, b) -> batch_norm -> relu (or sigmoid) -> max_pool, and the loss of a linear layer on it.
+struct SmallNet {
+  explicit SmallNet(bool training, bool relu = true) {
+    Builder b(graph);
+    Value* x = graph.add_input("x", f32({2, 2, 5, 5}));
+    Value* labels = graph.add_input("labels", {DType::i32, {2}});
+    conv = b.conv2d(x, graph.add_param("w", f32({3, 2, 3, 3}), {Init::kXavierUniform}),
+                    graph.add_param("b", f32({3}), {Init::kUniform, 0.3}), {.padding = {1, 1}});
+    Value *mean = graph.add_state("mean", f32({3}), {Init::kZeros}),
+          *var = graph.add_state("var", f32({3}), {Init::kOnes});
+    BatchNormOutputs bn =
+        b.batch_norm(conv, graph.add_param("gamma", f32({3}), {Init::kOnes}),
+                     graph.add_param("beta", f32({3}), {Init::kZeros}), mean, var, {.training = training});
+    if (training) {
+      graph.add_update(mean, bn.new_running_mean);
+      graph.add_update(var, bn.new_running_var);
+    }
+    y = relu ? b.relu(bn.y) : b.sigmoid(bn.y);
+    Value* pooled = b.max_pool(y, {.kernel = {2, 2}, .stride = {2, 2}});  // its backward reads y
+    Value* logits = b.linear(b.flatten(pooled), graph.add_param("fc", f32({4, 12}), {Init::kXavierUniform}));
+    LossOutputs loss = b.softmax_cross_entropy(logits, labels);
+    graph.rename(loss.loss, "loss");
+    graph.add_output(loss.loss);
+    graph.add_output(loss.correct);
+    if (training) {
+      build_training_step(graph, 0.1);
+      DcePass().run(graph);
+    }
+  }
+  Graph graph;
+  Value *conv, *y;
+};
+
+std::string explain(Graph& graph, bool training, FusionOptions options = {}) {
+  std::ostringstream reasons;
+  options.explain = &reasons;
+  fuse_graph(graph, training, options);
+  verify_graph(graph);
+  return reasons.str();
+}
+
+TEST(FusionTest, InferenceFoldsTheBatchNormAndFusesTheRelu) {
+  SmallNet net(/*training=*/false);
+  EXPECT_EQ(explain(net.graph, false), "");
+  EXPECT_EQ(op_names(net.graph), (std::vector<std::string>{"fold_batch_norm", "conv2d", "max_pool", "flatten",
+                                                           "linear", "softmax_cross_entropy"}));
+  EXPECT_TRUE(net.graph.nodes()[1]->attr_bool("relu"));
+}
+
+TEST(FusionTest, TrainingFusesConvBatchNormReluForwardAndBackward) {
+  SmallNet net(/*training=*/true);
+  fuse_graph(net.graph, true);
+  verify_graph(net.graph);
+  const auto ops = op_names(net.graph);
+  EXPECT_EQ(std::count(ops.begin(), ops.end(), "conv_bn"), 1);
+  EXPECT_EQ(std::count(ops.begin(), ops.end(), "conv_bn_grad"), 1);
+  for (const char* gone :
+       {"conv2d", "relu", "relu_grad", "batch_norm_grad", "conv2d_grad_weight", "bias_grad"})
+    EXPECT_EQ(std::count(ops.begin(), ops.end(), gone), 0) << gone;
+  // The backward's max_pool_grad reads y normalised again: an inference batch_norm with relu.
+  EXPECT_EQ(std::count(ops.begin(), ops.end(), "batch_norm"), 1);
+}
+
+TEST(FusionTest, ExplainsWhyAnIntermediateThatIsAGraphOutputIsNotFused) {
+  SmallNet net(/*training=*/false);
+  net.graph.add_output(net.conv);
+  const std::string why = explain(net.graph, false);
+  EXPECT_NE(why.find("fold_bn: batch_norm of %gamma: not fused: the conv2d output is a graph output"),
+            std::string::npos)
+      << why;
+}
+
+TEST(FusionTest, ExplainsWhyAnIntermediateWithTwoUsersIsNotFused) {
+  SmallNet net(/*training=*/false);
+  Builder(net.graph).sigmoid(net.conv);
+  EXPECT_NE(explain(net.graph, false).find("not fused: the conv2d output has 2 users"), std::string::npos);
+}
+
+TEST(FusionTest, KeepsChainsThatWouldSpanTwoBackendsApart) {
+  SmallNet net(/*training=*/false);
+  const std::string why =
+      explain(net.graph, false, {.disabled = {}, .explain = nullptr, .runs_on_plugin = [](const Node& node) {
+                                   return node.op_name() != "batch_norm";
+                                 }});
+  EXPECT_NE(why.find("fold_bn: batch_norm of %gamma: not fused: they run on different backends"),
+            std::string::npos)
+      << why;
+}
+
+TEST(FusionTest, KeepsChainsWhoseFusedOpTheBackendLacks) {
+  SmallNet net(/*training=*/false);
+  const std::string why =
+      explain(net.graph, false, {.disabled = {}, .explain = nullptr, .runs_on_plugin = [](const Node& node) {
+                                   return !(node.op_name() == "conv2d" && node.attr_bool("relu"));
+                                 }});
+  EXPECT_NE(why.find("fuse_relu: relu: not fused: the backend runs conv2d but not the fused conv2d"),
+            std::string::npos)
+      << why;
+  const auto ops = op_names(net.graph);
+  EXPECT_EQ(std::count(ops.begin(), ops.end(), "relu"), 1);
+}
+
+TEST(FusionTest, PassesAreSwitchedOffByName) {
+  SmallNet net(/*training=*/false);
+  fuse_graph(net.graph, false, {.disabled = {"fuse_relu"}, .explain = nullptr, .runs_on_plugin = {}});
+  const auto ops = op_names(net.graph);
+  EXPECT_EQ(std::count(ops.begin(), ops.end(), "relu"), 1);
+  EXPECT_EQ(std::count(ops.begin(), ops.end(), "fold_batch_norm"), 1);
+  EXPECT_THROW(fuse_graph(net.graph, false,
+                          {.disabled = {"fuse_everything"}, .explain = nullptr, .runs_on_plugin = {}}),
+               Error);
+}
+
+// Fused and unfused graphs on the reference backend, from non-trivial params and batch-norm statistics.
+std::vector<Tensor> run(const Graph& graph) {
+  Store store = init_store(graph, 1);
+  std::mt19937_64 rng(2);
+  std::uniform_real_distribution<float> uniform(0.5f, 1.5f);
+  for (const char* name : {"gamma", "beta", "mean", "var"}) {
+    for (int64_t i = 0; i < 3; ++i) store[name].f32()[i] = uniform(rng) - (name[0] == 'b' || name[0] == 'm');
+  }
+  Tensor x(f32({2, 2, 5, 5})), labels({DType::i32, {2}});
+  for (int64_t i = 0; i < x.size(); ++i) x.f32()[i] = uniform(rng) - 1;
+  labels.i32()[1] = 3;
+  Interpreter interpreter(graph);
+  interpreter.run({{"x", x}, {"labels", labels}}, store);
+  std::vector<Tensor> results = interpreter.outputs();
+  for (const auto& [name, tensor] : store) results.push_back(tensor);
+  return results;
+}
+
+void expect_fusion_keeps_results(bool training, bool relu) {
+  SmallNet unfused(training, relu), fused(training, relu);
+  fuse_graph(fused.graph, training);
+  const auto want = run(unfused.graph), got = run(fused.graph);
+  ASSERT_EQ(want.size(), got.size());
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_LT(nmse(got[i], want[i]), 1e-12) << "result " << i;
+}
+
+TEST(FusionTest, FusedGraphsComputeWhatUnfusedOnesDo) {
+  for (bool training : {false, true}) {
+    for (bool relu : {false, true}) expect_fusion_keeps_results(training, relu);
+  }
+}
+
+}  // namespace
+}  // namespace stratum
