@@ -115,7 +115,6 @@ Compiler::Compiler(const stratum_subgraph& subgraph, Program& program)
 }
 
 void Compiler::compile_node(const Node& node) {
-  if (claimed(&node)) return;
   const OpCompiler compile = find_op_compiler(node.op_name());
   if (compile == nullptr) fail("the cuDNN plugin does not run {}", node.op_name());
   compile(node, *this);
@@ -156,14 +155,6 @@ void Compiler::copy(Ref from, Ref to, size_t bytes) {
               "cudaMemcpyAsync");
       },
       {from, to});
-}
-
-const Node* Compiler::claim_sole_user(const Value* value, std::string_view op) {
-  if (value->users().size() != 1 || output_args_.count(value)) return nullptr;
-  const Node* user = value->users()[0];
-  if (user->op_name() != op || claimed(user)) return nullptr;
-  claim(user);
-  return user;
 }
 
 }  // namespace stratum::cudnn

@@ -13,7 +13,6 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "backends/plugin.h"
@@ -108,13 +107,6 @@ class Compiler {
   // A copy of `bytes` from one Ref to another.
   void copy(Ref from, Ref to, size_t bytes);
 
-  // Fusion: `node`, later in the subgraph, is computed by the current node's steps; it gets none itself.
-  void claim(const Node* node) { claimed_.insert(node); }
-  bool claimed(const Node* node) const { return claimed_.count(node) != 0; }
-  // `value`'s one reader when it is an `op` node and nothing outside the subgraph needs the value, claimed;
-  // else null. The value itself then need never be formed.
-  const Node* claim_sole_user(const Value* value, std::string_view op);
-
  private:
   Compiler(const stratum_subgraph& subgraph, Program& program);
   void compile_node(const Node& node);
@@ -123,7 +115,6 @@ class Compiler {
   RebuiltGraph rebuilt_;
   std::unordered_map<const Value*, int> output_args_;
   std::unordered_map<const Value*, Ref> values_;
-  std::unordered_set<const Node*> claimed_;
   int steps_ = 0;
 };
 

@@ -97,14 +97,12 @@ ConvShape conv_shape(const Node& node, const Value* x, const Value* w, const Val
   return {node, x->type().shape, w->type().shape, y->type().shape};
 }
 
-// (x, w[, bias[, residual]]) -> y, relu'd with the relu attribute or a relu that alone reads y.
+// (x, w[, bias[, residual]]) -> y, then relu
 void conv2d(const Node& node, Compiler& c) {
   const size_t n = node.inputs().size();
-  const Node* relu = c.claim_sole_user(node.output(), "relu");
-  const Value* y = relu ? relu->output() : node.output();
   auto in = [&](size_t i) { return i < n ? c.input(node.input(i)) : Ref{}; };
   convolution(c, conv_shape(node, node.input(0), node.input(1), node.output()), in(0), in(1), in(2), in(3),
-              relu || flag(node, "relu"), c.output(y));
+              flag(node, "relu"), c.output(node.output()));
 }
 
 // (dy, w) -> dx

@@ -33,11 +33,9 @@ void sigmoid(const Node& node, Compiler& c) {
 void relu_grad(const Node& node, Compiler& c) { binary_op(node, c, Binary::kReluGrad, node.output()); }
 void sigmoid_grad(const Node& node, Compiler& c) { binary_op(node, c, Binary::kSigmoidGrad, node.output()); }
 
-// a + b {relu}, or relu(a + b) when a relu alone reads the sum.
+// a + b, then relu
 void add(const Node& node, Compiler& c) {
-  const Node* relu = c.claim_sole_user(node.output(), "relu");
-  const bool with_relu = relu || flag(node, "relu");
-  binary_op(node, c, with_relu ? Binary::kAddRelu : Binary::kAdd, relu ? relu->output() : node.output());
+  binary_op(node, c, flag(node, "relu") ? Binary::kAddRelu : Binary::kAdd, node.output());
 }
 
 // (x, key){p, seed} -> x masked and scaled; dropout_grad applies the same mask to dy.

@@ -29,9 +29,8 @@ void gemm(Compiler& c, Gemm g, Ref a, Ref b, Ref out) {
 void linear(const Node& node, Compiler& c) {
   const Shape& x = node.input(0)->type().shape;
   const int n = int(x[0]), k = int(x[1]), m = int(node.input(1)->type().shape[0]);
-  const Node* relu_node = c.claim_sole_user(node.output(), "relu");
-  const bool relu = relu_node || flag(node, "relu");
-  const Ref y = c.output(relu_node ? relu_node->output() : node.output());
+  const bool relu = flag(node, "relu");
+  const Ref y = c.output(node.output());
   gemm(c, {CUBLAS_OP_T, CUBLAS_OP_N, m, n, k, k, k, m}, c.input(node.input(1)), c.input(node.input(0)), y);
   const Ref bias = node.inputs().size() > 2 ? c.input(node.input(2)) : Ref{};
   if (!bias && !relu) return;

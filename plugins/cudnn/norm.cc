@@ -47,12 +47,11 @@ void batch_norm_inference(Compiler& c, const BatchNorm& bn, const std::vector<Re
 
 // (x, gamma, beta, running mean, running var){eps, momentum, training, relu}
 void batch_norm(const Node& node, Compiler& c) {
-  const Node* relu = c.claim_sole_user(node.output(0), "relu");
   const BatchNorm bn{node.input(0)->type().shape, node.attr_float("eps"), node.attr_float("momentum"),
-                     relu || flag(node, "relu")};
+                     flag(node, "relu")};
   std::vector<Ref> in;
   for (size_t i = 0; i < 5; ++i) in.push_back(c.input(node.input(i)));
-  const Ref y = c.output(relu ? relu->output() : node.output(0));
+  const Ref y = c.output(node.output(0));
   if (!node.attr_bool("training")) return batch_norm_inference(c, bn, in, y);
   std::vector<Ref> out = {y};
   for (size_t i = 1; i < 5; ++i) out.push_back(c.output(node.output(i)));
