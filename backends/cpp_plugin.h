@@ -3,10 +3,16 @@
 // error; and a cpu plugin's memory is the host's, 64-byte aligned.
 #pragma once
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <memory>
+#include <stdexcept>
 #include <string>
+#include <vector>
+
+#include "backends/plugin.h"
 
 namespace stratum {
 
@@ -41,5 +47,41 @@ inline int host_copy(void* dst, const void* src, size_t bytes) {
   std::memcpy(dst, src, bytes);
   return 0;
 }
+
+// Whether every value the node reads or writes is a non-empty f32 or i32 tensor of rank `max_rank` or less.
+inline bool plain_values(const stratum_node* node, const stratum_tensor_desc* values, int32_t max_rank) {
+  auto ok = [&](int32_t id) {
+    const stratum_tensor_desc& v = values[id];
+    return (v.dtype == STRATUM_F32 || v.dtype == STRATUM_I32) && v.rank <= max_rank &&
+           stratum_num_elements(&v) > 0;
+  };
+  return std::all_of(node->inputs, node->inputs + node->n_inputs, ok) &&
+         std::all_of(node->outputs, node->outputs + node->n_outputs, ok);
+}
+
+// The ABI's program functions for a plugin whose compiled subgraphs are `Program`s (with run(args) and
+// node_times(), ms per node) made by `Compile`. The ABI's opaque stratum_program is the Program itself.
+template <typename Program, std::unique_ptr<Program> (*Compile)(const stratum_subgraph&)>
+struct ProgramFunctions {
+  static stratum_program* compile(const stratum_subgraph* subgraph) {
+    std::unique_ptr<Program> program;
+    if (guarded([&] { program = Compile(*subgraph); })) return nullptr;
+    return reinterpret_cast<stratum_program*>(program.release());
+  }
+  static int run(stratum_program* program, void* const* args) {
+    return guarded([&] { of(program)->run(args); });
+  }
+  static void release(stratum_program* program) { delete of(program); }
+  static int node_times(stratum_program* program, double* ms, int32_t n) {
+    return guarded([&] {
+      const std::vector<double>& times = of(program)->node_times();
+      if (static_cast<size_t>(n) != times.size())
+        throw std::invalid_argument("node_times: asked for " + std::to_string(n) +
+                                    " nodes, the program has " + std::to_string(times.size()));
+      std::copy(times.begin(), times.end(), ms);
+    });
+  }
+  static Program* of(stratum_program* program) { return reinterpret_cast<Program*>(program); }
+};
 
 }  // namespace stratum

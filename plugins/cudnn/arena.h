@@ -4,7 +4,7 @@
 #pragma once
 
 #include <cstddef>
-#include <vector>
+#include "backends/arena_plan.h"
 
 namespace stratum::cudnn {
 
@@ -16,24 +16,18 @@ class Arena {
   ~Arena();
 
   // A new buffer of `bytes`; returns its id.
-  int add(size_t bytes);
+  int add(size_t bytes) { return plan_.add(bytes); }
   // Buffer `id` is read or written by step `step` (steps are numbered in run order).
-  void use(int id, int step);
-  // Places every buffer (greedy by size, each at the lowest offset free while it is alive), allocates the
-  // whole, zeroed.
+  void use(int id, int step) { plan_.use(id, step); }
+  // Places every buffer (backends/arena_plan.h) and allocates the whole, zeroed.
   void plan();
-  char* address(int id) const { return memory_ + buffers_.at(id).offset; }
-  size_t bytes() const { return bytes_; }
+  char* address(int id) const { return memory_ + plan_.offset(id); }
+  size_t bytes() const { return plan_.bytes(); }
 
  private:
-  struct Buffer {
-    size_t bytes;
-    int first, last;  // the steps that first and last touch it
-    size_t offset = 0;
-  };
-  std::vector<Buffer> buffers_;
+  static constexpr size_t kAlignment = 256;  // what cudaMalloc gives, and cuDNN's tensor cores like
+  ArenaPlan plan_{kAlignment};
   char* memory_ = nullptr;
-  size_t bytes_ = 0;
 };
 
 }  // namespace stratum::cudnn

@@ -12,10 +12,6 @@
 #include "plugins/cudnn/compiler.h"
 #include "plugins/cudnn/ops.h"
 
-struct stratum_program {
-  std::unique_ptr<stratum::cudnn::Program> program;
-};
-
 namespace stratum::cudnn {
 
 namespace {
@@ -49,35 +45,10 @@ int copy_on_device(void* dst, const void* src, size_t bytes) {
 // Every op the plugin compiles, on non-empty f32 and i32 values of rank 4 or less (cuDNN's descriptors);
 // which dtypes each op takes, its shape inference checks at compile time.
 int supports(const stratum_node* node, const stratum_tensor_desc* values) {
-  if (find_op_compiler(node->op) == nullptr) return 0;
-  auto ok = [&](int32_t id) {
-    const stratum_tensor_desc& v = values[id];
-    return (v.dtype == STRATUM_F32 || v.dtype == STRATUM_I32) && v.rank <= 4 && stratum_num_elements(&v) > 0;
-  };
-  return std::all_of(node->inputs, node->inputs + node->n_inputs, ok) &&
-         std::all_of(node->outputs, node->outputs + node->n_outputs, ok);
+  return find_op_compiler(node->op) != nullptr && plain_values(node, values, 4);
 }
 
-stratum_program* compile(const stratum_subgraph* subgraph) {
-  auto program = std::make_unique<stratum_program>();
-  if (guarded([&] { program->program = Compiler::compile(*subgraph); })) return nullptr;
-  return program.release();
-}
-
-int run(stratum_program* program, void* const* args) {
-  return guarded([&] { program->program->run(args); });
-}
-
-void release(stratum_program* program) { delete program; }
-
-int node_times(stratum_program* program, double* ms, int32_t n) {
-  return guarded([&] {
-    const std::vector<double>& times = program->program->node_times();
-    if (static_cast<size_t>(n) != times.size())
-      fail("node_times: asked for {} nodes, the program has {}", n, times.size());
-    std::copy(times.begin(), times.end(), ms);
-  });
-}
+using Programs = ProgramFunctions<Program, Compiler::compile>;
 
 std::string description() {
   const size_t v = cudnnGetVersion();
@@ -101,10 +72,10 @@ const stratum_plugin& plugin() {
                                         copy_to_host,
                                         copy_on_device,
                                         supports,
-                                        compile,
-                                        run,
-                                        release,
-                                        node_times,
+                                        Programs::compile,
+                                        Programs::run,
+                                        Programs::release,
+                                        Programs::node_times,
                                         plugin_last_error_c_str};
   return plugin;
 }
