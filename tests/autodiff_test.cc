@@ -80,7 +80,7 @@ TEST(Autodiff, ResidualAndConcatNetMatchesFiniteDifferences) {
 }
 
 TEST(Autodiff, EveryOpNetMatchesFiniteDifferences) {
-  expect_gradients_match_finite_differences(testing::every_op_net);
+  expect_gradients_match_finite_differences([](int64_t batch) { return testing::every_op_net(batch); });
 }
 
 TEST(Autodiff, TrainingStepUpdatesEveryParamBySgd) {

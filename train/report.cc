@@ -44,8 +44,8 @@ struct Series {
   double EpochMetrics::*field;
 };
 
-// The smallest of 1, 1.5, 2, 2.5, 3, 4, 5 times a power of ten that is at least v (> 0), so that the y axis
-// ends on a round number and its fifths are round too.
+}  // namespace
+
 double nice_ceiling(double v) {
   const double scale = std::pow(10.0, std::floor(std::log10(v)));
   for (double step : {1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0}) {
@@ -54,7 +54,13 @@ double nice_ceiling(double v) {
   return 10 * scale;
 }
 
-}  // namespace
+std::string svg_begin(double width, double height, const std::string& title, double title_x) {
+  return fmt::format(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" font-family=\"sans-serif\" "
+      "font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+      "<text x=\"{}\" y=\"18\" text-anchor=\"middle\" font-size=\"14\">{}</text>\n",
+      width, height, title_x, title);
+}
 
 std::string curves_svg(const std::vector<EpochMetrics>& epochs, const std::string& title) {
   const Series series[] = {{"train loss", "#1f77b4", "", &EpochMetrics::loss},
@@ -68,11 +74,7 @@ std::string curves_svg(const std::vector<EpochMetrics>& epochs, const std::strin
   auto x_of = [&](double epoch) { return kLeft + (epoch - 1) / (last - 1) * plot_w; };
   auto y_of = [&](double v) { return kTop + (1 - v / top) * plot_h; };
 
-  std::string svg = fmt::format(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" font-family=\"sans-serif\" "
-      "font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-      "<text x=\"{}\" y=\"18\" text-anchor=\"middle\" font-size=\"14\">{}</text>\n",
-      kWidth, kHeight, kLeft + plot_w / 2, title);
+  std::string svg = svg_begin(kWidth, kHeight, title, kLeft + plot_w / 2);
   svg += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#444\"/>\n",
                      kLeft, kTop, plot_w, plot_h);
   for (int i = 0; i <= 5; ++i) {  // y grid and labels, five intervals of a round size

@@ -24,6 +24,12 @@ EpochMetrics parse_metrics(const std::string& line);
 // The book's figure: loss, train acc and test acc against epochs, as a standalone SVG.
 std::string curves_svg(const std::vector<EpochMetrics>& epochs, const std::string& title);
 
+// For charts: the smallest of 1, 1.5, 2, 2.5, 3, 4, 5 times a power of ten that is at least v (> 0), so that
+// an axis ends on a round number and its fifths are round too.
+double nice_ceiling(double v);
+// The start of a standalone SVG: its size, a white background and the title, centred on title_x.
+std::string svg_begin(double width, double height, const std::string& title, double title_x);
+
 // A progress bar per epoch with images/s, running loss and accuracy: redrawn in place on a terminal,
 // a plain line every tenth of the epoch otherwise.
 class Progress {

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Stratum against PyTorch, net by net: runs //tools:bench and bench/torch_nets.py alternately, three rounds,
+# and prints each one's median images/s and the median of the per-round ratios (Stratum / PyTorch).
+#   bench/compare_pytorch.sh [--nets=all|a,b] [--mode=train|infer] [--batch=N] [--steps=N] [--rounds=N]
+#                            [--backend=onednn|cudnn]
+# Needs PyTorch (Debian: apt-get install python3-torch); without it, says so and exits 0. $PYTHON picks the
+# interpreter; else the first of /usr/bin/python3 and python3 that imports torch. $STRATUM_BENCH names a
+# built bench binary; else bazel builds //tools:bench.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+nets=all mode=train batch=0 steps=10 rounds=3 backend=onednn
+for arg in "$@"; do
+  case "$arg" in
+    --nets=*) nets=${arg#*=} ;;
+    --mode=*) mode=${arg#*=} ;;
+    --batch=*) batch=${arg#*=} ;;
+    --steps=*) steps=${arg#*=} ;;
+    --rounds=*) rounds=${arg#*=} ;;
+    --backend=*) backend=${arg#*=} ;;
+    *) echo "compare_pytorch.sh: unknown argument '$arg'" >&2; exit 2 ;;
+  esac
+done
+device=cpu
+[[ $backend == cudnn ]] && device=cuda
+
+python=
+for candidate in ${PYTHON:-} /usr/bin/python3 python3; do
+  if command -v "$candidate" >/dev/null && "$candidate" -c 'import torch' 2>/dev/null; then
+    python=$candidate
+    break
+  fi
+done
+if [[ -z $python ]]; then
+  echo "PyTorch is not installed (apt-get install python3-torch, or set PYTHON): nothing to compare"
+  exit 0
+fi
+
+bench=${STRATUM_BENCH:-}
+if [[ -z $bench ]]; then
+  bazel build //tools:bench >&2
+  bench=bazel-bin/tools/bench
+fi
+[[ $nets == all ]] && nets=$("$python" -c 'import sys; sys.path.insert(0, "bench"); import torch_nets; print(",".join(torch_nets.NETS))')
+
+# The images/s of the summary line "<net> size batch mode <img/s> img/s ..." in the input.
+images_per_s() { awk -v net="$1" '$1 == net && $6 == "img/s" { print $5 }' | tail -1; }
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+echo "Stratum ($backend) against PyTorch $("$python" -c 'import torch; print(torch.__version__)') ($device), $mode, $steps steps, median of $rounds rounds"
+printf '%-12s %16s %16s %10s\n' net "Stratum img/s" "PyTorch img/s" ratio
+IFS=, read -ra net_list <<<"$nets"
+for net in "${net_list[@]}"; do
+  stratum=() torch=() ratios=()
+  for ((round = 1; round <= rounds; ++round)); do
+    echo "  $net: round $round/$rounds" >&2
+    s=$("$bench" --nets="$net" --backend="$backend" --mode="$mode" --batch="$batch" --steps="$steps" | images_per_s "$net")
+    t=$("$python" bench/torch_nets.py --nets="$net" --mode="$mode" --batch="$batch" --steps="$steps" \
+      --device="$device" | images_per_s "$net")
+    stratum+=("$s") torch+=("$t")
+    ratios+=("$(awk -v s="$s" -v t="$t" 'BEGIN { print s / t }')")
+  done
+  printf '%-12s %16.1f %16.1f %9.2fx\n' "$net" "$(printf '%s\n' "${stratum[@]}" | median)" \
+    "$(printf '%s\n' "${torch[@]}" | median)" "$(printf '%s\n' "${ratios[@]}" | median)"
+done

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# bench and compare from the command line on LeNet: they run, print their summaries and write CSV and SVG;
+# bad flags are errors that name them.
+set -euo pipefail
+bench=$1 compare=$2
+out=${TEST_TMPDIR:-$(mktemp -d)}
+
+"$bench" --nets=lenet --batch=8 --steps=2 --compare-fusion --out="$out/bench" >"$out/bench.txt"
+grep -q '^lenet 28 8 train [0-9.]* img/s [0-9.]* ms/step [0-9.]* GFLOP/img [0-9.]* GFLOP/s$' "$out/bench.txt"
+grep -q '^lenet *train .*MiB' "$out/bench.txt"  # the fused-against-unfused table
+[[ $(head -1 "$out/bench/summary.csv") == net,size,batch,mode,fusion,* ]]
+[[ $(grep -c '^lenet,' "$out/bench/summary.csv") == 2 ]]
+[[ $(grep -c '^lenet,fused,' "$out/bench/layers.csv") == 9 ]]
+
+"$compare" --net=lenet --backends=reference,onednn --batch=4 --steps=1 --mode=infer --out="$out/compare" \
+  >"$out/compare.txt"
+grep -q '^step (wall clock): reference' "$out/compare.txt"
+[[ $(wc -l <"$out/compare/layers.csv") == 12 ]]  # header, 9 layers, total, step
+grep -q '</svg>' "$out/compare/layers.svg"
+
+expect_error() {
+  local message=$1
+  shift
+  if "$@" >/dev/null 2>"$out/error.txt"; then
+    echo "FAIL: $* succeeded"
+    exit 1
+  fi
+  grep -q -- "$message" "$out/error.txt" || { echo "FAIL: $*: expected '$message' in:"; cat "$out/error.txt"; exit 1; }
+}
+expect_error "--mode must be train or infer" "$bench" --nets=lenet --mode=eval
+expect_error "no net 'lenet5'" "$bench" --nets=lenet5
+expect_error "unexpected argument '4'" "$bench" --nets=lenet --batch 4
+expect_error "--backends takes two plugins" "$compare" --backends=onednn
+expect_error "exclude each other" "$bench" --compare-fusion --no-fusion
+echo PASS

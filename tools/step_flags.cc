@@ -1,0 +1,52 @@
+#include "tools/step_flags.h"
+
+#include <cstdlib>
+
+#include "ir/error.h"
+#include "passes/pass.h"
+
+namespace stratum {
+
+void add_step_flags(Flags& flags) {
+  flags.add("mode", "train", "train (forward, backward, SGD update) or infer");
+  flags.add("batch", "0", "images per step (0: the recipe's)");
+  flags.add("size", "0", "image size in pixels (0: the recipe's)");
+  flags.add("no-fusion", "false", "run the unfused graph (no passes/fusion.h passes), as train --no-fusion");
+  flags.add("steps", "10", "timed steps");
+  flags.add("warmup", "1", "untimed steps before them");
+  flags.add("threads", "", "CPU threads (default: all cores)");
+}
+
+void check_no_positional(const Flags& flags) {
+  if (!flags.positional().empty())
+    fail("unexpected argument '{}': flags take their value after '=', as --batch=4", flags.positional()[0]);
+}
+
+std::vector<std::string> name_list(const Flags& flags, const std::string& flag) {
+  std::vector<std::string> names;
+  for (std::string_view name : split_top_level(flags.get(flag))) names.emplace_back(name);
+  if (names.empty()) fail("--{} names nothing", flag);
+  return names;
+}
+
+StepSpec step_spec(const Flags& flags, const NetDef& net) {
+  const std::string& mode = flags.get("mode");
+  if (mode != "train" && mode != "infer") fail("--mode must be train or infer, not '{}'", mode);
+  StepSpec spec{&net, flags.get_int("batch"), flags.get_int("size"), mode == "train",
+                !flags.get_bool("no-fusion")};
+  if (spec.batch < 0 || spec.size < 0) fail("--batch and --size must be positive (or 0: the recipe's)");
+  return spec;
+}
+
+TimingOptions timing_options(const Flags& flags) {
+  TimingOptions options{flags.get_int("warmup"), flags.get_int("steps")};
+  if (options.steps < 1 || options.warmup < 0)
+    fail("--steps must be at least 1 and --warmup at least 0, not {} and {}", options.steps, options.warmup);
+  return options;
+}
+
+void apply_threads(const Flags& flags) {
+  if (flags.is_set("threads")) setenv("OMP_NUM_THREADS", flags.get("threads").c_str(), 1);
+}
+
+}  // namespace stratum

@@ -1,0 +1,28 @@
+// The flags bench and compare share: what step to run and how long to time it.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "tools/flags.h"
+#include "tools/layer_times.h"
+#include "tools/net_step.h"
+
+namespace stratum {
+
+// --mode, --batch, --size, --no-fusion, --steps, --warmup, --threads.
+void add_step_flags(Flags& flags);
+
+// Error when there are positional arguments (a value given as "--batch 4" instead of "--batch=4").
+void check_no_positional(const Flags& flags);
+// Each name of a comma-separated list, trimmed; Error naming the flag when the list is empty.
+std::vector<std::string> name_list(const Flags& flags, const std::string& flag);
+
+// The step of `net` the flags ask for; Error naming a bad --mode, --batch or --size.
+StepSpec step_spec(const Flags& flags, const NetDef& net);
+// Error when --steps < 1 or --warmup < 0.
+TimingOptions timing_options(const Flags& flags);
+// Sets OMP_NUM_THREADS from --threads, when given: call it before loading a plugin.
+void apply_threads(const Flags& flags);
+
+}  // namespace stratum
