@@ -185,6 +185,13 @@ memory Compiler::output(const Value* value, const memory::desc& desc) {
 
 memory Compiler::plain_output(const Value* value) { return output(value, plain_desc(value->type())); }
 
+bool Compiler::dies_at(const Value* value, const Node& node) const {
+  if (value->is_leaf() || output_args_.count(value)) return false;
+  const int at = graph().index_of(&node);
+  return std::all_of(value->users().begin(), value->users().end(),
+                     [&](const Node* user) { return graph().index_of(user) <= at; });
+}
+
 void Compiler::alias(const Value* value, const memory& memory) {
   values_[value] = memory;
   if (output_args_.count(value)) pending_.push_back(value);

@@ -116,6 +116,9 @@ class Compiler {
   bool claimed(const Node* node) const { return claimed_.count(node) != 0; }
   // Whether anything reads `value`: a later node, or the caller.
   bool needed(const Value* value) const { return !value->users().empty() || output_args_.count(value); }
+  // Whether `node` is the last to read `value`, which this subgraph computes and the caller does not read:
+  // its memory is then free for the node to write over.
+  bool dies_at(const Value* value, const Node& node) const;
 
   // The workspace a forward node leaves for its backward node; a null memory when it left none.
   void set_workspace(const Node* forward, const dnnl::memory& workspace) { workspaces_[forward] = workspace; }

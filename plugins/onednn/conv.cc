@@ -128,14 +128,21 @@ void bias_grad(const Node& node, Compiler& c) {
 
 }  // namespace
 
-// The residual is copied into y first, and the primitive's sum post-op adds the convolution to it.
+// The primitive's sum post-op adds the convolution to what y holds: the residual, copied there, or in place
+// where the residual dies here in y's layout (as ResNet's do).
 void conv_forward(const Node& node, Compiler& c, const Value* x, const Value* w, const Value* bias,
                   const Value* residual, bool relu, const Value* y) {
   const ConvShape s(node, x->type().shape, w->type().shape, y->type().shape);
   const dnnl::primitive_attr attr = fused_attr(c, relu, residual != nullptr);
   const auto pd = preferred(s, [&](dnnl::algorithm a) { return forward_pd(s, a, bias != nullptr, attr, c); });
-  const memory dst = c.output(y, pd.dst_desc());
-  if (residual) c.reorder(c.input(residual), dst);
+  memory dst;
+  if (residual && c.dies_at(residual, node) && c.input(residual).get_desc() == pd.dst_desc()) {
+    dst = c.input(residual);
+    c.alias(y, dst);
+  } else {
+    dst = c.output(y, pd.dst_desc());
+    if (residual) c.reorder(c.input(residual), dst);
+  }
   Args args = {{DNNL_ARG_SRC, c.input(x, pd.src_desc())},
                {DNNL_ARG_WEIGHTS, weights_in(c, w, s, pd.weights_desc())},
                {DNNL_ARG_DST, dst}};
