@@ -6,9 +6,9 @@
 // reference's own gradient moves when the images move by one part in a million (RegNet-32's step at this
 // batch is that sensitive: 1e-6 of jitter moves its gradients by nMSE ~7e-4, and float rounding in oneDNN
 // by ~3e-3). Gradients that are zero in exact arithmetic (a conv bias under batch norm) are judged against
-// the scale of the step's other gradients (the floor of nmse()). The images get a little noise first: Fashion-MNIST's
-// flat black background makes regions of equal activations, where max pooling's gradient hangs on how each
-// backend breaks exact ties (both are valid subgradients).
+// the scale of the step's other gradients (the floor of nmse()). The images get a little noise first:
+// Fashion-MNIST's flat black background makes regions of equal activations, where max pooling's gradient
+// hangs on how each backend breaks exact ties (both are valid subgradients).
 #include <gtest/gtest.h>
 
 #include <cmath>
