@@ -68,12 +68,14 @@ void bias_grad(const Node&, const std::vector<const Tensor*>& in, const std::vec
 
 void convolve(const Node& node, const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y) {
   std::vector<double> sums(y.size(), 0.0);
+  const float *xs = x.f32(), *ws = w.f32();
   for_each_tap(node, x.shape(), w.shape(), y.shape(),
-               [&](int64_t xi, int64_t wi, int64_t yi) { sums[yi] += double(x.f32()[xi]) * w.f32()[wi]; });
+               [&](int64_t xi, int64_t wi, int64_t yi) { sums[yi] += double(xs[xi]) * ws[wi]; });
   if (bias) {
     ChannelView view(y.shape());
     for (int64_t c = 0; c < view.channels; ++c) {
-      view.for_each_in_channel(c, [&](int64_t i) { sums[i] += bias->f32()[c]; });
+      const float b = bias->f32()[c];
+      view.for_each_in_channel(c, [&](int64_t i) { sums[i] += b; });
     }
   }
   store(sums, y);
@@ -82,16 +84,18 @@ void convolve(const Node& node, const Tensor& x, const Tensor& w, const Tensor* 
 // (dy, w) -> dx
 void convolve_grad_input(const Node& node, const Tensor& dy, const Tensor& w, Tensor& dx) {
   std::vector<double> sums(dx.size(), 0.0);
+  const float *dys = dy.f32(), *ws = w.f32();
   for_each_tap(node, dx.shape(), w.shape(), dy.shape(),
-               [&](int64_t xi, int64_t wi, int64_t yi) { sums[xi] += double(dy.f32()[yi]) * w.f32()[wi]; });
+               [&](int64_t xi, int64_t wi, int64_t yi) { sums[xi] += double(dys[yi]) * ws[wi]; });
   store(sums, dx);
 }
 
 // (dy, x) -> dw
 void convolve_grad_weight(const Node& node, const Tensor& dy, const Tensor& x, Tensor& dw) {
   std::vector<double> sums(dw.size(), 0.0);
+  const float *dys = dy.f32(), *xs = x.f32();
   for_each_tap(node, x.shape(), dw.shape(), dy.shape(),
-               [&](int64_t xi, int64_t wi, int64_t yi) { sums[wi] += double(dy.f32()[yi]) * x.f32()[xi]; });
+               [&](int64_t xi, int64_t wi, int64_t yi) { sums[wi] += double(dys[yi]) * xs[xi]; });
   store(sums, dw);
 }
 
@@ -100,7 +104,8 @@ void sum_per_channel(const Tensor& dy, Tensor& db) {
   ChannelView view(dy.shape());
   for (int64_t c = 0; c < view.channels; ++c) {
     double sum = 0;
-    view.for_each_in_channel(c, [&](int64_t i) { sum += dy.f32()[i]; });
+    const float* d = dy.f32();
+    view.for_each_in_channel(c, [&](int64_t i) { sum += d[i]; });
     db.f32()[c] = static_cast<float>(sum);
   }
 }

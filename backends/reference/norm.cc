@@ -80,9 +80,9 @@ void batch_norm_backward(double eps, const std::vector<const Tensor*>& in, const
   for (int64_t c = 0; c < view.channels; ++c) {
     const double inv_std = 1 / std::sqrt(var[c] + eps);
     auto x_hat = [&](int64_t i) { return (double(x[i]) - mean[c]) * inv_std; };
-    auto dy = [&](int64_t i) {
-      return beta && gamma[c] * x_hat(i) + beta->f32()[c] <= 0 ? 0.0 : double(in[0]->f32()[i]);
-    };
+    const float* dys = in[0]->f32();
+    const double shift = beta ? beta->f32()[c] : 0;
+    auto dy = [&](int64_t i) { return beta && gamma[c] * x_hat(i) + shift <= 0 ? 0.0 : double(dys[i]); };
     double dbeta = 0, dgamma = 0;
     view.for_each_in_channel(c, [&](int64_t i) {
       dbeta += dy(i);
