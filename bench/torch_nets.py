@@ -273,6 +273,8 @@ def main():
     ap.add_argument("--warmup", type=int, default=1, help="untimed steps before them")
     ap.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     ap.add_argument("--threads", type=int, default=os.cpu_count(), help="CPU threads (default: all cores)")
+    ap.add_argument("--tf32", action="store_true",
+                    help="on a GPU, let convolutions and matrix products use TF32 (default: FP32, as Stratum)")
     args = ap.parse_args()
     names = list(NETS) if args.nets == "all" else args.nets.split(",")
     unknown = [n for n in names if n not in NETS]
@@ -285,6 +287,7 @@ def main():
     device = torch.device(args.device)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its algorithms, as users do
+        torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = args.tf32
     for name in names:
         bench(name, args, device)
 

@@ -3,8 +3,9 @@
 # here (no Bazel there):
 #   run(command="bash tools/gpu_check.sh", carry=["gpu_bundle"], timeout_s=600)
 # plugin_check in test and grad modes, LeNet's full recipe and one epoch of ResNet-18 on cudnn (img/s), and
-# PyTorch's ResNet-18 on the same GPU; LeNet again without CUDA-graph replay, to compare. Logs go to $OUT (at most 8 files come back), summary.txt last. Each
-# step has a time cap, and all of them end within 7.5 minutes.
+# PyTorch's ResNet-18 on the same GPU (FP32 and TF32), bench's per-layer times and fused against unfused;
+# LeNet again without CUDA-graph replay, to compare. Logs go to $OUT (8 files, the most that come back),
+# summary.txt last. Each step has a time cap, and all of them end within 7.5 minutes.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD bundle=$PWD/gpu_bundle out=${OUT:-/tmp/gpu_check} deadline=$((SECONDS + 450))
@@ -43,71 +44,26 @@ train() {  # train NET EPOCHS
     --out="/tmp/gpu_check_runs/$1-$2-$$"
 }
 
-torch_resnet18() {
-  if [[ -f $root/bench/torch_nets.py ]]; then
-    timeout 120 python3 "$root/bench/torch_nets.py" --net=resnet18 --device=cuda && return
-    echo "bench/torch_nets.py failed; the inline timing follows"
-  fi
-  python3 - <<'EOF'
-# The book's ResNet-18 (1 channel in, 96 px, 10 classes), one SGD training step timed over synthetic data.
-import time, torch
-from torch import nn
-
-def residual(cin, cout, stride):
-    body = nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1), nn.BatchNorm2d(cout), nn.ReLU(),
-                         nn.Conv2d(cout, cout, 3, 1, 1), nn.BatchNorm2d(cout))
-    skip = nn.Conv2d(cin, cout, 1, stride) if stride != 1 else nn.Identity()
-    class Block(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.body, self.skip = body, skip
-        def forward(self, x):
-            return torch.relu(self.body(x) + self.skip(x))
-    return Block()
-
-def stage(cin, cout, first):
-    return [residual(cin, cout, 1 if first else 2), residual(cout, cout, 1)]
-
-net = nn.Sequential(nn.Conv2d(1, 64, 7, 2, 3), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(3, 2, 1),
-                    *stage(64, 64, True), *stage(64, 128, False), *stage(128, 256, False),
-                    *stage(256, 512, False), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(512, 10)).cuda()
-print("parameters", sum(p.numel() for p in net.parameters()))
-opt = torch.optim.SGD(net.parameters(), lr=0.05)
-x = torch.rand(256, 1, 96, 96, device="cuda")
-y = torch.randint(0, 10, (256,), device="cuda")
-
-def img_per_s(steps=30):
-    for i in range(steps + 5):
-        if i == 5:
-            torch.cuda.synchronize()
-            start = time.perf_counter()
-        opt.zero_grad(set_to_none=True)
-        nn.functional.cross_entropy(net(x), y).backward()
-        opt.step()
-    torch.cuda.synchronize()
-    return steps * 256 / (time.perf_counter() - start)
-
-for tf32 in (False, True):
-    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = tf32
-    print(f"pytorch {torch.__version__} resnet18 {'tf32' if tf32 else 'fp32'}, NCHW, batch 256, 96 px:",
-          f"{img_per_s():.0f} img/s")
-EOF
+torch_resnet18() {  # bench/torch_nets.py: FP32 (as the cuDNN plugin computes), then TF32 (PyTorch's default)
+  echo "pytorch fp32:" && python3 "$root/bench/torch_nets.py" --nets=resnet18 --steps=30 --warmup=5 --device=cuda
+  echo "pytorch tf32:" && python3 "$root/bench/torch_nets.py" --nets=resnet18 --steps=30 --warmup=5 --device=cuda --tf32
 }
 
 export root bundle
 export -f environment train torch_resnet18
 step environment 60 environment
-step plugin_check_test 90 "$bundle/bin/plugin_check" --plugin=cudnn --mode=test
-step plugin_check_grad 90 "$bundle/bin/plugin_check" --plugin=cudnn --mode=grad
+step plugin_check 150 bash -c '"$0" --plugin=cudnn --mode=test; t=$?; "$0" --plugin=cudnn --mode=grad && exit $t' \
+  "$bundle/bin/plugin_check"
 step lenet 120 train lenet 10
 step lenet_eager 60 env STRATUM_CUDNN_GRAPHS=0 bash -c 'train lenet 2'
 step resnet18 150 train resnet18 1
 step torch_resnet18 120 torch_resnet18
+step bench_resnet18 90 "$bundle/bin/bench" --nets=resnet18 --backend=cudnn --steps=30 --compare-fusion
 
 {
   printf '%s\n' "${summary[@]}"
   echo
-  grep -h "cases:\|skipped:" "$out"/plugin_check_*.log
+  grep -h "cases:\|skipped:" "$out/plugin_check.log"
   echo "lenet (book's test acc range 0.772 - 0.824):"
   grep -h "test acc\|examples/sec on" "$out/lenet.log" | tail -2
   echo "lenet without CUDA-graph replay (STRATUM_CUDNN_GRAPHS=0), 2 epochs:"
@@ -115,6 +71,8 @@ step torch_resnet18 120 torch_resnet18
   echo "resnet18, one epoch (book's V100 figure: 5,033 img/s):"
   grep -h "examples/sec" "$out/resnet18.log" | tail -2
   echo "pytorch resnet18 on the same GPU:"
-  grep -h "img/s" "$out/torch_resnet18.log"
+  grep -h "pytorch\|img/s" "$out/torch_resnet18.log"
+  echo "bench (the same columns as torch_nets.py), fused against unfused:"
+  grep -h "GFLOP/s\|resnet18  " "$out/bench_resnet18.log"
 } >"$out/summary.txt" 2>&1
 cat "$out/summary.txt"
