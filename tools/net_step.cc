@@ -1,29 +1,6 @@
 #include "tools/net_step.h"
 
-#include <algorithm>
-
-#include "backends/executor.h"
-#include "passes/autodiff.h"
-#include "passes/dce.h"
-#include "passes/fusion.h"
-
 namespace stratum {
-
-std::unique_ptr<Graph> build_step(const StepSpec& spec, const std::vector<const stratum_plugin*>& plugins) {
-  auto graph = build_net(*spec.net, spec.batch_or_recipe(), spec.training, spec.size_or_recipe());
-  if (spec.training) {
-    build_training_step(*graph, spec.net->recipe.lr);
-    DcePass().run(*graph);
-  }
-  if (!spec.fusion) return graph;
-  FusionOptions options;
-  options.runs_on_plugin = [&plugins](const Node& node) {
-    return std::all_of(plugins.begin(), plugins.end(),
-                       [&](const stratum_plugin* plugin) { return plugin_runs(*plugin, node); });
-  };
-  fuse_graph(*graph, spec.training, options);
-  return graph;
-}
 
 double forward_flops_per_image(const StepSpec& spec) {
   const auto graph = build_net(*spec.net, /*batch=*/1, /*training=*/false, spec.size_or_recipe());

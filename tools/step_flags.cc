@@ -12,6 +12,7 @@ void add_step_flags(Flags& flags) {
   flags.add("batch", "0", "images per step (0: the recipe's)");
   flags.add("size", "0", "image size in pixels (0: the recipe's)");
   flags.add("no-fusion", "false", "run the unfused graph (no passes/fusion.h passes), as train --no-fusion");
+  flags.add("disable", "", "fusion passes to skip, comma-separated (to bisect)");
   flags.add("steps", "10", "timed steps");
   flags.add("warmup", "1", "untimed steps before them");
   flags.add("threads", "", "CPU threads (default: all cores)");
@@ -34,6 +35,8 @@ StepSpec step_spec(const Flags& flags, const NetDef& net) {
   if (mode != "train" && mode != "infer") fail("--mode must be train or infer, not '{}'", mode);
   StepSpec spec{&net, flags.get_int("batch"), flags.get_int("size"), mode == "train",
                 !flags.get_bool("no-fusion")};
+  for (std::string_view name : split_top_level(flags.get("disable")))
+    spec.disabled_fusions.emplace_back(name);
   if (spec.batch < 0 || spec.size < 0) fail("--batch and --size must be positive (or 0: the recipe's)");
   return spec;
 }

@@ -10,7 +10,7 @@
 
 namespace stratum {
 
-// --mode, --batch, --size, --no-fusion, --steps, --warmup, --threads.
+// --mode, --batch, --size, --no-fusion, --disable, --steps, --warmup, --threads.
 void add_step_flags(Flags& flags);
 
 // Error when there are positional arguments (a value given as "--batch 4" instead of "--batch=4").

@@ -12,6 +12,7 @@
 #include "data/fashion_mnist.h"
 #include "ir/error.h"
 #include "nets/nets.h"
+#include "passes/pass.h"
 #include "tools/flags.h"
 #include "train/trainer.h"
 
@@ -49,6 +50,7 @@ int run(int argc, char** argv) {
   flags.add("resume", "", "continue from this run directory or checkpoint");
   flags.add("limit", "0", "use only the first N training and test examples");
   flags.add("no-fusion", "false", "run the graphs unfused (no passes/fusion.h passes)");
+  flags.add("disable", "", "fusion passes to skip, comma-separated (to bisect)");
   flags.add("data-dir", kFashionMnistDir, "the Fashion-MNIST idx files");
   flags.parse(argc, argv);
   if (flags.get("net") == "list") {
@@ -71,6 +73,8 @@ int run(int argc, char** argv) {
   options.seed = static_cast<uint64_t>(flags.get_int("seed"));
   options.limit = flags.get_int("limit");
   options.fusion = !flags.get_bool("no-fusion");
+  for (std::string_view name : split_top_level(flags.get("disable")))
+    options.disabled_fusions.emplace_back(name);
   find_net(options.net);  // an unknown net is an error before anything loads
 
   const stratum_plugin& plugin = load_plugin(flags.get("backend"));

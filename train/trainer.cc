@@ -9,11 +9,9 @@
 #include "ir/error.h"
 #include "ir/printer.h"
 #include "nets/nets.h"
-#include "passes/autodiff.h"
-#include "passes/dce.h"
-#include "passes/fusion.h"
 #include "train/checkpoint.h"
 #include "train/files.h"
+#include "train/step.h"
 
 namespace stratum {
 
@@ -21,21 +19,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Fuses the graph (a training step or an evaluation graph) as it will run on `plugin`, unless disabled.
-void fuse_for(Graph& graph, bool training, const TrainOptions& options, const stratum_plugin& plugin) {
-  if (!options.fusion) return;
-  FusionOptions fusion;
-  fusion.runs_on_plugin = [&plugin](const Node& node) { return plugin_runs(plugin, node); };
-  fuse_graph(graph, training, fusion);
-}
-
-std::unique_ptr<Graph> training_graph(const NetDef& net, const Recipe& recipe, const TrainOptions& options,
-                                      const stratum_plugin& plugin) {
-  auto graph = build_net(net, recipe.batch, /*training=*/true, recipe.input_size);
-  build_training_step(*graph, recipe.lr);
-  DcePass().run(*graph);
-  fuse_for(*graph, /*training=*/true, options, plugin);
-  return graph;
+StepSpec step_spec(const NetDef& net, const Recipe& recipe, const TrainOptions& options, int64_t batch,
+                   bool training) {
+  return {&net, batch, recipe.input_size, training, options.fusion, recipe.lr, options.disabled_fusions};
 }
 
 // The first node of the step whose output is not finite, found by running the step again on the reference
@@ -81,8 +67,7 @@ class Evaluator {
     for (int64_t batch : {recipe.batch, rest}) {
       if (batch == 0 || (batch > loader_.examples_per_epoch())) continue;
       auto& shape = shapes_.emplace_back();
-      shape.graph = build_net(net, batch, /*training=*/false, recipe.input_size);
-      fuse_for(*shape.graph, /*training=*/false, options, plugin);
+      shape.graph = build_step(step_spec(net, recipe, options, batch, /*training=*/false), {&plugin});
       shape.executor = std::make_unique<Executor>(*shape.graph, plugin);
     }
   }
@@ -166,7 +151,7 @@ TrainResult train(const TrainOptions& options, const stratum_plugin& plugin) {
 
   const Dataset train_set = load_fashion_mnist(options.data_dir, true);
   const Dataset test_set = load_fashion_mnist(options.data_dir, false);
-  auto graph = training_graph(net, recipe, options, plugin);
+  auto graph = build_step(step_spec(net, recipe, options, recipe.batch, /*training=*/true), {&plugin});
   Executor executor(*graph, plugin);
   Evaluator evaluator(net, recipe, test_set, options, plugin);
   BatchLoader loader(train_set, recipe.batch, recipe.input_size, true, options.seed, options.limit,

@@ -22,6 +22,7 @@ struct TrainOptions {
   int64_t limit = 0;     // train and test on the first `limit` examples only (0: all)
   bool progress = true;  // the progress bar on standard error
   bool fusion = true;    // run the fusion passes (passes/fusion.h) on the step and the evaluation graphs
+  std::vector<std::string> disabled_fusions;  // but these
 };
 
 struct TrainResult {

@@ -1,0 +1,29 @@
+#include "train/step.h"
+
+#include <algorithm>
+
+#include "backends/executor.h"
+#include "passes/autodiff.h"
+#include "passes/dce.h"
+#include "passes/fusion.h"
+
+namespace stratum {
+
+std::unique_ptr<Graph> build_step(const StepSpec& spec, const std::vector<const stratum_plugin*>& plugins) {
+  auto graph = build_net(*spec.net, spec.batch_or_recipe(), spec.training, spec.size_or_recipe());
+  if (spec.training) {
+    build_training_step(*graph, spec.lr > 0 ? spec.lr : spec.net->recipe.lr);
+    DcePass().run(*graph);
+  }
+  if (!spec.fusion) return graph;
+  FusionOptions options;
+  options.disabled = spec.disabled_fusions;
+  options.runs_on_plugin = [&plugins](const Node& node) {
+    return std::all_of(plugins.begin(), plugins.end(),
+                       [&](const stratum_plugin* plugin) { return plugin_runs(*plugin, node); });
+  };
+  fuse_graph(*graph, spec.training, options);
+  return graph;
+}
+
+}  // namespace stratum

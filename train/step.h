@@ -1,0 +1,35 @@
+// The graph a tool runs for a net: a training step or inference, fused for the plugins that will run it.
+// train, bench and compare all build theirs here.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backends/plugin.h"
+#include "ir/graph.h"
+#include "nets/nets.h"
+
+namespace stratum {
+
+struct StepSpec {
+  const NetDef* net = nullptr;
+  int64_t batch = 0, size = 0;  // 0: the recipe's
+  bool training = true;         // a training step (forward, backward, SGD update) or inference
+  bool fusion = true;           // run fuse_graph
+  double lr = 0;                // 0: the recipe's
+  std::vector<std::string> disabled_fusions = {};  // fusion passes to skip
+
+  int64_t batch_or_recipe() const { return batch > 0 ? batch : net->recipe.batch; }
+  int64_t size_or_recipe() const { return size > 0 ? size : net->recipe.input_size; }
+  std::string mode() const { return training ? "train" : "infer"; }
+  std::string fusion_name() const { return fusion ? "fused" : "unfused"; }
+};
+
+// The net's forward graph; for training, build_training_step and DCE; then, unless !spec.fusion,
+// fuse_graph where every one of `plugins` runs the fused nodes. Inference keeps the loss and the count of
+// correct predictions as its outputs.
+std::unique_ptr<Graph> build_step(const StepSpec& spec, const std::vector<const stratum_plugin*>& plugins);
+
+}  // namespace stratum
