@@ -121,7 +121,9 @@ typedef struct {
   int (*run)(stratum_program* program, void* const* args);
   void (*release)(stratum_program* program);
 
-  /* Optional (may be null): milliseconds each node took in the last run, node order, n = n_nodes. */
+  /* Optional (may be null): milliseconds each node took in the last run, node order, n = n_nodes. A plugin
+   * may start timing nodes only once asked (timing can slow a run: the cuDNN plugin then runs node by node
+   * instead of replaying a CUDA graph); then a run before the first ask reports zeros. */
   int (*node_times)(stratum_program* program, double* ms, int32_t n);
 
   /* The message of the last failure on this thread. */

@@ -26,9 +26,10 @@ struct StepTimes {
 };
 
 // Runs `graph` on `plugin` (the reference backend taking what it lacks) from init_store(graph, 1) on
-// random_feeds(graph, 1): options.warmup steps, then options.steps timed ones. A node gets the time its
-// plugin reports for it (the mean over the timed steps) or, where the plugin reports none (the reference
-// backend does not), the time it takes alone (time_node_alone, options.steps runs). `label` names the run
+// random_feeds(graph, 1): options.warmup steps, then options.steps timed ones (the step's wall clock), then
+// half as many for the nodes' times. A node gets the time its plugin reports for it (the mean over those
+// steps) or, where the plugin reports none (the reference backend does not), the time it takes alone
+// (time_node_alone, options.steps runs). `label` names the run
 // on the progress line.
 StepTimes time_step(const Graph& graph, const stratum_plugin& plugin, const TimingOptions& options,
                     const std::string& label, ProgressLine& progress);

@@ -19,7 +19,8 @@ void Program::run(void* const* args) {
   // The first run is eager: it warms up cuDNN and cuBLAS, whose first calls may allocate, which a capture
   // must not see.
   const bool replayed = runs_++ > 0 && !timing_ && capturable_ && replay(context);
-  if (!replayed) enqueue(context, timing_ || runs_ == 1);
+  last_run_timed_ = !replayed && timing_;
+  if (!replayed) enqueue(context, timing_);
   check(cudaStreamSynchronize(context.stream()), "running the program");
   if (!replayed && !events_.empty()) {
     for (size_t n = 0; n < nodes_.size(); ++n) {
@@ -31,6 +32,7 @@ void Program::run(void* const* args) {
 }
 
 const std::vector<double>& Program::node_times() {
+  if (!last_run_timed_) std::fill(times_.begin(), times_.end(), 0.0);  // timing starts with the next run
   timing_ = true;
   return times_;
 }
@@ -40,11 +42,12 @@ void Program::enqueue(const RunContext& context, bool timed) {
     events_.resize(nodes_.size() + 1);
     for (cudaEvent_t& event : events_) check(cudaEventCreate(&event), "cudaEventCreate");
   }
+  cudaGetLastError();  // an error left by an earlier failure is not this run's
   if (timed) check(cudaEventRecord(events_[0], context.stream()), "cudaEventRecord");
   for (size_t n = 0; n < nodes_.size(); ++n) {
     try {
       for (const Step& step : nodes_[n].steps) step(context);
-      check(cudaPeekAtLastError(), "launching a kernel");
+      check(cudaGetLastError(), "launching a kernel");
     } catch (const std::exception& e) {
       fail("{}: {}", nodes_[n].label, e.what());
     }

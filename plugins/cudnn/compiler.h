@@ -57,8 +57,8 @@ class Program {
   // args[i] is the memory of the subgraph's args[i]; returns when the work is done. Throws Error naming
   // the node that failed.
   void run(void* const* args);
-  // Milliseconds each node took in the last timed run. Asking turns timing on: later runs are enqueued
-  // node by node between events instead of replayed as a graph.
+  // Milliseconds each node took in the last run; zeros unless it was timed. Asking turns timing on: later
+  // runs are enqueued node by node between events instead of replayed as a graph.
   const std::vector<double>& node_times();
 
  private:
@@ -78,7 +78,7 @@ class Program {
   std::vector<NodeSteps> nodes_;
   size_t n_args_ = 0;
   int runs_ = 0;
-  bool timing_ = false, capturable_ = true;
+  bool timing_ = false, capturable_ = true, last_run_timed_ = false;
   cudaGraphExec_t graph_ = nullptr;
   std::vector<void*> graph_args_;  // the args graph_ was captured with
   std::vector<cudaEvent_t> events_;

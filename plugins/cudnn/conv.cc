@@ -64,7 +64,8 @@ struct Choice {
 constexpr size_t kMaxWorkspace = size_t(1) << 30;
 
 // The first algorithm of heuristics(max, &count, perf) that works within kMaxWorkspace, with the workspace
-// workspace_of(algo) says; chosen once per shape and direction in the process.
+// workspace_of(algo) says, preferring deterministic ones in plain FP32 (no tensor-op math: the results stay
+// within the conformance bounds, and repeat); chosen once per shape and direction in the process.
 template <typename Perf, typename Heuristics, typename WorkspaceOf>
 auto choose(const std::string& key, Heuristics heuristics, WorkspaceOf workspace_of) {
   using Algo = decltype(Perf{}.algo);
@@ -73,13 +74,17 @@ auto choose(const std::string& key, Heuristics heuristics, WorkspaceOf workspace
   Perf perf[16];
   int count = 0;
   check(heuristics(16, &count, perf), "asking cuDNN's heuristics for a convolution algorithm");
-  for (int i = 0; i < count; ++i) {
-    size_t bytes = 0;
-    if (perf[i].status != CUDNN_STATUS_SUCCESS ||
-        workspace_of(perf[i].algo, &bytes) != CUDNN_STATUS_SUCCESS || bytes > kMaxWorkspace) {
-      continue;
+  for (bool strict : {true, false}) {
+    for (int i = 0; i < count; ++i) {
+      size_t bytes = 0;
+      const bool plain = perf[i].mathType == CUDNN_FMA_MATH || perf[i].mathType == CUDNN_DEFAULT_MATH;
+      if (perf[i].status != CUDNN_STATUS_SUCCESS || !plain ||
+          (strict && perf[i].determinism != CUDNN_DETERMINISTIC) ||
+          workspace_of(perf[i].algo, &bytes) != CUDNN_STATUS_SUCCESS || bytes > kMaxWorkspace) {
+        continue;
+      }
+      return cache[key] = {perf[i].algo, bytes};
     }
-    return cache[key] = {perf[i].algo, bytes};
   }
   fail("cuDNN has no convolution algorithm for {}", key);
 }

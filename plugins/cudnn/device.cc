@@ -44,6 +44,11 @@ std::string unavailable_reason() {
   if (status != cudaSuccess)
     return fmt::format("no CUDA device (cudaGetDeviceCount: {})", cudaGetErrorString(status));
   if (count == 0) return "no CUDA device (cudaGetDeviceCount: 0 devices)";
+  cudaDeviceProp prop{};
+  if (cudaGetDeviceProperties(&prop, 0) != cudaSuccess) return "cudaGetDeviceProperties failed";
+  if (prop.major < 9)  // the kernels are sm_90 code and compute_90 PTX
+    return fmt::format("{} is sm_{}{}; this build runs on sm_90 (Hopper) or newer", prop.name, prop.major,
+                       prop.minor);
   return "";
 }
 

@@ -1,5 +1,7 @@
 // The plugin's CUDA kernels (kernels.h): grid-stride loops over elements, and one block per channel or per
 // loss for the reductions, which sum in a fixed order so that every run gives the same bits.
+#include <math_constants.h>
+
 #include "backends/plugin.h"
 #include "plugins/cudnn/kernels.h"
 
@@ -69,9 +71,14 @@ __global__ void softmax_cross_entropy_kernel(const float* logits, const int32_t*
   int count = 0;
   for (int64_t r = threadIdx.x; r < rows; r += kThreads) {
     const float* row = logits + r * classes;
+    const int32_t label = labels[r];
+    if (label < 0 || label >= classes) {  // no class: the loss says so as NaN (the reference throws)
+      sum += CUDART_NAN;
+      continue;
+    }
     const RowStats stats = row_stats(row, classes);
-    sum += stats.lse - row[labels[r]];
-    count += stats.argmax == labels[r];
+    sum += stats.lse - row[label];
+    count += stats.argmax == label;
   }
   sum = block_sum(sum);
   count = block_sum(count);
@@ -136,7 +143,7 @@ void inverse_std(const float* var, double eps, float* inv_std, int64_t channels,
 void variance_of(const float* inv_std, double eps, float* var, int64_t channels, cudaStream_t stream) {
   launch(channels, stream, [=] __device__(int64_t c) {
     const double s = inv_std[c];
-    var[c] = static_cast<float>(1 / (s * s) - eps);
+    var[c] = static_cast<float>(fmax(1 / (s * s) - eps, 0.0));
   });
 }
 
@@ -155,7 +162,7 @@ void fold_batch_norm(const float* w, const float* b, const float* gamma, const f
     const int64_t o = i / per_channel;
     const double scale = gamma[o] / sqrt(double(var[o]) + eps);
     w_out[i] = static_cast<float>(w[i] * scale);
-    if (i % per_channel == 0) b_out[o] = static_cast<float>((b[o] - mean[o]) * scale + beta[o]);
+    if (i % per_channel == 0) b_out[o] = static_cast<float>((double(b[o]) - mean[o]) * scale + beta[o]);
   });
 }
 
@@ -180,10 +187,14 @@ void softmax_cross_entropy_grad(const float* dloss, const float* logits, const i
                                 float* dlogits, int64_t rows, int64_t classes, cudaStream_t stream) {
   launch(rows, stream, [=] __device__(int64_t r) {
     const float* row = logits + r * classes;
+    const int32_t label = labels[r];
     const double lse = row_stats(row, classes).lse;
     const double scale = double(*dloss) / rows;
-    for (int64_t k = 0; k < classes; ++k)
-      dlogits[r * classes + k] = static_cast<float>(scale * (exp(row[k] - lse) - (k == labels[r])));
+    const bool valid = label >= 0 && label < classes;
+    for (int64_t k = 0; k < classes; ++k) {
+      dlogits[r * classes + k] =
+          valid ? static_cast<float>(scale * (exp(row[k] - lse) - (k == label))) : CUDART_NAN_F;
+    }
   });
 }
 
