@@ -107,13 +107,7 @@ void Executor::plan_partition(const Partition& partition) {
     for (const Node* user : v->users()) {
       if (!inside.count(user)) return true;
     }
-    for (const Value* out : graph_.outputs()) {
-      if (out == v) return true;
-    }
-    for (const Update& update : graph_.updates()) {
-      if (update.value == v) return true;
-    }
-    return false;
+    return graph_.is_kept(v);
   };
   descs_.push_back(std::make_unique<SubgraphDesc>(partition.nodes, needed_outside));
   const SubgraphDesc& desc = *descs_.back();

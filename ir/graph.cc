@@ -174,12 +174,15 @@ void Graph::replace_input(Node* user, Value* from, Value* to) {
   }
 }
 
+bool Graph::is_kept(const Value* value) const {
+  return std::count(outputs_.begin(), outputs_.end(), value) > 0 ||
+         std::any_of(updates_.begin(), updates_.end(), [&](const Update& u) { return u.value == value; });
+}
+
 void Graph::erase_node(Node* node) {
   for (Value* out : node->outputs_) {
-    bool used =
-        !out->users_.empty() || std::count(outputs_.begin(), outputs_.end(), out) > 0 ||
-        std::any_of(updates_.begin(), updates_.end(), [&](const Update& u) { return u.value == out; });
-    if (used) fail("cannot erase {}: its output is still used", node->label());
+    if (!out->users_.empty() || is_kept(out))
+      fail("cannot erase {}: its output is still used", node->label());
   }
   for (Value* input : node->inputs_) remove_user(input, node);
   for (Value* out : node->outputs_) {

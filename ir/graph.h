@@ -132,6 +132,9 @@ class Graph {
   Value* find(std::string_view name) const;  // null when there is no value of that name
   int index_of(const Node* node) const;      // position in the node order
 
+  // Whether the value outlives the step: a graph output or an update's value.
+  bool is_kept(const Value* value) const;
+
   // Renames a value; the name must be empty or unused.
   void rename(Value* value, std::string name);
 

@@ -39,7 +39,7 @@ class Fuser {
   std::string why_not_sole_user(const Value* value, const Node& user) const {
     if (value->users().size() != 1 || value->users()[0] != &user)
       return fmt::format("{} has {} users", describe(value), value->users().size());
-    if (is_kept(value)) return fmt::format("{} is a graph output or update", describe(value));
+    if (graph_.is_kept(value)) return fmt::format("{} is a graph output or update", describe(value));
     return "";
   }
 
@@ -48,8 +48,7 @@ class Fuser {
     if (!options_.runs_on_plugin) return "";
     const bool first = options_.runs_on_plugin(**nodes.begin());
     for (const Node* node : nodes) {
-      if (node && options_.runs_on_plugin(*node) != first)
-        return fmt::format("they run on different backends");
+      if (node && options_.runs_on_plugin(*node) != first) return "they run on different backends";
     }
     return "";
   }
@@ -88,16 +87,6 @@ class Fuser {
   // Whether the node was erased (its address may since have been reused).
   bool erased(const Node* node) const { return erased_.count(node) != 0; }
   int fused() const { return fused_; }
-
-  // Whether the value is a graph output or an update's value.
-  bool is_kept(const Value* value) const {
-    const auto& outputs = graph_.outputs();
-    if (std::find(outputs.begin(), outputs.end(), value) != outputs.end()) return true;
-    for (const Update& update : graph_.updates()) {
-      if (update.value == value) return true;
-    }
-    return false;
-  }
 
  private:
   static std::string describe(const Value* value) {
@@ -225,7 +214,8 @@ bool fuse_conv_bn(Fuser& f, Node& bn) {
   }
   ConvGrads grads;
   if (!find_conv_grads(*conv, back.bn_grad->output(0), grads, why)) return f.skip(bn, why);
-  if (f.is_kept(back.bn_grad->output(0))) return f.skip(bn, "the conv's output gradient is a graph output");
+  if (f.graph().is_kept(back.bn_grad->output(0)))
+    return f.skip(bn, "the conv's output gradient is a graph output");
   if (why = f.why_not_same_backend(
           {conv, &bn, relu, back.relu_grad, back.bn_grad, grads.input, grads.weight, grads.bias});
       !why.empty()) {

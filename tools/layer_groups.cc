@@ -15,13 +15,6 @@ bool is_gradient_op(const Node& node) {
   return node.op_name() == "sgd_update" || node.op_name().find("_grad") != std::string::npos;
 }
 
-bool is_output_or_update(const Graph& graph, const Value* value) {
-  const auto& outputs = graph.outputs();
-  if (std::find(outputs.begin(), outputs.end(), value) != outputs.end()) return true;
-  return std::any_of(graph.updates().begin(), graph.updates().end(),
-                     [&](const Update& u) { return u.value == value; });
-}
-
 // Gradient ops and whatever computes from them; then, backwards, nodes that only they read (the seed).
 std::unordered_set<const Node*> backward_nodes(const Graph& graph) {
   std::unordered_set<const Node*> backward;
@@ -34,7 +27,7 @@ std::unordered_set<const Node*> backward_nodes(const Graph& graph) {
     const Node* node = it->get();
     bool read = false, only_by_backward = true;
     for (const Value* out : node->outputs()) {
-      only_by_backward &= !is_output_or_update(graph, out);
+      only_by_backward &= !graph.is_kept(out);
       for (const Node* user : out->users()) {
         read = true;
         only_by_backward &= backward.count(user) > 0;

@@ -43,7 +43,7 @@ void update_running_stats(const Node& node, Compiler& c, const NormValues& v, co
 
 // y = gamma·(x - mean)/sqrt(var + eps) + beta, then relu (oneDNN's fuse_norm_relu). In training the batch's
 // statistics are computed and kept, with the relu's mask as a workspace for the backward; in inference
-// (`stats`) they are given.
+// they are given (v.mean, v.var).
 void normalize(const Node& node, Compiler& c, const NormValues& v, bool relu, bool training) {
   const memory x = c.input(v.x);
   normalization_flags flags = kScaleShift;
