@@ -101,6 +101,11 @@ TEST(ShapeInference, FusedOps) {
                "must be the convolution's output f32[2,4,8,8]");
   EXPECT_EQ(infer("fold_batch_norm", {w, c, c, c, c, c}), (std::vector{w, c}));
   EXPECT_ERROR(error_of("fold_batch_norm", {w, f32({3}), c, c, c, c}), "bias must be f32[4]");
+  const TensorType a = f32({2, 3, 5, 5}), b = f32({2, 1, 5, 5}), ab = f32({2, 4, 5, 5});
+  EXPECT_EQ(infer("concat_batch_norm", {a, b, c, c, c, c}), std::vector{ab});
+  EXPECT_ERROR(error_of("concat_batch_norm", {a, f32({2, 1, 5, 4}), c, c, c, c}),
+               "input 1 is f32[2,1,5,4], which does not concatenate with f32[2,3,5,5] along axis 1");
+  EXPECT_ERROR(error_of("concat_batch_norm", {a, b, c, c, f32({3}), c}), "mean must be f32[4]");
   const TensorType channels = f32({3});
   EXPECT_EQ(infer("batch_norm_grad", {x, x, channels, channels, channels, channels}, {{"relu", true}}),
             (std::vector{x, channels, channels}));
@@ -223,7 +228,8 @@ TEST(ShapeInference, EveryOpIsCoveredAbove) {
                                          "fill",
                                          "conv_bn",
                                          "conv_bn_grad",
-                                         "fold_batch_norm"};
+                                         "fold_batch_norm",
+                                         "concat_batch_norm"};
   for (const OpDef* op : all_ops()) EXPECT_TRUE(covered.count(op->name)) << op->name << " has no shape test";
   EXPECT_EQ(covered.size(), all_ops().size());
 }

@@ -83,6 +83,15 @@ class Fuser {
     }
     count();
   }
+  // Erases `node` when nothing reads its outputs any more; returns whether it did.
+  bool erase_if_unused(Node* node) {
+    for (const Value* output : node->outputs()) {
+      if (!output->users().empty() || graph_.is_kept(output)) return false;
+    }
+    erased_.insert(node);
+    graph_.erase_node(node);
+    return true;
+  }
   void count() { ++fused_; }
   // Whether the node was erased (its address may since have been reused).
   bool erased(const Node* node) const { return erased_.count(node) != 0; }
@@ -323,6 +332,50 @@ bool fuse_relu(Fuser& f, Node& relu) {
   return true;
 }
 
+bool is_channel_concat(const Node* node) {
+  return node && node->op_name() == "concat" && node->attr_int("axis") == 1;
+}
+
+// The parts a channel concat joins, seen through the channel concats among them (on the same backend as
+// `bn`): concat(concat(a, b), c) -> a, b, c. `concats` gets every concat looked through, outer first.
+void concat_parts(Fuser& f, Node* concat, const Node& bn, std::vector<Value*>& parts,
+                  std::vector<Node*>& concats) {
+  concats.push_back(concat);
+  for (Value* input : concat->inputs()) {
+    Node* inner = input->producer();
+    if (is_channel_concat(inner) && f.why_not_same_backend({inner, &bn}).empty()) {
+      concat_parts(f, inner, bn, parts, concats);
+    } else {
+      parts.push_back(input);
+    }
+  }
+}
+
+// inference batch_norm(concat(x_1, ..., x_k) along the channels) -> concat_batch_norm(x_1, ..., x_k, ...),
+// which normalises each part into its channels of the output; the concats left unread go.
+bool fuse_concat_bn(Fuser& f, Node& bn) {
+  if (bn.op_name() != "batch_norm" || bn.attr_bool("training")) return false;
+  Node* concat = bn.input(0)->producer();
+  if (!is_channel_concat(concat)) {
+    return f.skip(bn, fmt::format("its input comes from {}, not a concat along the channels",
+                                  concat ? concat->op_name() : "a leaf"));
+  }
+  if (std::string why = f.why_not_same_backend({concat, &bn}); !why.empty()) return f.skip(bn, why);
+  std::vector<Value*> inputs;
+  std::vector<Node*> concats;
+  concat_parts(f, concat, bn, inputs, concats);
+  inputs.insert(inputs.end(), bn.inputs().begin() + 1, bn.inputs().end());
+  Node* fused = f.add(bn, "concat_batch_norm", inputs,
+                      {{"eps", bn.attrs().at("eps")}, {"relu", bn.attrs().at("relu")}}, &bn, &bn);
+  if (fused == nullptr) return false;
+  f.take_over(bn.output(), fused->output());
+  f.erase({&bn});
+  for (Node* node : concats) {
+    if (!f.erased(node)) f.erase_if_unused(node);
+  }
+  return true;
+}
+
 // The index of the last node whose output is a graph output: in a training step, the loss's; the nodes after
 // it are the backward and the update.
 int last_forward_index(const Graph& graph) {
@@ -367,6 +420,7 @@ using Rule = bool (*)(Fuser& fuser, Node& candidate);
 const std::map<std::string, Rule>& rules() {
   static const std::map<std::string, Rule> kRules = {{"fold_bn", fold_bn},
                                                      {"fuse_conv_bn", fuse_conv_bn},
+                                                     {"fuse_concat_bn", fuse_concat_bn},
                                                      {"fuse_residual", fuse_residual},
                                                      {"fuse_relu", fuse_relu},
                                                      {"recompute_bn_relu", recompute_bn_relu}};
@@ -399,7 +453,7 @@ class FusionPass : public Pass {
 
 std::vector<std::string> fusion_pipeline(bool training) {
   if (training) return {"fuse_conv_bn", "fuse_residual", "fuse_relu", "recompute_bn_relu"};
-  return {"fold_bn", "fuse_residual", "fuse_relu"};
+  return {"fold_bn", "fuse_residual", "fuse_relu", "fuse_concat_bn"};
 }
 
 std::vector<std::string> fusion_pass_names() {

@@ -7,6 +7,8 @@
 //   fuse_residual  conv2d -> add -> conv2d with the add's other input as its residual
 //   fuse_relu      conv2d/linear/add/batch_norm -> relu -> the same op with relu=true (a training
 //                  batch_norm also folds its relu_grad into batch_norm_grad)
+//   fuse_concat_bn inference batch_norm (-> relu) of a channel concat -> concat_batch_norm of the concat's
+//                  parts (through nested concats), which never forms the concat
 //   recompute_bn_relu  training: the backward reads a fused batch-norm + relu's output normalised again
 //                  from the values it keeps anyway, so that output need not live through the step
 // They never change what a graph computes beyond float rounding.
@@ -29,8 +31,8 @@ struct FusionOptions {
   std::function<bool(const Node&)> runs_on_plugin;
 };
 
-// The pipeline of the graph's kind, in order: {"fold_bn", "fuse_residual", "fuse_relu"} for inference,
-// {"fuse_conv_bn", "fuse_residual", "fuse_relu", "recompute_bn_relu"} for training.
+// The pipeline of the graph's kind, in order: {"fold_bn", "fuse_residual", "fuse_relu", "fuse_concat_bn"}
+// for inference, {"fuse_conv_bn", "fuse_residual", "fuse_relu", "recompute_bn_relu"} for training.
 std::vector<std::string> fusion_pipeline(bool training);
 
 // Runs the pipeline of a training step (fused after autodiff) or an inference graph on `graph`, but the

@@ -136,6 +136,32 @@ TEST(FusionTest, PassesAreSwitchedOffByName) {
                Error);
 }
 
+// batch_norm(concat(concat(a, b), c)) reads a, b and c; the inner concat stays while another reader needs it.
+TEST(FusionTest, BatchNormsOfConcatsReadTheParts) {
+  Graph graph;
+  Builder b(graph);
+  Value* ab = b.concat({graph.add_input("a", f32({2, 3, 4, 4})), graph.add_input("b", f32({2, 1, 4, 4}))});
+  Value* abc = b.concat({ab, graph.add_input("c", f32({2, 2, 4, 4}))});
+  auto normalized = [&](Value* x, const std::string& name) {
+    const TensorType channels = f32({x->type().shape[1]});
+    std::vector<Value*> stats;
+    for (const char* stat : {".gamma", ".beta", ".mean", ".var"})
+      stats.push_back(graph.add_input(name + stat, channels));
+    return b.batch_norm(x, stats[0], stats[1], stats[2], stats[3], {.training = false}).y;
+  };
+  graph.add_output(b.relu(normalized(abc, "bn1")));
+  graph.add_output(normalized(ab, "bn2"));
+  graph.add_output(ab);
+  const std::string why = explain(graph, false);
+  EXPECT_EQ(why.find("fuse_concat_bn"), std::string::npos) << why;
+  EXPECT_EQ(op_names(graph), (std::vector<std::string>{"concat", "concat_batch_norm", "concat_batch_norm"}));
+  const Node& first = *graph.nodes()[1];
+  EXPECT_EQ(first.inputs().size(), 3u + 4u);
+  EXPECT_EQ(first.input(2)->name(), "c");
+  EXPECT_TRUE(first.attr_bool("relu"));
+  EXPECT_FALSE(graph.nodes()[2]->attr_bool("relu"));
+}
+
 // Fused and unfused graphs on the reference backend, from non-trivial params and batch-norm statistics.
 std::vector<Tensor> run(const Graph& graph) {
   Store store = init_store(graph, 1);

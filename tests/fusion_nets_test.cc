@@ -22,35 +22,36 @@ namespace {
 
 constexpr int64_t kBatch = 4, kSize = 96;  // the 224-pixel nets at 96 pixels keep every layer and stay quick
 
-// Rewrites per pass, in fusion_pipeline() order: inference {fold_bn, fuse_residual, fuse_relu}, training
-// {fuse_conv_bn, fuse_residual, fuse_relu, recompute_bn_relu}.
+// Rewrites per pass, in fusion_pipeline() order: inference {fold_bn, fuse_residual, fuse_relu,
+// fuse_concat_bn}, training {fuse_conv_bn, fuse_residual, fuse_relu, recompute_bn_relu}.
 struct Expected {
   std::vector<int> inference, training;
 };
 const std::map<std::string, Expected> kExpected = {
     // Sigmoid activations and no batch norm: nothing to fuse.
-    {"lenet", {{0, 0, 0}, {0, 0, 0, 0}}},
+    {"lenet", {{0, 0, 0, 0}, {0, 0, 0, 0}}},
     // Two conv -> batch norm (-> sigmoid, which stays): folded, or conv_bn in training.
-    {"bn_lenet", {{2, 0, 0}, {2, 0, 0, 0}}},
+    {"bn_lenet", {{2, 0, 0, 0}, {2, 0, 0, 0}}},
     // A relu after each of the 5 convs and 2 hidden linear layers.
-    {"alexnet", {{0, 0, 7}, {0, 0, 7, 0}}},
+    {"alexnet", {{0, 0, 7, 0}, {0, 0, 7, 0}}},
     // 8 convs and 2 hidden linear layers.
-    {"vgg11", {{0, 0, 10}, {0, 0, 10, 0}}},
-    {"vgg11_4", {{0, 0, 10}, {0, 0, 10, 0}}},
+    {"vgg11", {{0, 0, 10, 0}, {0, 0, 10, 0}}},
+    {"vgg11_4", {{0, 0, 10, 0}, {0, 0, 10, 0}}},
     // 4 NiN blocks of 3 convs.
-    {"nin", {{0, 0, 12}, {0, 0, 12, 0}}},
+    {"nin", {{0, 0, 12, 0}, {0, 0, 12, 0}}},
     // 3 stem convs and 9 inceptions of 6 convs.
-    {"googlenet", {{0, 0, 57}, {0, 0, 57, 0}}},
+    {"googlenet", {{0, 0, 57, 0}, {0, 0, 57, 0}}},
     // 17 conv -> BN; 8 residual adds, each taking a conv (inference) or, in training, the 3 downsampling
     // blocks' shortcut convs; relus: the stem's, each block's first and each add's; in training the stem's
     // and each block's first conv_bn relu (9) are recomputed for the backward.
-    {"resnet18", {{17, 8, 17}, {17, 3, 8, 9}}},
+    {"resnet18", {{17, 8, 17, 0}, {17, 3, 8, 9}}},
     // The stem's conv -> BN -> relu; 16 dense layers, 3 transitions and the head are BN -> relu (-> conv);
-    // the 19 of those a conv reads, and the stem's (which max pooling's backward reads), are recomputed.
-    {"densenet", {{1, 0, 21}, {1, 0, 20, 20}}},
+    // the 19 of those a conv reads, and the stem's (which max pooling's backward reads), are recomputed. In
+    // inference the 16 of them that read a concat (all but each block's first layer) read its parts.
+    {"densenet", {{1, 0, 21, 16}, {1, 0, 20, 20}}},
     // The stem and 10 blocks of 3 conv -> BN, and 2 shortcut conv -> BN; a relu after the stem, 2 per block
     // and after each add.
-    {"regnetx32", {{33, 10, 31}, {33, 0, 10, 21}}},
+    {"regnetx32", {{33, 10, 31, 0}, {33, 0, 10, 21}}},
 };
 
 class Fusion : public ::testing::TestWithParam<std::string> {};

@@ -258,6 +258,26 @@ void add_fused_cases(std::vector<Case>& cases) {
       return out;
     });
   }
+  // concat_batch_norm of plain parts with odd channel counts, and of conv outputs (the plugins' own layouts).
+  for (bool with_relu : {true, false}) {
+    fused("concat_batch_norm", fmt::format("concat_batch_norm 3+1+5 channels{}", with_relu ? " relu" : ""),
+          [=](Graph& g) {
+            std::vector<Value*> in = {input(g, "a", {2, 3, 4, 5}), input(g, "b", {2, 1, 4, 5}),
+                                      input(g, "c", {2, 5, 4, 5})};
+            for (Value* n : norm_inputs(g, 9)) in.push_back(n);
+            return Outputs{g.add_node("concat_batch_norm", in, {{"relu", with_relu}})->output()};
+          });
+  }
+  fused("concat_batch_norm", "concat_batch_norm of convs' 16+32 channels relu", [=](Graph& g) {
+    Value* x = input(g, "x", {2, 3, 6, 6});
+    std::vector<Value*> in;
+    for (int64_t channels : {16, 32}) {
+      Value* w = input(g, channels == 16 ? "w16" : "w32", {channels, 3, 3, 3});
+      in.push_back(g.add_node("conv2d", {x, w}, {{"padding", Ints{1, 1}}})->output());
+    }
+    for (Value* n : norm_inputs(g, 48)) in.push_back(n);
+    return Outputs{g.add_node("concat_batch_norm", in, relu)->output()};
+  });
   fused("fold_batch_norm", "fold_batch_norm", [=](Graph& g) {
     std::vector<Value*> in = norm_inputs(g, 4);
     in.insert(in.begin(), {input(g, "w", {4, 3, 3, 3}), input(g, "b", {4})});

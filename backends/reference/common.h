@@ -28,6 +28,10 @@ void convolve(const Node& node, const Tensor& x, const Tensor& w, const Tensor* 
 void convolve_grad_input(const Node& node, const Tensor& dy, const Tensor& w, Tensor& dx);
 void convolve_grad_weight(const Node& node, const Tensor& dy, const Tensor& x, Tensor& dw);
 void sum_per_channel(const Tensor& dy, Tensor& db);
+// concat: the inputs joined along `axis` into `out`.
+void concatenate(const std::vector<const Tensor*>& in, int64_t axis, Tensor& out);
+// batch_norm in inference: y from (x, gamma, beta, running mean, running var).
+void batch_norm_inference(double eps, const std::vector<const Tensor*>& in, Tensor& y);
 // batch_norm in training: y, saved mean and var, new running mean and var, from x, gamma, beta and the
 // running statistics; `node` holds eps and momentum.
 void batch_norm_training(const Node& node, const std::vector<const Tensor*>& in,

@@ -41,9 +41,20 @@ void fold_batch_norm(const Node& node, const std::vector<const Tensor*>& in,
   }
 }
 
+// (x_1, ..., x_k, gamma, beta, mean, var) -> y: the parts concatenated, then batch_norm in inference.
+void concat_batch_norm(const Node& node, const std::vector<const Tensor*>& in,
+                       const std::vector<Tensor*>& out) {
+  Tensor x(out[0]->type());
+  concatenate({in.begin(), in.end() - 4}, 1, x);
+  batch_norm_inference(node.attr_float("eps"), {&x, in.end()[-4], in.end()[-3], in.end()[-2], in.end()[-1]},
+                       *out[0]);
+  relu_if_fused(node, *out[0]);
+}
+
 }  // namespace
 
 void add_fused_kernels(KernelTable& table) {
+  table["concat_batch_norm"] = concat_batch_norm;
   table["conv_bn"] = conv_bn;
   table["conv_bn_grad"] = conv_bn_grad;
   table["fold_batch_norm"] = fold_batch_norm;

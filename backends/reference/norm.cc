@@ -34,11 +34,7 @@ void batch_norm(const Node& node, const std::vector<const Tensor*>& in, const st
   if (node.attr_bool("training")) {
     batch_norm_training(node, in, out);
   } else {
-    const ChannelView view(in[0]->shape());
-    for (int64_t c = 0; c < view.channels; ++c) {
-      normalize(view, c, {in[3]->f32()[c], in[4]->f32()[c]}, node.attr_float("eps"), in[0]->f32(),
-                in[1]->f32()[c], in[2]->f32()[c], out[0]->f32());
-    }
+    batch_norm_inference(node.attr_float("eps"), in, *out[0]);
   }
   relu_if_fused(node, *out[0]);
 }
@@ -50,6 +46,14 @@ void batch_norm_grad(const Node& node, const std::vector<const Tensor*>& in,
 }
 
 }  // namespace
+
+void batch_norm_inference(double eps, const std::vector<const Tensor*>& in, Tensor& y) {
+  const ChannelView view(in[0]->shape());
+  for (int64_t c = 0; c < view.channels; ++c) {
+    normalize(view, c, {in[3]->f32()[c], in[4]->f32()[c]}, eps, in[0]->f32(), in[1]->f32()[c],
+              in[2]->f32()[c], y.f32());
+  }
+}
 
 void batch_norm_training(const Node& node, const std::vector<const Tensor*>& in,
                          const std::vector<Tensor*>& out) {

@@ -30,18 +30,8 @@ struct AxisView {
   int64_t outer, block, inner;
 };
 
-// Each input's block goes after the previous inputs' blocks in every row of the output.
 void concat(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
-  const int64_t axis = node.attr_int("axis");
-  const AxisView y(out[0]->shape(), axis);
-  int64_t offset = 0;  // within an output row
-  for (const Tensor* x : in) {
-    const AxisView view(x->shape(), axis);
-    for (int64_t o = 0; o < y.outer; ++o) {
-      copy_elements(*x, o * view.block, *out[0], o * y.block + offset, view.block);
-    }
-    offset += view.block;
-  }
+  concatenate(in, node.attr_int("axis"), *out[0]);
 }
 
 void slice(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
@@ -54,6 +44,18 @@ void slice(const Node& node, const std::vector<const Tensor*>& in, const std::ve
 }
 
 }  // namespace
+
+// Each input's block goes after the previous inputs' blocks in every row of the output.
+void concatenate(const std::vector<const Tensor*>& in, int64_t axis, Tensor& out) {
+  const AxisView y(out.shape(), axis);
+  int64_t offset = 0;  // within an output row
+  for (const Tensor* x : in) {
+    const AxisView view(x->shape(), axis);
+    for (int64_t o = 0; o < y.outer; ++o)
+      copy_elements(*x, o * view.block, out, o * y.block + offset, view.block);
+    offset += view.block;
+  }
+}
 
 void add_shape_kernels(KernelTable& table) {
   table["flatten"] = reshape;

@@ -32,12 +32,17 @@ void expect_unfused(const Node& node, size_t unfused_inputs);
 extern const AttrSpec kStride, kPadding, kDilation, kGroups;
 Shape conv_output_shape(const OpCall& call, const Shape& x, const Shape& w);
 
+// The inputs joined along `axis` (concat's output), or Error saying which input does not fit.
+TensorType concatenated(const std::vector<TensorType>& inputs, int64_t axis);
+
 // batch_norm's checks, shared with the fused ops: the channel type of x [N,C] or [N,C,H,W]; inputs at
-// `indices` (called `names`) of that type; eps and momentum; beta at input `beta` given exactly with relu.
+// `indices` (called `names`) of that type; eps (positive) and momentum; beta at input `beta` given exactly
+// with relu.
 extern const AttrSpec kEps, kMomentum;
 TensorType channel_type(const TensorType& x);
 void expect_channel_inputs(const OpCall& call, const TensorType& channel, std::initializer_list<int> indices,
                            std::initializer_list<const char*> names);
+void check_eps(const OpCall& call);
 void check_norm_attrs(const OpCall& call, bool training, const TensorType& x);
 void expect_relu_beta(const OpCall& call, size_t beta);
 

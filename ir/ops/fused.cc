@@ -1,5 +1,6 @@
 // The fused ops the fusion passes (passes/fusion.h) make: conv2d -> batch_norm (-> relu) for training, with
-// its backward, and the folding of an inference batch_norm into a conv's weights. conv2d, linear, add and
+// its backward, the folding of an inference batch_norm into a conv's weights, and an inference batch_norm
+// that reads the parts of a channel concat instead of the concat. conv2d, linear, add and
 // batch_norm fuse a following relu through their own `relu` attribute.
 #include "ir/ops/common.h"
 
@@ -48,8 +49,20 @@ std::vector<TensorType> infer_fold_batch_norm(const OpCall& call) {
   expect_dtype(w, DType::f32, "weight");
   const TensorType channel{DType::f32, {w.shape[0]}};
   expect_channel_inputs(call, channel, {1, 2, 3, 4, 5}, {"bias", "gamma", "beta", "mean", "var"});
-  if (call.attr_float("eps") <= 0) fail("eps must be positive, got {}", call.attr_float("eps"));
+  check_eps(call);
   return {w, channel};
+}
+
+// (x_1, ..., x_k, gamma, beta, mean, var) -> y: inference batch_norm (then relu) of concat(x_1, ..., x_k)
+// along the channels, without the concat.
+std::vector<TensorType> infer_concat_batch_norm(const OpCall& call) {
+  const std::vector<TensorType> parts(call.inputs.begin(), call.inputs.end() - 4);
+  const TensorType x = concatenated(parts, 1);
+  const TensorType channel = channel_type(x);
+  const int k = static_cast<int>(parts.size());
+  expect_channel_inputs(call, channel, {k, k + 1, k + 2, k + 3}, {"gamma", "beta", "mean", "var"});
+  check_eps(call);
+  return {x};
 }
 
 }  // namespace
@@ -85,6 +98,15 @@ void add_fused_ops(OpList& ops) {
        {},
        "an inference batch_norm folded into the conv before it: (w, b, gamma, beta, mean, var) -> w', "
        "b'"});
+  ops.push_back({"concat_batch_norm",
+                 5,
+                 -1,
+                 {kEps, kRelu},
+                 infer_concat_batch_norm,
+                 nullptr,
+                 {},
+                 "inference batch_norm (then relu) of the inputs' concat along the channels, never formed: "
+                 "(x_1, ..., x_k, gamma, beta, mean, var) -> y"});
 }
 
 }  // namespace stratum::ops

@@ -23,8 +23,12 @@ void expect_channel_inputs(const OpCall& call, const TensorType& channel, std::i
   }
 }
 
-void check_norm_attrs(const OpCall& call, bool training, const TensorType& x) {
+void check_eps(const OpCall& call) {
   if (call.attr_float("eps") <= 0) fail("eps must be positive, got {}", call.attr_float("eps"));
+}
+
+void check_norm_attrs(const OpCall& call, bool training, const TensorType& x) {
+  check_eps(call);
   const double momentum = call.attr_float("momentum");
   if (momentum < 0 || momentum > 1) fail("momentum must be in [0,1], got {}", momentum);
   if (training && num_elements(x.shape) / x.shape[1] < 2)

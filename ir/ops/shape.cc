@@ -3,6 +3,24 @@
 
 namespace stratum::ops {
 
+TensorType concatenated(const std::vector<TensorType>& inputs, int64_t axis) {
+  TensorType y = inputs.at(0);
+  if (axis < 0 || axis >= y.rank()) fail("axis {} is out of range for {}", axis, type_str(y));
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const TensorType& x = inputs[i];
+    if (x.rank() == y.rank() && x.shape[axis] == 0) fail("input {} is empty along axis {}", i, axis);
+    if (i == 0) continue;
+    Shape expected = y.shape;
+    expected[axis] = x.rank() == y.rank() ? x.shape[axis] : 0;
+    if (x.dtype != y.dtype || x.shape != expected) {
+      fail("input {} is {}, which does not concatenate with {} along axis {}", i, type_str(x),
+           type_str(inputs[0]), axis);
+    }
+    y.shape[axis] += x.shape[axis];
+  }
+  return y;
+}
+
 namespace {
 
 std::vector<TensorType> infer_flatten(const OpCall& call) {
@@ -27,22 +45,7 @@ std::vector<TensorType> infer_reshape(const OpCall& call) {
 }
 
 std::vector<TensorType> infer_concat(const OpCall& call) {
-  const int64_t axis = call.attr_int("axis");
-  TensorType y = call.inputs[0];
-  if (axis < 0 || axis >= y.rank()) fail("axis {} is out of range for {}", axis, type_str(y));
-  for (size_t i = 0; i < call.inputs.size(); ++i) {
-    const TensorType& x = call.inputs[i];
-    if (x.rank() == y.rank() && x.shape[axis] == 0) fail("input {} is empty along axis {}", i, axis);
-    if (i == 0) continue;
-    Shape expected = y.shape;
-    expected[axis] = x.rank() == y.rank() ? x.shape[axis] : 0;
-    if (x.dtype != y.dtype || x.shape != expected) {
-      fail("input {} is {}, which does not concatenate with {} along axis {}", i, type_str(x),
-           type_str(call.inputs[0]), axis);
-    }
-    y.shape[axis] += x.shape[axis];
-  }
-  return {y};
+  return {concatenated(call.inputs, call.attr_int("axis"))};
 }
 
 std::vector<Value*> grad_concat(const GradCall& call) {

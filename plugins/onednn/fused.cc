@@ -1,7 +1,13 @@
 // The fused ops: conv_bn and conv_bn_grad as a convolution and a batch normalisation whose relu is oneDNN's
 // fuse_norm_relu, the batch norm's output never formed before its relu (nor, backward, the relu's gradient);
-// fold_batch_norm as a loop over the weights.
+// fold_batch_norm as a loop over the weights; concat_batch_norm as a loop writing each part's channels of y.
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <limits>
+#ifdef __SSE2__
+#include <immintrin.h>
+#endif
 
 #include "plugins/onednn/ops.h"
 
@@ -58,9 +64,114 @@ void fold_batch_norm(const Node& node, Compiler& c) {
       touched);
 }
 
+// The layout concat_batch_norm works in: blocks of `block` channels innermost (aBcd16b, aBcd8b), the
+// block the first part was written in when every part's channels fill whole blocks; else plain (block 1).
+memory::desc channel_blocked(const Value* value, int64_t block) {
+  const memory::dims dims = dims_of(value->type().shape);
+  if (block == 1) return plain_desc(dims);
+  return memory::desc(dims, memory::data_type::f32,
+                      block == 16 ? memory::format_tag::aBcd16b : memory::format_tag::aBcd8b);
+}
+
+int64_t common_block(const Node& node, const std::vector<const Value*>& parts, Compiler& c) {
+  if (node.output()->type().rank() != 4) return 1;
+  const memory::desc first = c.input(parts[0]).get_desc();
+  for (int64_t block : {16, 8}) {
+    const bool fits = std::all_of(parts.begin(), parts.end(),
+                                  [&](const Value* part) { return part->type().shape[1] % block == 0; });
+    if (fits && first == channel_blocked(parts[0], block)) return block;
+  }
+  return 1;
+}
+
+// out[j] = max(in[j]·a[j % kWidth] + b[j % kWidth], floor) for j < count. When `out` is whole cache lines the
+// stores stream past the caches (nothing reads y until all of it is written), which saves reading it in.
+template <int64_t kWidth>
+void affine(const float* in, float* out, int64_t count, const float* a, const float* b, float floor) {
+  int64_t j = 0;
+#ifdef __SSE2__
+  static_assert(kWidth % 4 == 0);
+  const __m128 low = _mm_set1_ps(floor);
+  const bool stream = reinterpret_cast<uintptr_t>(out) % 64 == 0 && count % 16 == 0;
+  for (; j + 4 <= count; j += 4) {
+    const int64_t k = j % kWidth;
+    const __m128 v = _mm_add_ps(_mm_mul_ps(_mm_loadu_ps(in + j), _mm_loadu_ps(a + k)), _mm_loadu_ps(b + k));
+    const __m128 y = _mm_max_ps(low, v);  // v where v is NaN
+    stream ? _mm_stream_ps(out + j, y) : _mm_storeu_ps(out + j, y);
+  }
+  if (stream) _mm_sfence();
+#endif
+  for (; j < count; ++j) out[j] = std::max(in[j] * a[j % kWidth] + b[j % kWidth], floor);
+}
+
+// y[.., c, ..] = max(x·scale[c] + shift[c], floor) over one part of `blocks` channel blocks of `spatial`
+// positions, written at channel block `offset` of y's `y_blocks`.
+template <int64_t kBlock>
+void normalize_part(const float* x, float* y, int64_t batch, int64_t blocks, int64_t y_blocks, int64_t offset,
+                    int64_t spatial, const float* scale, const float* shift, float floor) {
+  constexpr int64_t kWidth = std::max<int64_t>(kBlock, 4);  // a block's scales, repeated to fill a vector
+  parallel_for(
+      batch * blocks,
+      [&](int64_t i) {
+        const int64_t n = i / blocks, block = i % blocks, channel = (offset + block) * kBlock;
+        float a[kWidth], b[kWidth];
+        for (int64_t l = 0; l < kWidth; ++l)
+          a[l] = scale[channel + l % kBlock], b[l] = shift[channel + l % kBlock];
+        affine<kWidth>(x + i * spatial * kBlock, y + (n * y_blocks + offset + block) * spatial * kBlock,
+                       spatial * kBlock, a, b, floor);
+      },
+      spatial * kBlock);
+}
+
+// (x_1, ..., x_k, gamma, beta, mean, var) -> y: each part normalised straight into its channels of y, in
+// the channel-blocked layout the parts come in, so the concat is never formed.
+void concat_batch_norm(const Node& node, Compiler& c) {
+  const std::vector<const Value*> parts(node.inputs().begin(), node.inputs().end() - 4);
+  const int64_t block = common_block(node, parts, c);
+  std::vector<memory> in;
+  std::vector<int64_t> part_blocks;
+  for (const Value* part : parts) {
+    in.push_back(c.input(part, channel_blocked(part, block)));
+    part_blocks.push_back(part->type().shape[1] / block);
+  }
+  std::vector<memory> stats;
+  for (auto it = node.inputs().end() - 4; it != node.inputs().end(); ++it)
+    stats.push_back(c.plain_input(*it));
+  const memory y = c.output(node.output(), channel_blocked(node.output(), block));
+  const Shape& shape = node.output()->type().shape;
+  const int64_t channels = shape[1], batch = shape[0],
+                spatial = node.output()->type().num_elements() / batch / channels;
+  const memory affine = c.buffer(plain_desc(memory::dims{2 * channels}));
+  const double eps = node.attr_float("eps");
+  const float floor = node.attr_bool("relu") ? 0.f : -std::numeric_limits<float>::infinity();
+  std::vector<memory> touched = in;
+  touched.insert(touched.end(), stats.begin(), stats.end());
+  touched.insert(touched.end(), {y, affine});
+  c.add_loop(
+      [=] {
+        const float *gamma = data<float>(stats[0]), *beta = data<float>(stats[1]);
+        const float *mean = data<float>(stats[2]), *var = data<float>(stats[3]);
+        float *scale = data<float>(affine), *shift = scale + channels;
+        for (int64_t ch = 0; ch < channels; ++ch) {
+          const double s = gamma[ch] / std::sqrt(double(var[ch]) + eps);
+          scale[ch] = static_cast<float>(s);
+          shift[ch] = static_cast<float>(beta[ch] - mean[ch] * s);
+        }
+        int64_t offset = 0;  // in channel blocks
+        auto part = block == 16 ? normalize_part<16> : block == 8 ? normalize_part<8> : normalize_part<1>;
+        for (size_t i = 0; i < in.size(); ++i) {
+          part(data<float>(in[i]), data<float>(y), batch, part_blocks[i], channels / block, offset, spatial,
+               scale, shift, floor);
+          offset += part_blocks[i];
+        }
+      },
+      touched);
+}
+
 }  // namespace
 
 void add_fused_ops(OpTable& table) {
+  table["concat_batch_norm"] = concat_batch_norm;
   table["conv_bn"] = conv_bn;
   table["conv_bn_grad"] = conv_bn_grad;
   table["fold_batch_norm"] = fold_batch_norm;
