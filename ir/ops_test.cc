@@ -134,6 +134,10 @@ TEST(ShapeInference, Pooling) {
   Attrs grad = pool;
   grad["input_shape"] = Ints{2, 64, 48, 48};
   EXPECT_EQ(infer("avg_pool_grad", {f32({2, 64, 24, 24})}, grad), std::vector{f32({2, 64, 48, 48})});
+  EXPECT_EQ(infer("avg_pool_sigmoid_grad", {f32({2, 64, 48, 48}), f32({2, 64, 24, 24})}, pool),
+            std::vector{f32({2, 64, 48, 48})});
+  EXPECT_ERROR(error_of("avg_pool_sigmoid_grad", {f32({2, 64, 48, 48}), f32({2, 64, 23, 24})}, pool),
+               "output gradient must be f32[2,64,24,24]");
   EXPECT_EQ(infer("global_avg_pool", {f32({2, 512, 3, 3})}), std::vector{f32({2, 512, 1, 1})});
   EXPECT_EQ(infer("global_avg_pool_grad", {f32({2, 512, 1, 1})}, {{"input_shape", Ints{2, 512, 3, 3}}}),
             std::vector{f32({2, 512, 3, 3})});
@@ -229,7 +233,8 @@ TEST(ShapeInference, EveryOpIsCoveredAbove) {
                                          "conv_bn",
                                          "conv_bn_grad",
                                          "fold_batch_norm",
-                                         "concat_batch_norm"};
+                                         "concat_batch_norm",
+                                         "avg_pool_sigmoid_grad"};
   for (const OpDef* op : all_ops()) EXPECT_TRUE(covered.count(op->name)) << op->name << " has no shape test";
   EXPECT_EQ(covered.size(), all_ops().size());
 }

@@ -376,6 +376,27 @@ bool fuse_concat_bn(Fuser& f, Node& bn) {
   return true;
 }
 
+// sigmoid_grad(avg_pool_grad(dy), y) -> avg_pool_sigmoid_grad(y, dy): the pooled gradient is never formed,
+// and the result may take the sigmoid output's bytes, which the backward no longer needs after it.
+bool fuse_pool_sigmoid_grad(Fuser& f, Node& grad) {
+  if (grad.op_name() != "sigmoid_grad") return false;
+  Node* pool = grad.input(0)->producer();
+  if (pool == nullptr || pool->op_name() != "avg_pool_grad") {
+    return f.skip(grad, fmt::format("its output gradient comes from {}, not avg_pool_grad",
+                                    pool ? pool->op_name() : "a leaf"));
+  }
+  std::string why = f.why_not_sole_user(pool->output(), grad);
+  if (why.empty()) why = f.why_not_same_backend({pool, &grad});
+  if (!why.empty()) return f.skip(grad, why);
+  Attrs attrs;
+  for (const char* name : {"kernel", "stride", "padding"}) attrs[name] = pool->attrs().at(name);
+  Node* fused = f.add(grad, "avg_pool_sigmoid_grad", {grad.input(1), pool->input(0)}, attrs, &grad, &grad);
+  if (fused == nullptr) return false;
+  f.take_over(grad.output(), fused->output());
+  f.erase({&grad, pool});
+  return true;
+}
+
 // The index of the last node whose output is a graph output: in a training step, the loss's; the nodes after
 // it are the backward and the update.
 int last_forward_index(const Graph& graph) {
@@ -421,6 +442,7 @@ const std::map<std::string, Rule>& rules() {
   static const std::map<std::string, Rule> kRules = {{"fold_bn", fold_bn},
                                                      {"fuse_conv_bn", fuse_conv_bn},
                                                      {"fuse_concat_bn", fuse_concat_bn},
+                                                     {"fuse_pool_sigmoid_grad", fuse_pool_sigmoid_grad},
                                                      {"fuse_residual", fuse_residual},
                                                      {"fuse_relu", fuse_relu},
                                                      {"recompute_bn_relu", recompute_bn_relu}};
@@ -452,7 +474,9 @@ class FusionPass : public Pass {
 }  // namespace
 
 std::vector<std::string> fusion_pipeline(bool training) {
-  if (training) return {"fuse_conv_bn", "fuse_residual", "fuse_relu", "recompute_bn_relu"};
+  if (training) {
+    return {"fuse_conv_bn", "fuse_residual", "fuse_relu", "recompute_bn_relu", "fuse_pool_sigmoid_grad"};
+  }
   return {"fold_bn", "fuse_residual", "fuse_relu", "fuse_concat_bn"};
 }
 

@@ -11,6 +11,8 @@
 //                  parts (through nested concats), which never forms the concat
 //   recompute_bn_relu  training: the backward reads a fused batch-norm + relu's output normalised again
 //                  from the values it keeps anyway, so that output need not live through the step
+//   fuse_pool_sigmoid_grad  sigmoid_grad(avg_pool_grad(dy), y) -> avg_pool_sigmoid_grad(y, dy), which may
+//                  write over y
 // They never change what a graph computes beyond float rounding.
 #pragma once
 
@@ -32,7 +34,8 @@ struct FusionOptions {
 };
 
 // The pipeline of the graph's kind, in order: {"fold_bn", "fuse_residual", "fuse_relu", "fuse_concat_bn"}
-// for inference, {"fuse_conv_bn", "fuse_residual", "fuse_relu", "recompute_bn_relu"} for training.
+// for inference, {"fuse_conv_bn", "fuse_residual", "fuse_relu", "recompute_bn_relu",
+// "fuse_pool_sigmoid_grad"} for training.
 std::vector<std::string> fusion_pipeline(bool training);
 
 // Runs the pipeline of a training step (fused after autodiff) or an inference graph on `graph`, but the

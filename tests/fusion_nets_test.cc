@@ -23,35 +23,37 @@ namespace {
 constexpr int64_t kBatch = 4, kSize = 96;  // the 224-pixel nets at 96 pixels keep every layer and stay quick
 
 // Rewrites per pass, in fusion_pipeline() order: inference {fold_bn, fuse_residual, fuse_relu,
-// fuse_concat_bn}, training {fuse_conv_bn, fuse_residual, fuse_relu, recompute_bn_relu}.
+// fuse_concat_bn}, training {fuse_conv_bn, fuse_residual, fuse_relu, recompute_bn_relu,
+// fuse_pool_sigmoid_grad}.
 struct Expected {
   std::vector<int> inference, training;
 };
 const std::map<std::string, Expected> kExpected = {
-    // Sigmoid activations and no batch norm: nothing to fuse.
-    {"lenet", {{0, 0, 0, 0}, {0, 0, 0, 0}}},
-    // Two conv -> batch norm (-> sigmoid, which stays): folded, or conv_bn in training.
-    {"bn_lenet", {{2, 0, 0, 0}, {2, 0, 0, 0}}},
+    // Sigmoid activations and no batch norm: only the backward of each conv's sigmoid -> avg pool.
+    {"lenet", {{0, 0, 0, 0}, {0, 0, 0, 0, 2}}},
+    // Two conv -> batch norm (-> sigmoid, which stays): folded, or conv_bn in training; and the backward
+    // of each conv's sigmoid -> avg pool.
+    {"bn_lenet", {{2, 0, 0, 0}, {2, 0, 0, 0, 2}}},
     // A relu after each of the 5 convs and 2 hidden linear layers.
-    {"alexnet", {{0, 0, 7, 0}, {0, 0, 7, 0}}},
+    {"alexnet", {{0, 0, 7, 0}, {0, 0, 7, 0, 0}}},
     // 8 convs and 2 hidden linear layers.
-    {"vgg11", {{0, 0, 10, 0}, {0, 0, 10, 0}}},
-    {"vgg11_4", {{0, 0, 10, 0}, {0, 0, 10, 0}}},
+    {"vgg11", {{0, 0, 10, 0}, {0, 0, 10, 0, 0}}},
+    {"vgg11_4", {{0, 0, 10, 0}, {0, 0, 10, 0, 0}}},
     // 4 NiN blocks of 3 convs.
-    {"nin", {{0, 0, 12, 0}, {0, 0, 12, 0}}},
+    {"nin", {{0, 0, 12, 0}, {0, 0, 12, 0, 0}}},
     // 3 stem convs and 9 inceptions of 6 convs.
-    {"googlenet", {{0, 0, 57, 0}, {0, 0, 57, 0}}},
+    {"googlenet", {{0, 0, 57, 0}, {0, 0, 57, 0, 0}}},
     // 17 conv -> BN; 8 residual adds, each taking a conv (inference) or, in training, the 3 downsampling
     // blocks' shortcut convs; relus: the stem's, each block's first and each add's; in training the stem's
     // and each block's first conv_bn relu (9) are recomputed for the backward.
-    {"resnet18", {{17, 8, 17, 0}, {17, 3, 8, 9}}},
+    {"resnet18", {{17, 8, 17, 0}, {17, 3, 8, 9, 0}}},
     // The stem's conv -> BN -> relu; 16 dense layers, 3 transitions and the head are BN -> relu (-> conv);
     // the 19 of those a conv reads, and the stem's (which max pooling's backward reads), are recomputed. In
     // inference the 16 of them that read a concat (all but each block's first layer) read its parts.
-    {"densenet", {{1, 0, 21, 16}, {1, 0, 20, 20}}},
+    {"densenet", {{1, 0, 21, 16}, {1, 0, 20, 20, 0}}},
     // The stem and 10 blocks of 3 conv -> BN, and 2 shortcut conv -> BN; a relu after the stem, 2 per block
     // and after each add.
-    {"regnetx32", {{33, 10, 31, 0}, {33, 0, 10, 21}}},
+    {"regnetx32", {{33, 10, 31, 0}, {33, 0, 10, 21, 0}}},
 };
 
 class Fusion : public ::testing::TestWithParam<std::string> {};
@@ -124,6 +126,30 @@ TEST_P(Fusion, InferenceAgrees) {
   std::cout << net.name << ": inference logits nMSE " << error << "\n";
 }
 
+double mean_square(const Tensor& t) {
+  double sum = 0;
+  for (int64_t i = 0; i < t.size(); ++i) sum += double(t.f32()[i]) * t.f32()[i];
+  return sum / std::max<int64_t>(t.size(), 1);
+}
+
+// The mean square below which a gradient's error is measured against that floor instead. A conv bias's
+// gradient is zero but for rounding when a training batch norm follows (it takes the mean away), so two
+// correct computations agree there only to the rounding of that batch norm's beta gradient, the floor then.
+double gradient_floor(const Graph& graph, const std::string& grad_name, const std::vector<Tensor>& want) {
+  const Value* bias = graph.find(grad_name.substr(0, grad_name.size() - std::string(".grad").size()));
+  for (const Node* conv : bias ? bias->users() : std::vector<Node*>{}) {
+    if (conv->op_name() != "conv2d" || conv->input(2) != bias) continue;
+    for (const Node* bn : conv->output()->users()) {
+      if (bn->op_name() != "batch_norm" || !bn->attr_bool("training")) continue;
+      const std::string beta_grad = bn->input(2)->name() + ".grad";
+      for (size_t i = 0; i < graph.outputs().size(); ++i) {
+        if (graph.outputs()[i]->name() == beta_grad) return mean_square(want[i]);
+      }
+    }
+  }
+  return 1e-12;
+}
+
 TEST_P(Fusion, TrainingStepAgrees) {
   const NetDef& net = find_net(GetParam());
   auto [unfused, fused] = unfused_and_fused(
@@ -146,11 +172,12 @@ TEST_P(Fusion, TrainingStepAgrees) {
   EXPECT_NEAR(got[0].f32()[0], want[0].f32()[0], 1e-5 * std::abs(want[0].f32()[0])) << "loss";
   double worst = 0;
   for (size_t i = 2; i < want.size(); ++i) {
-    const double error = nmse(got[i], want[i], 1e-12);
-    EXPECT_LT(error, 1e-8) << unfused->outputs()[i]->name();
+    const std::string& name = unfused->outputs()[i]->name();
+    const double error = nmse(got[i], want[i], gradient_floor(*unfused, name, want));
+    EXPECT_LT(error, 1e-8) << name;
     worst = std::max(worst, error);
   }
-  for (const auto& [name, tensor] : want_state) EXPECT_LT(nmse(got_state.at(name), tensor), 1e-10) << name;
+  for (const auto& [name, tensor] : want_state) EXPECT_LT(nmse(got_state.at(name), tensor), 1e-8) << name;
   std::cout << net.name << ": training step's worst gradient nMSE " << worst << "\n";
 }
 

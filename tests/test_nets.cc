@@ -71,7 +71,7 @@ std::unique_ptr<Graph> every_op_net(int64_t batch, bool training) {
   Value* grouped = l.conv("conv2", h, 4, 3, {.padding = {2, 2}, .dilation = {2, 2}, .groups = 2});
   h = b.add(h, b.sigmoid(grouped));  // residual: h fans out
   const PoolAttrs pool = {.kernel = {3, 3}, .stride = {2, 2}, .padding = {1, 1}};
-  h = b.concat({b.max_pool(h, pool), b.avg_pool(h, pool)});
+  h = l.batch_norm("bn3", b.concat({b.max_pool(h, pool), b.avg_pool(b.sigmoid(h), pool)}));
   h = b.dropout(l.conv("conv3", h, 6, 1, {.stride = {2, 2}}), key, 0.25, 7, training);
   h = b.flatten(b.global_avg_pool(h));
   h = b.reshape(l.linear("fc1", h, 8), {batch, 2, 2, 2});

@@ -278,6 +278,24 @@ void add_fused_cases(std::vector<Case>& cases) {
     for (Value* n : norm_inputs(g, 48)) in.push_back(n);
     return Outputs{g.add_node("concat_batch_norm", in, relu)->output()};
   });
+  // avg_pool_sigmoid_grad where the windows tile (k2 s2 of 7×7: the last row and column are in no window) and
+  // where they overlap (k3 s2 p1), on plain y and on y in a conv's layout.
+  for (const auto& [kernel, conv] : {std::pair{2, false}, {3, false}, {2, true}}) {
+    fused(
+        "avg_pool_sigmoid_grad",
+        fmt::format("avg_pool_sigmoid_grad k{} s2{}", kernel, conv ? " of a conv" : ""),
+        [=, kernel = int64_t{kernel}, conv = conv](Graph& g) {
+          const int64_t padding = kernel / 2 - (kernel % 2 == 0), channels = conv ? 16 : 3;
+          const Attrs pool = {
+              {"kernel", Ints{kernel, kernel}}, {"stride", Ints{2, 2}}, {"padding", Ints{padding, padding}}};
+          Value* y = conv ? g.add_node("conv2d", {input(g, "x", {2, 3, 9, 9}), input(g, "w", {16, 3, 3, 3})})
+                                ->output()
+                          : input(g, "y", {2, 3, 7, 7});
+          const int64_t pooled = (7 + 2 * padding - kernel) / 2 + 1;
+          Value* dy = input(g, "dy", {2, channels, pooled, pooled});
+          return Outputs{g.add_node("avg_pool_sigmoid_grad", {y, dy}, pool)->output()};
+        });
+  }
   fused("fold_batch_norm", "fold_batch_norm", [=](Graph& g) {
     std::vector<Value*> in = norm_inputs(g, 4);
     in.insert(in.begin(), {input(g, "w", {4, 3, 3, 3}), input(g, "b", {4})});

@@ -51,9 +51,18 @@ void concat_batch_norm(const Node& node, const std::vector<const Tensor*>& in,
   relu_if_fused(node, *out[0]);
 }
 
+// (y, dy) -> sigmoid_grad(avg_pool_grad(dy), y)
+void avg_pool_sigmoid_grad(const Node& node, const std::vector<const Tensor*>& in,
+                           const std::vector<Tensor*>& out) {
+  Tensor pooled_grad(out[0]->type());
+  (*find_reference_kernel("avg_pool_grad"))(node, {in[1]}, {&pooled_grad});
+  (*find_reference_kernel("sigmoid_grad"))(node, {&pooled_grad, in[0]}, {out[0]});
+}
+
 }  // namespace
 
 void add_fused_kernels(KernelTable& table) {
+  table["avg_pool_sigmoid_grad"] = avg_pool_sigmoid_grad;
   table["concat_batch_norm"] = concat_batch_norm;
   table["conv_bn"] = conv_bn;
   table["conv_bn_grad"] = conv_bn_grad;

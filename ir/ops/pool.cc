@@ -79,6 +79,15 @@ std::vector<TensorType> infer_global_avg_pool_grad(const OpCall& call) {
   return {x};
 }
 
+// (y, dy) -> dx: sigmoid_grad(avg_pool_grad(dy), y), fused (passes/fusion.h): the gradient at the input of
+// the sigmoid whose output y an avg_pool read, from dy at the pool's output.
+std::vector<TensorType> infer_avg_pool_sigmoid_grad(const OpCall& call) {
+  const Shape y = pool_output_shape(call, call.inputs[0]);
+  if (call.inputs[1] != TensorType{DType::f32, y})
+    fail("output gradient must be f32{}, got {}", shape_str(y), type_str(call.inputs[1]));
+  return {call.inputs[0]};
+}
+
 }  // namespace
 
 void add_pool_ops(OpList& ops) {
@@ -114,6 +123,14 @@ void add_pool_ops(OpList& ops) {
                  nullptr,
                  {},
                  "avg_pool's backward: dy -> dx"});
+  ops.push_back({"avg_pool_sigmoid_grad",
+                 2,
+                 2,
+                 {kKernel, kPoolStride, kPoolPadding},
+                 infer_avg_pool_sigmoid_grad,
+                 nullptr,
+                 {.inplace = true},
+                 "sigmoid_grad of avg_pool_grad, fused: (y the sigmoid's output, dy) -> dx"});
   ops.push_back({"global_avg_pool",
                  1,
                  1,

@@ -64,24 +64,14 @@ void fold_batch_norm(const Node& node, Compiler& c) {
       touched);
 }
 
-// The layout concat_batch_norm works in: blocks of `block` channels innermost (aBcd16b, aBcd8b), the
-// block the first part was written in when every part's channels fill whole blocks; else plain (block 1).
-memory::desc channel_blocked(const Value* value, int64_t block) {
-  const memory::dims dims = dims_of(value->type().shape);
-  if (block == 1) return plain_desc(dims);
-  return memory::desc(dims, memory::data_type::f32,
-                      block == 16 ? memory::format_tag::aBcd16b : memory::format_tag::aBcd8b);
-}
-
-int64_t common_block(const Node& node, const std::vector<const Value*>& parts, Compiler& c) {
-  if (node.output()->type().rank() != 4) return 1;
-  const memory::desc first = c.input(parts[0]).get_desc();
-  for (int64_t block : {16, 8}) {
-    const bool fits = std::all_of(parts.begin(), parts.end(),
-                                  [&](const Value* part) { return part->type().shape[1] % block == 0; });
-    if (fits && first == channel_blocked(parts[0], block)) return block;
-  }
-  return 1;
+// The layout concat_batch_norm works in: the channel block the first part was written in when every part's
+// channels fill whole blocks, else plain.
+int64_t common_block(const std::vector<const Value*>& parts, Compiler& c) {
+  const int64_t block = channel_block(c.input(parts[0]).get_desc(), parts[0]);
+  const bool fits = block > 0 && std::all_of(parts.begin(), parts.end(), [&](const Value* part) {
+                      return part->type().shape[1] % block == 0;
+                    });
+  return fits ? block : 1;
 }
 
 // out[j] = max(in[j]·a[j % kWidth] + b[j % kWidth], floor) for j < count. When `out` is whole cache lines the
@@ -127,7 +117,7 @@ void normalize_part(const float* x, float* y, int64_t batch, int64_t blocks, int
 // the channel-blocked layout the parts come in, so the concat is never formed.
 void concat_batch_norm(const Node& node, Compiler& c) {
   const std::vector<const Value*> parts(node.inputs().begin(), node.inputs().end() - 4);
-  const int64_t block = common_block(node, parts, c);
+  const int64_t block = common_block(parts, c);
   std::vector<memory> in;
   std::vector<int64_t> part_blocks;
   for (const Value* part : parts) {

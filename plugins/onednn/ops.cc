@@ -32,6 +32,22 @@ dnnl::primitive_attr fused_attr(Compiler& compiler, bool relu, bool with_sum) {
   return compiler.attr(post_ops);
 }
 
+dnnl::memory::desc channel_blocked(const Value* value, int64_t block) {
+  const dnnl::memory::dims dims = dims_of(value->type().shape);
+  if (block == 1) return plain_desc(dims);
+  if (dims.size() != 4) return {};
+  return dnnl::memory::desc(
+      dims, dnnl::memory::data_type::f32,
+      block == 16 ? dnnl::memory::format_tag::aBcd16b : dnnl::memory::format_tag::aBcd8b);
+}
+
+int64_t channel_block(const dnnl::memory::desc& desc, const Value* value) {
+  for (int64_t block : {1, 16, 8}) {
+    if (desc == channel_blocked(value, block)) return block;
+  }
+  return 0;
+}
+
 dnnl::memory::desc bias_desc(int64_t size, bool present) {
   if (!present) return {};
   return dnnl::memory::desc({size}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::x);

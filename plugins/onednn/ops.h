@@ -53,6 +53,12 @@ dnnl::memory batch_norm_backward(const Node& node, Compiler& c, const dnnl::memo
                                  const Value* gamma, const Value* beta, const Value* mean, const Value* var,
                                  const Value* dx, const Value* dgamma, const Value* dbeta);
 
+// A rank-4 value's layout with blocks of `block` channels innermost (aBcd16b or aBcd8b, padded when the
+// channels do not fill the last block), or plain for block 1; the zero desc for other ranks.
+dnnl::memory::desc channel_blocked(const Value* value, int64_t block);
+// The channel block of `desc`, a layout of `value`: 16, 8, 1 (plain), or 0 for any other layout.
+int64_t channel_block(const dnnl::memory::desc& desc, const Value* value);
+
 // A bias [size] when `present`, else the empty desc by which a primitive has no bias.
 dnnl::memory::desc bias_desc(int64_t size, bool present);
 

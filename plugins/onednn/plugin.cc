@@ -2,9 +2,11 @@
 // crosses the ABI: each entry point turns one into a nonzero status and last_error.
 #include <omp.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <string_view>
 
 #include "backends/cpp_plugin.h"
 #include "backends/plugin.h"
@@ -16,9 +18,19 @@ namespace stratum::onednn {
 
 namespace {
 
+// Whether a pooling node's windows tile its input: kernel = stride, no padding.
+bool windows_tile(const stratum_node* node) {
+  const stratum_attr *k = stratum_find_attr(node, "kernel"), *s = stratum_find_attr(node, "stride");
+  const stratum_attr* p = stratum_find_attr(node, "padding");
+  if (!k || !s || !p) return false;
+  return std::equal(k->ints, k->ints + 2, s->ints) && p->ints[0] == 0 && p->ints[1] == 0;
+}
+
 // Every op the plugin compiles, on f32 and i32 values (which ones each op takes, its shape inference checks
-// at compile time); empty tensors are left to the reference backend.
+// at compile time); empty tensors are left to the reference backend. avg_pool_sigmoid_grad only for windows
+// that tile.
 int supports(const stratum_node* node, const stratum_tensor_desc* values) {
+  if (std::string_view(node->op) == "avg_pool_sigmoid_grad" && !windows_tile(node)) return 0;
   return find_op_compiler(node->op) != nullptr && plain_values(node, values, STRATUM_MAX_RANK);
 }
 

@@ -1,6 +1,8 @@
 // Pooling ops as oneDNN pooling primitives in the layout of their input. max_pool_grad needs the forward's
 // workspace (where each maximum was): it takes the one the forward node of the same window left, or runs the
-// forward again itself when that node is in another subgraph.
+// forward again itself when that node is in another subgraph. The fused avg_pool_sigmoid_grad is a loop.
+#include <algorithm>
+
 #include "plugins/onednn/ops.h"
 
 namespace stratum::onednn {
@@ -118,9 +120,52 @@ void global_avg_pool_grad(const Node& node, Compiler& c) {
   average_grad(node, c, global_window(node.output()->type().shape));
 }
 
+// (y, dy) -> dx = avg_pool_grad(dy)·y·(1 - y), the gradient at the input of the sigmoid whose output y the
+// pool read, for windows that tile the input (supports() declines others): each element takes one dy. One
+// loop in y's layout (plain, or blocked where the channels fill the blocks), over y where y dies here.
+void avg_pool_sigmoid_grad(const Node& node, Compiler& c) {
+  const Value *y_value = node.input(0), *dy_value = node.input(1);
+  const Shape &x = y_value->type().shape, &pooled = dy_value->type().shape;
+  memory y = c.input(y_value);
+  int64_t block = channel_block(y.get_desc(), y_value);
+  if (block == 0 || x[1] % block != 0) y = c.plain_input(y_value), block = 1;
+  const memory dy = c.input(dy_value, channel_blocked(dy_value, block));
+  memory dx = y;
+  if (c.dies_at(y_value, node)) {
+    c.alias(node.output(), y);
+  } else {
+    dx = c.output(node.output(), y.get_desc());
+  }
+  const int64_t rows = x[0] * x[1] / block * x[2], height = x[2], width = x[3];
+  const int64_t k_h = node.attr_ints("kernel")[0], k_w = node.attr_ints("kernel")[1];
+  const int64_t out_h = pooled[2], out_w = pooled[3];
+  const float area = static_cast<float>(k_h * k_w);
+  c.add_loop(
+      [=] {
+        parallel_for(
+            rows,
+            [&](int64_t row) {  // one row of one plane (of `block` channels)
+              const int64_t plane = row / height, oy = row % height / k_h;
+              const float* in = data<float>(y) + row * width * block;
+              const float* grad = data<float>(dy) + (plane * out_h + oy) * out_w * block;
+              float* out = data<float>(dx) + row * width * block;
+              const int64_t covered = oy < out_h ? out_w * k_w * block : 0;  // the rest is in no window
+              for (int64_t i = 0; i < covered; grad += block) {              // one window's columns
+                for (int64_t kx = 0; kx < k_w; ++kx) {
+                  for (int64_t l = 0; l < block; ++l, ++i) out[i] = grad[l] / area * in[i] * (1 - in[i]);
+                }
+              }
+              std::fill(out + covered, out + width * block, 0.f);
+            },
+            width * block);
+      },
+      {y, dy, dx});
+}
+
 }  // namespace
 
 void add_pool_ops(OpTable& table) {
+  table["avg_pool_sigmoid_grad"] = avg_pool_sigmoid_grad;
   table["max_pool"] = max_pool;
   table["max_pool_grad"] = max_pool_grad;
   table["avg_pool"] = avg_pool;
