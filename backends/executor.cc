@@ -56,21 +56,38 @@ bool plugin_runs(const stratum_plugin& plugin, const Node& node) {
   return plugin.supports(&desc.node(0), desc.values());
 }
 
-std::vector<Partition> partition_graph(const Graph& graph, const stratum_plugin& plugin) {
+std::vector<Partition> partition_nodes(const std::vector<const Node*>& nodes, const stratum_plugin& plugin) {
   std::vector<Partition> partitions;
-  for (const auto& node : graph.nodes()) {
+  for (const Node* node : nodes) {
     const bool supported = plugin_runs(plugin, *node);
     if (!supported) log_fallback(plugin, *node);
     const stratum_plugin* chosen = supported ? &plugin : &reference_plugin();
     if (partitions.empty() || partitions.back().plugin != chosen) partitions.push_back({chosen, {}});
-    partitions.back().nodes.push_back(node.get());
+    partitions.back().nodes.push_back(node);
   }
   return partitions;
 }
 
-Executor::Executor(const Graph& graph, const stratum_plugin& plugin)
-    : graph_(graph), partitions_(partition_graph(graph, plugin)) {
-  for (const Partition& partition : partitions_) plan_partition(partition);
+std::vector<Partition> partition_graph(const Graph& graph, const stratum_plugin& plugin) {
+  std::vector<const Node*> nodes;
+  for (const auto& node : graph.nodes()) nodes.push_back(node.get());
+  return partition_nodes(nodes, plugin);
+}
+
+Executor::Executor(const Graph& graph, const stratum_plugin& plugin) : graph_(graph) {
+  const std::vector<const Node*> constant = graph.constant_nodes();
+  const std::set<const Node*> is_constant(constant.begin(), constant.end());
+  std::vector<const Node*> rest;
+  for (const auto& node : graph.nodes()) {
+    if (!is_constant.count(node.get())) rest.push_back(node.get());
+  }
+  partitions_ = partition_nodes(constant, plugin);
+  prologue_partitions_ = partitions_.size();
+  for (Partition& partition : partition_nodes(rest, plugin)) partitions_.push_back(std::move(partition));
+  for (size_t i = 0; i < partitions_.size(); ++i) {
+    plan_partition(partitions_[i]);
+    if (i + 1 == prologue_partitions_) prologue_steps_ = steps_.size();
+  }
   for (const Value* leaf : graph.leaves()) {
     if (!home_.count(leaf)) buffer(leaf, nullptr);  // leaves no node reads keep a home too
   }
@@ -161,6 +178,7 @@ void Executor::load_state(const Store& store) {
     const Buffer& b = home(leaf);
     check(b.owner->copy_from_host(b.data, it->second.data(), b.bytes), *b.owner, "copy to the device");
   }
+  state_loaded_ = true;
 }
 
 Store Executor::save_state() const {
@@ -190,13 +208,16 @@ void Executor::run(const std::map<std::string, Tensor>& feeds) {
     const Buffer& b = home(input);
     check(b.owner->copy_from_host(b.data, it->second.data(), b.bytes), *b.owner, "copy to the device");
   }
-  for (const Step& step : steps_) {
+  ran_prologue_ = state_loaded_;
+  for (size_t i = ran_prologue_ ? 0 : prologue_steps_; i < steps_.size(); ++i) {
+    const Step& step = steps_[i];
     if (step.program == nullptr) {
       copy(*step.from, *step.to);
     } else {
       check(step.plugin->run(step.program, step.args.data()), *step.plugin, "run");
     }
   }
+  state_loaded_ = false;
   for (const auto& [value, target] : updates_) copy(*value, *target);
 }
 
@@ -215,8 +236,13 @@ std::vector<std::pair<const Node*, double>> Executor::node_times() const {
   size_t partition = 0;
   for (const Step& step : steps_) {
     if (step.program == nullptr) continue;
+    const bool idle = partition < prologue_partitions_ && !ran_prologue_;
     const auto& nodes = partitions_[partition++].nodes;
     if (step.plugin->node_times == nullptr) continue;
+    if (idle) {
+      for (const Node* node : nodes) times.emplace_back(node, 0.0);
+      continue;
+    }
     std::vector<double> ms(nodes.size());
     check(step.plugin->node_times(step.program, ms.data(), static_cast<int32_t>(ms.size())), *step.plugin,
           "node_times");

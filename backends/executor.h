@@ -1,7 +1,9 @@
 // Runs a graph on a chosen plugin, step after step. The partitioner gives each node to the plugin when it
 // supports the node and to the reference backend otherwise (said once per op kind); each maximal run of
 // consecutive nodes on one backend is a partition, compiled once. Values cross between partitions through
-// buffers allocated once, with copies where they change device. run() allocates nothing.
+// buffers allocated once, with copies where they change device. run() allocates nothing. The graph's
+// constant nodes (Graph::constant_nodes) form partitions of their own, run first and only when the state
+// was loaded since.
 #pragma once
 
 #include <map>
@@ -27,6 +29,7 @@ struct Partition {
 bool plugin_runs(const stratum_plugin& plugin, const Node& node);
 
 // Each node to `plugin` if it supports it, else to the reference backend.
+std::vector<Partition> partition_nodes(const std::vector<const Node*>& nodes, const stratum_plugin& plugin);
 std::vector<Partition> partition_graph(const Graph& graph, const stratum_plugin& plugin);
 
 class Executor {
@@ -49,8 +52,11 @@ class Executor {
   // The graph outputs of the last run, in order.
   std::vector<Tensor> outputs() const;
 
+  // The constant nodes' partitions first (prologue_size() of them), then the rest.
   const std::vector<Partition>& partitions() const { return partitions_; }
-  // Milliseconds per node in the last run, for partitions whose plugin reports them.
+  size_t prologue_size() const { return prologue_partitions_; }
+  // Milliseconds per node in the last run, for partitions whose plugin reports them; 0 for the constant
+  // nodes when it did not run them.
   std::vector<std::pair<const Node*, double>> node_times() const;
 
  private:
@@ -63,6 +69,9 @@ class Executor {
 
   const Graph& graph_;
   std::vector<Partition> partitions_;
+  size_t prologue_partitions_ = 0, prologue_steps_ = 0;
+  bool state_loaded_ = true;   // since the constant nodes last ran
+  bool ran_prologue_ = false;  // in the last run
   std::vector<std::unique_ptr<SubgraphDesc>> descs_;
   std::vector<std::unique_ptr<Buffer>> buffers_;
   std::map<std::pair<const Value*, const stratum_plugin*>, Buffer*> by_value_;

@@ -8,6 +8,7 @@
 #include "backends/reference/plugin.h"
 #include "ir/error.h"
 #include "passes/autodiff.h"
+#include "passes/fusion.h"
 #include "tests/test_nets.h"
 
 namespace stratum {
@@ -141,6 +142,51 @@ TEST(Executor, ErrorsNameWhatIsMissing) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("input %labels (i32[4]) is not fed"), std::string::npos) << e.what();
   }
+}
+
+// The reference plugin under another name, counting the programs it runs.
+int program_runs = 0;
+const stratum_plugin& counting_plugin() {
+  static const stratum_plugin plugin = [] {
+    stratum_plugin p = reference_plugin();
+    p.name = "counting";
+    p.run = [](stratum_program* program, void* const* args) {
+      ++program_runs;
+      return reference_plugin().run(program, args);
+    };
+    return p;
+  }();
+  return plugin;
+}
+
+// In inference, batch norm folded into the conv weights is constant: it runs on the first run and after each
+// load_state only, and follows the state loaded.
+TEST(Executor, ConstantNodesRunAfterEachLoadStateOnly) {
+  auto graph = testing::every_op_net(4, /*training=*/false);
+  fuse_graph(*graph, /*training=*/false);
+  Executor executor(*graph, counting_plugin());
+  const size_t all = executor.partitions().size(), prologue = executor.prologue_size();
+  ASSERT_EQ(prologue, 1u);
+  EXPECT_EQ(executor.partitions()[0].nodes.front()->op_name(), "fold_batch_norm");
+  const auto feeds = feeds_for(*graph);
+  Store state = init_store(*graph, 9);
+  auto expect_outputs_of = [&](const Store& store) {
+    Store copy = store;
+    Interpreter interpreter(*graph);
+    interpreter.run(feeds, copy);
+    EXPECT_EQ(executor.outputs()[0].f32()[0], interpreter.outputs()[0].f32()[0]);
+  };
+  executor.load_state(state);
+  program_runs = 0;
+  for (int step = 0; step < 3; ++step) executor.run(feeds);
+  EXPECT_EQ(program_runs, static_cast<int>(3 * all - 2 * prologue));
+  expect_outputs_of(state);
+  for (int64_t i = 0; i < state.at("bn1.gamma").size(); ++i) state.at("bn1.gamma").f32()[i] = 0.5f + i;
+  executor.load_state(state);
+  program_runs = 0;
+  executor.run(feeds);
+  EXPECT_EQ(program_runs, static_cast<int>(all));
+  expect_outputs_of(state);
 }
 
 TEST(Executor, NodeTimesCoverEveryNodeOfPluginsThatReportThem) {

@@ -134,6 +134,10 @@ class Graph {
 
   // Whether the value outlives the step: a graph output or an update's value.
   bool is_kept(const Value* value) const;
+  // The nodes computed from params and state alone, none of them an update's target (BN folded into a
+  // conv's weights, in inference): every run computes the same with them until the state is loaded again, so
+  // an executor runs them once. In node order.
+  std::vector<const Node*> constant_nodes() const;
 
   // Renames a value; the name must be empty or unused.
   void rename(Value* value, std::string name);

@@ -42,8 +42,10 @@ Lifetimes use_list_lifetimes(const Graph& graph) {
   std::unordered_set<const Value*> escaping(graph.outputs().begin(), graph.outputs().end());
   for (const Update& update : graph.updates()) escaping.insert(update.value);
 
+  const std::vector<const Node*> constant = graph.constant_nodes();
   Lifetimes lifetimes;
   for (int i = 0; i < end; ++i) {
+    if (std::count(constant.begin(), constant.end(), graph.nodes()[i].get())) continue;
     for (const Value* out : graph.nodes()[i]->outputs()) {
       Lifetime life{i, escaping.count(out) ? end : i};
       for (const Node* user : out->users()) life.last = std::max(life.last, index.at(user));
@@ -116,12 +118,14 @@ class PlanChecker {
 
   // Lifetimes from a forward scan of node inputs, not from use lists.
   void scan_lifetimes(const Graph& graph) {
+    const std::vector<const Node*> constant = graph.constant_nodes();
     int index = 0;
     for (const auto& node : graph.nodes()) {
       for (const Value* in : node->inputs()) {
         if (auto it = lifetimes_.find(in); it != lifetimes_.end()) it->second.last = index;
       }
-      for (const Value* out : node->outputs()) {
+      const bool planned = !std::count(constant.begin(), constant.end(), node.get());
+      for (const Value* out : planned ? node->outputs() : std::vector<Value*>{}) {
         lifetimes_[out] = {index, index};
         planned_.push_back(out);
       }
@@ -232,6 +236,7 @@ MemoryPlan plan_memory(const Graph& graph) {
   for (int i = 0; i < static_cast<int>(graph.nodes().size()); ++i) {
     const Node& node = *graph.nodes()[i];
     for (const Value* out : node.outputs()) {
+      if (!lifetimes.count(out)) continue;  // a constant
       plan.total_bytes += out->type().bytes();
       if (out == node.output(0) && takes_input_buffer(node, i, lifetimes)) {
         const size_t shared = buffer_of.at(node.input(0));

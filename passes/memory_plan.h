@@ -1,6 +1,7 @@
 // A liveness-based memory planner: every node output gets a byte offset in one arena, in the graph's node
 // order. Values whose lifetimes are disjoint share bytes; an in-place op's output takes its input's bytes.
-// Leaves (inputs, params, state) live outside the arena and are not planned.
+// Leaves (inputs, params, state) live outside the arena and are not planned, nor are the outputs of the
+// constant nodes (Graph::constant_nodes), which an executor computes once and keeps like params.
 #pragma once
 
 #include <cstdint>

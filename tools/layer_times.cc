@@ -116,7 +116,8 @@ StepTimes time_step(const Graph& graph, const stratum_plugin& plugin, const Timi
     executor.run(feeds);
     for (const auto& [node, ms] : executor.node_times()) times.node_ms[node] += ms / node_runs;
   }
-  for (const Partition& partition : executor.partitions()) {
+  for (size_t p = executor.prologue_size(); p < executor.partitions().size(); ++p) {  // constants run once
+    const Partition& partition = executor.partitions()[p];
     if (partition.plugin->node_times != nullptr) continue;
     times.timed_alone.insert(partition.plugin->name);
     for (size_t i = 0; i < partition.nodes.size(); ++i) {
