@@ -167,6 +167,7 @@ void Executor::copy(const Buffer& from, const Buffer& to) const {
 }
 
 void Executor::load_state(const Store& store) {
+  state_loaded_ = true;  // even if a leaf below fails: those before it are in
   for (const Value* leaf : graph_.leaves()) {
     if (leaf->kind() == ValueKind::kInput) continue;
     auto it = store.find(leaf->name());
@@ -178,7 +179,6 @@ void Executor::load_state(const Store& store) {
     const Buffer& b = home(leaf);
     check(b.owner->copy_from_host(b.data, it->second.data(), b.bytes), *b.owner, "copy to the device");
   }
-  state_loaded_ = true;
 }
 
 Store Executor::save_state() const {

@@ -42,10 +42,11 @@ Lifetimes use_list_lifetimes(const Graph& graph) {
   std::unordered_set<const Value*> escaping(graph.outputs().begin(), graph.outputs().end());
   for (const Update& update : graph.updates()) escaping.insert(update.value);
 
-  const std::vector<const Node*> constant = graph.constant_nodes();
+  const std::vector<const Node*> constants = graph.constant_nodes();
+  const std::unordered_set<const Node*> constant(constants.begin(), constants.end());
   Lifetimes lifetimes;
   for (int i = 0; i < end; ++i) {
-    if (std::count(constant.begin(), constant.end(), graph.nodes()[i].get())) continue;
+    if (constant.count(graph.nodes()[i].get())) continue;
     for (const Value* out : graph.nodes()[i]->outputs()) {
       Lifetime life{i, escaping.count(out) ? end : i};
       for (const Node* user : out->users()) life.last = std::max(life.last, index.at(user));
@@ -100,7 +101,7 @@ void place(std::vector<Buffer>& buffers) {
   }
 }
 
-// ---- The checker: shares no logic with the planner but Lifetime -----------------------------------------
+// ---- The checker: shares no logic with the planner but Lifetime and Graph::constant_nodes ----------------
 
 class PlanChecker {
  public:
@@ -118,13 +119,14 @@ class PlanChecker {
 
   // Lifetimes from a forward scan of node inputs, not from use lists.
   void scan_lifetimes(const Graph& graph) {
-    const std::vector<const Node*> constant = graph.constant_nodes();
+    const std::vector<const Node*> constants = graph.constant_nodes();
+    const std::unordered_set<const Node*> constant(constants.begin(), constants.end());
     int index = 0;
     for (const auto& node : graph.nodes()) {
       for (const Value* in : node->inputs()) {
         if (auto it = lifetimes_.find(in); it != lifetimes_.end()) it->second.last = index;
       }
-      const bool planned = !std::count(constant.begin(), constant.end(), node.get());
+      const bool planned = !constant.count(node.get());
       for (const Value* out : planned ? node->outputs() : std::vector<Value*>{}) {
         lifetimes_[out] = {index, index};
         planned_.push_back(out);

@@ -197,6 +197,16 @@ void Compiler::alias(const Value* value, const memory& memory) {
   if (output_args_.count(value)) pending_.push_back(value);
 }
 
+void Compiler::write_over(const Value* value, const memory& memory) {
+  derived_.erase(std::remove_if(derived_.begin(), derived_.end(),
+                                [&](const Derived& d) {
+                                  return (d.source == memory.get() && !d.is_view) ||
+                                         d.memory.get() == memory.get();
+                                }),
+                 derived_.end());
+  alias(value, memory);
+}
+
 // A blocked layout whose blocks overrun the channels has padding that oneDNN's primitives expect to hold
 // zeros, and many keep it so by carrying their input's padding over: such a buffer shares no bytes (the
 // arena starts zeroed), lest another buffer's data show up in it.

@@ -97,6 +97,9 @@ class Compiler {
   dnnl::memory plain_output(const Value* value);
   // `value` is `memory`, not a copy of it: a reshape, an identity.
   void alias(const Value* value, const dnnl::memory& memory);
+  // `value` is written over `memory`, the memory of an input that dies at the node: the copies made of it
+  // in other layouts, or that it was made as, no longer hold what it holds.
+  void write_over(const Value* value, const dnnl::memory& memory);
 
   // Memory that is no value (a workspace, a temporary), alive from the first step that touches it to the
   // last.

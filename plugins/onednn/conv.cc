@@ -138,7 +138,7 @@ void conv_forward(const Node& node, Compiler& c, const Value* x, const Value* w,
   memory dst;
   if (residual && c.dies_at(residual, node) && c.input(residual).get_desc() == pd.dst_desc()) {
     dst = c.input(residual);
-    c.alias(y, dst);
+    c.write_over(y, dst);
   } else {
     dst = c.output(y, pd.dst_desc());
     if (residual) c.reorder(c.input(residual), dst);

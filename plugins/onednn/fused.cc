@@ -131,17 +131,17 @@ void concat_batch_norm(const Node& node, Compiler& c) {
   const Shape& shape = node.output()->type().shape;
   const int64_t channels = shape[1], batch = shape[0],
                 spatial = node.output()->type().num_elements() / batch / channels;
-  const memory affine = c.buffer(plain_desc(memory::dims{2 * channels}));
+  const memory scale_shift = c.buffer(plain_desc(memory::dims{2 * channels}));
   const double eps = node.attr_float("eps");
   const float floor = node.attr_bool("relu") ? 0.f : -std::numeric_limits<float>::infinity();
   std::vector<memory> touched = in;
   touched.insert(touched.end(), stats.begin(), stats.end());
-  touched.insert(touched.end(), {y, affine});
+  touched.insert(touched.end(), {y, scale_shift});
   c.add_loop(
       [=] {
         const float *gamma = data<float>(stats[0]), *beta = data<float>(stats[1]);
         const float *mean = data<float>(stats[2]), *var = data<float>(stats[3]);
-        float *scale = data<float>(affine), *shift = scale + channels;
+        float *scale = data<float>(scale_shift), *shift = scale + channels;
         for (int64_t ch = 0; ch < channels; ++ch) {
           const double s = gamma[ch] / std::sqrt(double(var[ch]) + eps);
           scale[ch] = static_cast<float>(s);

@@ -22,7 +22,7 @@ namespace {
 bool windows_tile(const stratum_node* node) {
   const stratum_attr *k = stratum_find_attr(node, "kernel"), *s = stratum_find_attr(node, "stride");
   const stratum_attr* p = stratum_find_attr(node, "padding");
-  if (!k || !s || !p) return false;
+  if (!k || !s || !p || k->n_ints != 2 || s->n_ints != 2 || p->n_ints != 2) return false;
   return std::equal(k->ints, k->ints + 2, s->ints) && p->ints[0] == 0 && p->ints[1] == 0;
 }
 

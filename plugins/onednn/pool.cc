@@ -132,7 +132,7 @@ void avg_pool_sigmoid_grad(const Node& node, Compiler& c) {
   const memory dy = c.input(dy_value, channel_blocked(dy_value, block));
   memory dx = y;
   if (c.dies_at(y_value, node)) {
-    c.alias(node.output(), y);
+    c.write_over(node.output(), y);
   } else {
     dx = c.output(node.output(), y.get_desc());
   }
@@ -155,7 +155,7 @@ void avg_pool_sigmoid_grad(const Node& node, Compiler& c) {
                   for (int64_t l = 0; l < block; ++l, ++i) out[i] = grad[l] / area * in[i] * (1 - in[i]);
                 }
               }
-              std::fill(out + covered, out + width * block, 0.f);
+              for (int64_t i = covered; i < width * block; ++i) out[i] = 0.f * in[i];  // NaN stays NaN
             },
             width * block);
       },
