@@ -75,12 +75,10 @@ std::vector<Partition> partition_graph(const Graph& graph, const stratum_plugin&
 }
 
 Executor::Executor(const Graph& graph, const stratum_plugin& plugin) : graph_(graph) {
-  const std::vector<const Node*> constant = graph.constant_nodes();
-  const std::set<const Node*> is_constant(constant.begin(), constant.end());
-  std::vector<const Node*> rest;
-  for (const auto& node : graph.nodes()) {
-    if (!is_constant.count(node.get())) rest.push_back(node.get());
-  }
+  const std::unordered_set<const Node*> is_constant = graph.constant_nodes();
+  std::vector<const Node*> constant, rest;  // each in node order
+  for (const auto& node : graph.nodes())
+    (is_constant.count(node.get()) ? constant : rest).push_back(node.get());
   partitions_ = partition_nodes(constant, plugin);
   prologue_partitions_ = partitions_.size();
   for (Partition& partition : partition_nodes(rest, plugin)) partitions_.push_back(std::move(partition));

@@ -180,17 +180,17 @@ bool Graph::is_kept(const Value* value) const {
          std::any_of(updates_.begin(), updates_.end(), [&](const Update& u) { return u.value == value; });
 }
 
-std::vector<const Node*> Graph::constant_nodes() const {
+std::unordered_set<const Node*> Graph::constant_nodes() const {
   std::unordered_set<const Value*> constant;
   for (const Value* leaf : leaves_) {
     if (leaf->kind() != ValueKind::kInput) constant.insert(leaf);
   }
   for (const Update& update : updates_) constant.erase(update.target);
-  std::vector<const Node*> nodes;
+  std::unordered_set<const Node*> nodes;
   for (const auto& node : nodes_) {
     const auto& in = node->inputs_;
     if (!std::all_of(in.begin(), in.end(), [&](const Value* v) { return constant.count(v) > 0; })) continue;
-    nodes.push_back(node.get());
+    nodes.insert(node.get());
     constant.insert(node->outputs_.begin(), node->outputs_.end());
   }
   return nodes;

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "ir/attr.h"
@@ -136,8 +137,8 @@ class Graph {
   bool is_kept(const Value* value) const;
   // The nodes computed from params and state alone, none of them an update's target (BN folded into a
   // conv's weights, in inference): every run computes the same with them until the state is loaded again, so
-  // an executor runs them once. In node order.
-  std::vector<const Node*> constant_nodes() const;
+  // an executor runs them once.
+  std::unordered_set<const Node*> constant_nodes() const;
 
   // Renames a value; the name must be empty or unused.
   void rename(Value* value, std::string name);

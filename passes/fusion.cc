@@ -83,14 +83,13 @@ class Fuser {
     }
     count();
   }
-  // Erases `node` when nothing reads its outputs any more; returns whether it did.
-  bool erase_if_unused(Node* node) {
+  // Erases `node` when nothing reads its outputs any more.
+  void erase_if_unused(Node* node) {
     for (const Value* output : node->outputs()) {
-      if (!output->users().empty() || graph_.is_kept(output)) return false;
+      if (!output->users().empty() || graph_.is_kept(output)) return;
     }
     erased_.insert(node);
     graph_.erase_node(node);
-    return true;
   }
   void count() { ++fused_; }
   // Whether the node was erased (its address may since have been reused).

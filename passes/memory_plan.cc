@@ -42,8 +42,7 @@ Lifetimes use_list_lifetimes(const Graph& graph) {
   std::unordered_set<const Value*> escaping(graph.outputs().begin(), graph.outputs().end());
   for (const Update& update : graph.updates()) escaping.insert(update.value);
 
-  const std::vector<const Node*> constants = graph.constant_nodes();
-  const std::unordered_set<const Node*> constant(constants.begin(), constants.end());
+  const std::unordered_set<const Node*> constant = graph.constant_nodes();
   Lifetimes lifetimes;
   for (int i = 0; i < end; ++i) {
     if (constant.count(graph.nodes()[i].get())) continue;
@@ -119,8 +118,7 @@ class PlanChecker {
 
   // Lifetimes from a forward scan of node inputs, not from use lists.
   void scan_lifetimes(const Graph& graph) {
-    const std::vector<const Node*> constants = graph.constant_nodes();
-    const std::unordered_set<const Node*> constant(constants.begin(), constants.end());
+    const std::unordered_set<const Node*> constant = graph.constant_nodes();
     int index = 0;
     for (const auto& node : graph.nodes()) {
       for (const Value* in : node->inputs()) {

@@ -2,9 +2,9 @@
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <random>
 #include <sstream>
+#include <unordered_set>
 
 #include "ir/printer.h"
 #include "passes/test_graphs.h"
@@ -26,9 +26,9 @@ TEST(MemoryPlanTest, EveryTestGraphGetsAValidPlan) {
     SCOPED_TRACE(graph->name());
     const MemoryPlan plan = plan_memory(*graph);
     check_plan(*graph, plan);
-    const std::vector<const Node*> constant = graph->constant_nodes();
+    const std::unordered_set<const Node*> constant = graph->constant_nodes();
     for (const auto& node : graph->nodes()) {
-      const bool planned = !std::count(constant.begin(), constant.end(), node.get());
+      const bool planned = !constant.count(node.get());
       for (const Value* out : node->outputs()) {
         EXPECT_EQ(plan.offset.count(out), planned ? 1u : 0u) << node->label();
         if (planned) EXPECT_EQ(plan.offset.at(out) % 64, 0);

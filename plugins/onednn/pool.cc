@@ -137,7 +137,7 @@ void avg_pool_sigmoid_grad(const Node& node, Compiler& c) {
     dx = c.output(node.output(), y.get_desc());
   }
   const int64_t rows = x[0] * x[1] / block * x[2], height = x[2], width = x[3];
-  const int64_t k_h = node.attr_ints("kernel")[0], k_w = node.attr_ints("kernel")[1];
+  const int64_t k_h = window(node).kernel[0], k_w = window(node).kernel[1];
   const int64_t out_h = pooled[2], out_w = pooled[3];
   const float area = static_cast<float>(k_h * k_w);
   c.add_loop(
