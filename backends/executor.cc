@@ -20,6 +20,7 @@ struct Executor::Buffer {
 
 // A partition's run, or a copy of a value between two domains.
 struct Executor::Step {
+  const Partition* partition = nullptr;
   const stratum_plugin* plugin = nullptr;
   stratum_program* program = nullptr;
   std::vector<void*> args;
@@ -74,7 +75,9 @@ std::vector<Partition> partition_graph(const Graph& graph, const stratum_plugin&
   return partition_nodes(nodes, plugin);
 }
 
-Executor::Executor(const Graph& graph, const stratum_plugin& plugin) : graph_(graph) {
+Executor::Executor(const Graph& graph, const stratum_plugin& plugin)
+    : graph_(graph),
+      state_ready_(graph.leaves_of(ValueKind::kParam).empty() && graph.leaves_of(ValueKind::kState).empty()) {
   const std::unordered_set<const Node*> is_constant = graph.constant_nodes();
   std::vector<const Node*> constant, rest;  // each in node order
   for (const auto& node : graph.nodes())
@@ -89,8 +92,29 @@ Executor::Executor(const Graph& graph, const stratum_plugin& plugin) : graph_(gr
   for (const Value* leaf : graph.leaves()) {
     if (!home_.count(leaf)) buffer(leaf, nullptr);  // leaves no node reads keep a home too
   }
-  for (const Update& update : graph.updates())
-    updates_.emplace_back(&home(update.value), &home(update.target));
+  plan_updates();
+}
+
+// An update whose new value is a param or state that another update targets (a swap) reads it from a
+// copy made before any update lands; a self-update is nothing to do.
+void Executor::plan_updates() {
+  std::set<const Buffer*> targets;
+  for (const Update& update : graph_.updates()) {
+    if (update.value != update.target) updates_.emplace_back(&home(update.value), &home(update.target));
+    targets.insert(&home(update.target));
+  }
+  for (auto& [from, to] : updates_) {
+    if (!targets.count(from)) continue;
+    staged_.emplace_back(from, &staging_buffer(*from));
+    from = staged_.back().second;
+  }
+}
+
+Executor::Buffer& Executor::staging_buffer(const Buffer& like) {
+  void* data = like.owner->alloc(like.bytes);
+  if (data == nullptr) fail("{}: cannot allocate {} bytes", like.owner->name, like.bytes);
+  buffers_.push_back(std::make_unique<Buffer>(Buffer{like.value, like.domain, like.owner, data, like.bytes}));
+  return *buffers_.back();
 }
 
 Executor::~Executor() {
@@ -128,6 +152,7 @@ void Executor::plan_partition(const Partition& partition) {
   const SubgraphDesc& desc = *descs_.back();
   const stratum_plugin* domain = domain_of(*partition.plugin);
   Step run;
+  run.partition = &partition;
   run.plugin = partition.plugin;
   for (size_t i = 0; i < desc.args().size(); ++i) {
     const Value* v = desc.args()[i];
@@ -166,6 +191,7 @@ void Executor::copy(const Buffer& from, const Buffer& to) const {
 
 void Executor::load_state(const Store& store) {
   state_loaded_ = true;  // even if a leaf below fails: those before it are in
+  state_ready_ = false;
   for (const Value* leaf : graph_.leaves()) {
     if (leaf->kind() == ValueKind::kInput) continue;
     auto it = store.find(leaf->name());
@@ -177,6 +203,7 @@ void Executor::load_state(const Store& store) {
     const Buffer& b = home(leaf);
     check(b.owner->copy_from_host(b.data, it->second.data(), b.bytes), *b.owner, "copy to the device");
   }
+  state_ready_ = true;
 }
 
 Store Executor::save_state() const {
@@ -196,6 +223,7 @@ void Executor::save_state(Store& store) const {
 }
 
 void Executor::run(const std::map<std::string, Tensor>& feeds) {
+  if (!state_ready_) fail("run before load_state: the params and state have no values");
   for (const Value* input : graph_.leaves_of(ValueKind::kInput)) {
     auto it = feeds.find(input->name());
     if (it == feeds.end()) fail("input %{} ({}) is not fed", input->name(), type_str(input->type()));
@@ -211,12 +239,40 @@ void Executor::run(const std::map<std::string, Tensor>& feeds) {
     const Step& step = steps_[i];
     if (step.program == nullptr) {
       copy(*step.from, *step.to);
-    } else {
-      check(step.plugin->run(step.program, step.args.data()), *step.plugin, "run");
+    } else if (step.plugin->run(step.program, step.args.data()) != 0) {
+      const auto& nodes = step.partition->nodes;
+      fail("{}: running {} node(s) from {} to {} failed: {}", step.plugin->name, nodes.size(),
+           nodes.front()->label(), nodes.back()->label(), step.plugin->last_error());
     }
   }
   state_loaded_ = false;
+  if (updates_.empty()) return;
+  check_finite();
+  for (const auto& [value, staging] : staged_) copy(*value, *staging);
   for (const auto& [value, target] : updates_) copy(*value, *target);
+}
+
+void Executor::check_finite() const {
+  auto finite = [&](const Value* v) {
+    if (v->type().dtype != DType::f32) return true;
+    const Buffer& b = home(v);
+    if (b.domain == nullptr) return all_finite(static_cast<const float*>(b.data), b.bytes / 4);
+    staging_.resize(b.bytes);
+    check(b.owner->copy_to_host(staging_.data(), b.data, b.bytes), *b.owner, "copy to the host");
+    return all_finite(reinterpret_cast<const float*>(staging_.data()), b.bytes / 4);
+  };
+  for (const Value* output : graph_.outputs()) {
+    if (!finite(output))
+      throw NonFiniteStep(fmt::format("output %{} is not finite; no update was applied", output->name()),
+                          output);
+  }
+  for (const Update& update : graph_.updates()) {
+    if (!finite(update.value)) {
+      throw NonFiniteStep(
+          fmt::format("the new value of %{} is not finite; no update was applied", update.target->name()),
+          update.target);
+    }
+  }
 }
 
 std::vector<Tensor> Executor::outputs() const {

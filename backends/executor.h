@@ -3,7 +3,8 @@
 // consecutive nodes on one backend is a partition, compiled once. Values cross between partitions through
 // buffers allocated once, with copies where they change device. run() allocates nothing. The graph's
 // constant nodes (Graph::constant_nodes) form partitions of their own, run first and only when the state
-// was loaded since.
+// was loaded since. A training step commits its updates only when they and the graph's outputs are finite, so
+// params and state never hold a value of a step that went wrong.
 #pragma once
 
 #include <map>
@@ -16,6 +17,7 @@
 #include "backends/reference/interpreter.h"
 #include "backends/subgraph.h"
 #include "backends/tensor.h"
+#include "ir/error.h"
 #include "ir/graph.h"
 
 namespace stratum {
@@ -32,6 +34,16 @@ bool plugin_runs(const stratum_plugin& plugin, const Node& node);
 std::vector<Partition> partition_nodes(const std::vector<const Node*>& nodes, const stratum_plugin& plugin);
 std::vector<Partition> partition_graph(const Graph& graph, const stratum_plugin& plugin);
 
+// Thrown by Executor::run when a step's update or output is not finite; the state is then as before the step.
+class NonFiniteStep : public Error {
+ public:
+  NonFiniteStep(const std::string& message, const Value* value) : Error(message), value_(value) {}
+  const Value* value() const { return value_; }  // the first non-finite update target or output
+
+ private:
+  const Value* value_;
+};
+
 class Executor {
  public:
   // Partitions and compiles `graph` (which must outlive the executor) and allocates every buffer.
@@ -40,14 +52,17 @@ class Executor {
   Executor(const Executor&) = delete;
   Executor& operator=(const Executor&) = delete;
 
-  // Params and state: copied in before the first run (Error naming any that is missing or mistyped), and
-  // out whenever wanted (for checkpoints and tests).
+  // Params and state: copied in before the first run (Error naming any that is missing or mistyped; until
+  // a load_state succeeds, run is an Error), and out whenever wanted (for checkpoints and tests).
   void load_state(const Store& store);
   Store save_state() const;
   // save_state into the tensors `store` already holds where their types match: no allocation.
   void save_state(Store& store) const;
 
-  // One step: copies each graph input from `feeds` (by name), runs every partition, applies the updates.
+  // One step: copies each graph input from `feeds` (by name), runs every partition, applies the updates,
+  // all at once (an update may read another's target). When the graph has updates, they are applied only
+  // if every f32 update value and graph output is finite: else NonFiniteStep, and the state is unchanged,
+  // as it is when a plugin fails (Error naming the plugin and its nodes).
   void run(const std::map<std::string, Tensor>& feeds);
   // The graph outputs of the last run, in order.
   std::vector<Tensor> outputs() const;
@@ -66,19 +81,24 @@ class Executor {
   const Buffer& home(const Value* value) const;
   void plan_partition(const Partition& partition);
   void copy(const Buffer& from, const Buffer& to) const;
+  Buffer& staging_buffer(const Buffer& like);
+  void plan_updates();
+  void check_finite() const;
 
   const Graph& graph_;
   std::vector<Partition> partitions_;
   size_t prologue_partitions_ = 0, prologue_steps_ = 0;
   bool state_loaded_ = true;   // since the constant nodes last ran
+  bool state_ready_;           // the last load_state succeeded (or there is no param or state)
   bool ran_prologue_ = false;  // in the last run
   std::vector<std::unique_ptr<SubgraphDesc>> descs_;
   std::vector<std::unique_ptr<Buffer>> buffers_;
   std::map<std::pair<const Value*, const stratum_plugin*>, Buffer*> by_value_;
   std::unordered_map<const Value*, Buffer*> home_;  // where a value is written: its producer's domain
   std::vector<Step> steps_;
+  std::vector<std::pair<const Buffer*, const Buffer*>> staged_;   // new values that are targets, copied first
   std::vector<std::pair<const Buffer*, const Buffer*>> updates_;  // (new value, param or state)
-  mutable std::vector<char> staging_;                             // host bytes for copies between two devices
+  mutable std::vector<char> staging_;  // host bytes for copies between two devices and finite checks
 };
 
 }  // namespace stratum

@@ -18,6 +18,14 @@ T* elements(std::variant<std::vector<float>, std::vector<int32_t>>& data, const 
 
 }  // namespace
 
+bool all_finite(const float* data, size_t count) {
+  // An exponent of all ones is a NaN or an infinity; or-ing the tests lets the compiler vectorise the loop.
+  const auto* bits = reinterpret_cast<const uint32_t*>(data);
+  uint32_t non_finite = 0;
+  for (size_t i = 0; i < count; ++i) non_finite |= (bits[i] & 0x7f800000u) == 0x7f800000u;
+  return non_finite == 0;
+}
+
 Tensor::Tensor(TensorType type) : type_(std::move(type)) {
   switch (type_.dtype) {
     case DType::f32:

@@ -33,6 +33,10 @@ class Tensor {
   std::variant<std::vector<float>, std::vector<int32_t>> data_ = std::vector<float>(1);
 };
 
+// Whether each of the `count` floats at `data` is finite (no NaN or infinity); fast enough to run over
+// every param after every step.
+bool all_finite(const float* data, size_t count);
+
 // How far `got` is from `want` (f32 tensors of one size): Σ(got - want)² / Σwant², the denominator at least
 // `floor_ms` per element, for values that are zero up to rounding (a bias's gradient under batch norm).
 // Infinite where got has a NaN; for i32 tensors, 0 when equal and infinite when not.

@@ -25,13 +25,16 @@ BatchLoader::BatchLoader(const Dataset& data, int64_t batch, int64_t size, bool 
   if (batches_per_epoch() == 0) fail("{} examples make no batch of {}", examples_, batch);
 }
 
-BatchLoader::~BatchLoader() {
+BatchLoader::~BatchLoader() { stop_worker(); }
+
+void BatchLoader::stop_worker() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stopping_ = true;
   }
   changed_.notify_all();
   if (worker_.joinable()) worker_.join();
+  stopping_ = false;
 }
 
 int64_t BatchLoader::batches_per_epoch() const {
@@ -42,8 +45,10 @@ int64_t BatchLoader::examples_per_epoch() const {
   return keep_partial_ ? examples_ : examples_ / batch_ * batch_;
 }
 
-void BatchLoader::start_epoch(int64_t epoch) {
-  if (worker_.joinable()) worker_.join();
+void BatchLoader::start_epoch(int64_t epoch, int64_t first) {
+  if (first < 0 || first > batches_per_epoch())
+    fail("cannot start an epoch of {} batches at batch {}", batches_per_epoch(), first);
+  stop_worker();
   std::vector<int64_t> order(examples_);
   std::iota(order.begin(), order.end(), 0);
   if (shuffle_) {
@@ -51,14 +56,24 @@ void BatchLoader::start_epoch(int64_t epoch) {
     for (int64_t i = examples_ - 1; i > 0; --i) std::swap(order[i], order[rng() % (i + 1)]);  // Fisher-Yates
   }
   ready_.clear();
-  taken_ = 0;
-  worker_ = std::thread(&BatchLoader::produce, this, std::move(order));
+  taken_ = first;
+  failure_ = nullptr;
+  started_ = true;
+  worker_ = std::thread(&BatchLoader::produce, this, std::move(order), first);
 }
 
-void BatchLoader::produce(std::vector<int64_t> order) {
-  for (int64_t b = 0; b < batches_per_epoch(); ++b) {
+void BatchLoader::produce(std::vector<int64_t> order, int64_t first_batch) {
+  for (int64_t b = first_batch; b < batches_per_epoch(); ++b) {
     const int64_t first = b * batch_;
-    Batch batch = assemble(order, first, std::min(batch_, examples_ - first));
+    Batch batch;
+    try {
+      batch = assemble(order, first, std::min(batch_, examples_ - first));
+    } catch (...) {  // handed to next(), which rethrows it on the training thread
+      std::lock_guard<std::mutex> lock(mutex_);
+      failure_ = std::current_exception();
+      changed_.notify_all();
+      return;
+    }
     std::unique_lock<std::mutex> lock(mutex_);
     changed_.wait(lock, [&] { return stopping_ || ready_.size() < kAhead; });
     if (stopping_) return;
@@ -81,8 +96,10 @@ Batch BatchLoader::assemble(const std::vector<int64_t>& order, int64_t first, in
 
 bool BatchLoader::next(Batch* batch) {
   std::unique_lock<std::mutex> lock(mutex_);
+  if (!started_) fail("BatchLoader::next before start_epoch");
   if (taken_ == batches_per_epoch()) return false;
-  changed_.wait(lock, [&] { return !ready_.empty(); });
+  changed_.wait(lock, [&] { return !ready_.empty() || failure_; });
+  if (ready_.empty()) std::rethrow_exception(failure_);
   *batch = std::move(ready_.front());
   ready_.pop_front();
   ++taken_;

@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <exception>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -30,15 +31,18 @@ class BatchLoader {
   BatchLoader(const BatchLoader&) = delete;
   BatchLoader& operator=(const BatchLoader&) = delete;
 
-  // Starts preparing the batches of `epoch`; the previous epoch's must all have been taken.
-  void start_epoch(int64_t epoch);
-  // The next batch of the epoch, waiting for it if it is not ready; false after the last.
+  // Starts preparing the batches of `epoch` from batch `first` on (the earlier ones were taken before a
+  // run was resumed); batches of the previous epoch not yet taken are dropped.
+  void start_epoch(int64_t epoch, int64_t first = 0);
+  // The next batch of the epoch, waiting for it if it is not ready; false after the last. Rethrows what
+  // preparing it threw; Error before any start_epoch.
   bool next(Batch* batch);
   int64_t batches_per_epoch() const;
   int64_t examples_per_epoch() const;
 
  private:
-  void produce(std::vector<int64_t> order);
+  void produce(std::vector<int64_t> order, int64_t first);
+  void stop_worker();
   Batch assemble(const std::vector<int64_t>& order, int64_t first, int64_t count) const;
 
   const Dataset& data_;
@@ -50,7 +54,8 @@ class BatchLoader {
   std::condition_variable changed_;
   std::deque<Batch> ready_;
   int64_t taken_ = 0;
-  bool stopping_ = false;
+  bool started_ = false, stopping_ = false;
+  std::exception_ptr failure_;  // what the worker threw
   std::thread worker_;
 };
 

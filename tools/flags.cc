@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "ir/error.h"
+#include "passes/pass.h"
 
 namespace stratum {
 
@@ -60,6 +61,13 @@ int64_t Flags::get_int(const std::string& name) const {
   return result;
 }
 
+int64_t Flags::get_int_in(const std::string& name, int64_t low, int64_t high) const {
+  const int64_t value = get_int(name);
+  if (value < low || value > high)
+    usage_error(fmt::format("--{} must be between {} and {}, got {}", name, low, high, value));
+  return value;
+}
+
 std::string Flags::usage() const {
   std::string text = usage_ + "\n\nflags:\n";
   for (const auto& [name, flag] : flags_) {
@@ -72,6 +80,18 @@ std::string Flags::usage() const {
 void Flags::usage_error(const std::string& message) const {
   std::cerr << "error: " << message << "\n\n" << usage();
   std::exit(2);
+}
+
+void check_no_positional(const Flags& flags) {
+  if (!flags.positional().empty())
+    fail("unexpected argument '{}': flags take their value after '=', as --batch=4", flags.positional()[0]);
+}
+
+std::vector<std::string> name_list(const Flags& flags, const std::string& flag) {
+  std::vector<std::string> names;
+  for (std::string_view name : split_top_level(flags.get(flag))) names.emplace_back(name);
+  if (names.empty()) fail("--{} names nothing", flag);
+  return names;
 }
 
 std::string user_path(const std::string& path) {

@@ -23,6 +23,8 @@ class Flags {
   bool get_bool(const std::string& name) const;
   double get_float(const std::string& name) const;
   int64_t get_int(const std::string& name) const;
+  // get_int, and an error naming the flag and the range when the value is outside [low, high].
+  int64_t get_int_in(const std::string& name, int64_t low, int64_t high) const;
   const std::vector<std::string>& positional() const { return positional_; }
 
   // The usage text, with every flag, its default and help.
@@ -39,6 +41,11 @@ class Flags {
   std::map<std::string, Flag> flags_;
   std::vector<std::string> positional_;
 };
+
+// Error when there are positional arguments (a value given as "--batch 4" instead of "--batch=4").
+void check_no_positional(const Flags& flags);
+// Each name of a comma-separated list, trimmed; Error naming the flag when the list is empty.
+std::vector<std::string> name_list(const Flags& flags, const std::string& flag);
 
 // A path as the user meant it: relative paths are taken from where `bazel run` was started.
 std::string user_path(const std::string& path);

@@ -18,18 +18,6 @@ void add_step_flags(Flags& flags) {
   flags.add("threads", "", "CPU threads (default: all cores)");
 }
 
-void check_no_positional(const Flags& flags) {
-  if (!flags.positional().empty())
-    fail("unexpected argument '{}': flags take their value after '=', as --batch=4", flags.positional()[0]);
-}
-
-std::vector<std::string> name_list(const Flags& flags, const std::string& flag) {
-  std::vector<std::string> names;
-  for (std::string_view name : split_top_level(flags.get(flag))) names.emplace_back(name);
-  if (names.empty()) fail("--{} names nothing", flag);
-  return names;
-}
-
 StepSpec step_spec(const Flags& flags, const NetDef& net) {
   const std::string& mode = flags.get("mode");
   if (mode != "train" && mode != "infer") fail("--mode must be train or infer, not '{}'", mode);

@@ -13,11 +13,6 @@ namespace stratum {
 // --mode, --batch, --size, --no-fusion, --disable, --steps, --warmup, --threads.
 void add_step_flags(Flags& flags);
 
-// Error when there are positional arguments (a value given as "--batch 4" instead of "--batch=4").
-void check_no_positional(const Flags& flags);
-// Each name of a comma-separated list, trimmed; Error naming the flag when the list is empty.
-std::vector<std::string> name_list(const Flags& flags, const std::string& flag);
-
 // The step of `net` the flags ask for; Error naming a bad --mode, --batch or --size.
 StepSpec step_spec(const Flags& flags, const NetDef& net);
 // Error when --steps < 1 or --warmup < 0.

@@ -1,11 +1,14 @@
 // train: a classic CNN on Fashion-MNIST with the book's recipe.
 //   bazel run //tools:train                      LeNet, 10 epochs, on the oneDNN plugin
 //   bazel run //tools:train -- --net=bn_lenet --epochs=2 --limit=10000
+//   bazel run //tools:train -- --resume=runs/RUN_DIR      continues a run with its own settings
 #include <fmt/format.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <ctime>
+#include <filesystem>
 #include <iostream>
 
 #include "backends/loader.h"
@@ -14,6 +17,7 @@
 #include "nets/nets.h"
 #include "passes/pass.h"
 #include "tools/flags.h"
+#include "train/run_state.h"
 #include "train/trainer.h"
 
 namespace stratum {
@@ -24,6 +28,19 @@ std::string default_run_dir(const std::string& net, const std::string& backend) 
   char stamp[32];
   std::strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", std::localtime(&now));
   return user_path(fmt::format("runs/{}-{}-{}", net, backend, stamp));
+}
+
+// The plugin a resumed run ran on, which it continues on unless --backend says otherwise.
+std::string resumed_backend(const std::string& resume) {
+  if (resume.empty()) return "onednn";
+  const auto header = load_resume_checkpoint(resume).header;
+  auto it = header.find("backend");
+  return it == header.end() ? "onednn" : it->second;
+}
+
+std::string run_dir_of(const std::string& resume) {
+  return std::filesystem::is_directory(resume) ? resume
+                                               : std::filesystem::path(resume).parent_path().string();
 }
 
 void list_nets() {
@@ -38,48 +55,56 @@ int run(int argc, char** argv) {
   Flags flags(
       "usage: train [--net=NAME|list] [--backend=PLUGIN] [flags]\n"
       "Trains a net on Fashion-MNIST with the book's recipe; flags override the recipe.");
-  flags.add("net", "lenet", "the net (--net=list lists them with their recipes)");
-  flags.add("backend", "onednn", "the plugin that runs the step (reference, onednn, ...)");
+  flags.add("net", "", "the net (default lenet; --net=list lists them with their recipes)");
+  flags.add("backend", "", "the plugin that runs the step (default onednn, or the resumed run's)");
   flags.add("epochs", "", "epochs (default: the recipe's)");
   flags.add("batch", "", "batch size (default: the recipe's)");
   flags.add("lr", "", "learning rate (default: the recipe's)");
   flags.add("resize", "", "input size (default: the recipe's)");
-  flags.add("seed", "0", "seed of the initialisation, shuffle and dropout");
+  flags.add("seed", "", "seed of the initialisation, shuffle and dropout (default 0)");
   flags.add("threads", "", "CPU threads (default: all cores)");
   flags.add("out", "", "run directory (default: runs/<net>-<backend>-<time>)");
-  flags.add("resume", "", "continue from this run directory or checkpoint");
-  flags.add("limit", "0", "use only the first N training and test examples");
-  flags.add("no-fusion", "false", "run the graphs unfused (no passes/fusion.h passes)");
+  flags.add("resume", "", "continue the run in this directory (or from this checkpoint) with its settings");
+  flags.add("checkpoint-every", "10m", "checkpoint within an epoch after a duration (90s, 10m, 1h) or steps");
+  flags.add("limit", "", "use only the first N training and test examples (default: all)");
+  flags.add("no-fusion", "", "run the graphs unfused (no passes/fusion.h passes)");
   flags.add("disable", "", "fusion passes to skip, comma-separated (to bisect)");
   flags.add("data-dir", kFashionMnistDir, "the Fashion-MNIST idx files");
   flags.parse(argc, argv);
+  check_no_positional(flags);
+  std::signal(SIGXFSZ,
+              SIG_IGN);  // past a file size limit, a write fails (and is reported) instead of killing
   if (flags.get("net") == "list") {
     list_nets();
     return 0;
   }
-  if (flags.is_set("threads")) setenv("OMP_NUM_THREADS", flags.get("threads").c_str(), 1);
+  if (flags.is_set("threads")) {
+    flags.get_int_in("threads", 1, 4096);
+    setenv("OMP_NUM_THREADS", flags.get("threads").c_str(), 1);
+  }
 
   TrainOptions options;
-  options.net = flags.get("net");
+  if (flags.is_set("net")) options.net = find_net(flags.get("net")).name;  // unknown: an error now
   options.data_dir = user_path(flags.get("data-dir"));
   options.resume = flags.is_set("resume") ? user_path(flags.get("resume")) : "";
+  if (flags.is_set("epochs")) options.epochs = flags.get_int("epochs");
+  if (flags.is_set("batch")) options.batch = flags.get_int("batch");
+  if (flags.is_set("lr")) options.lr = flags.get_float("lr");
+  if (flags.is_set("resize")) options.resize = flags.get_int("resize");
+  if (flags.is_set("seed")) options.seed = static_cast<uint64_t>(flags.get_int_in("seed", 0, INT64_MAX));
+  if (flags.is_set("limit")) options.limit = flags.get_int("limit");
+  if (flags.is_set("no-fusion")) options.fusion = !flags.get_bool("no-fusion");
+  if (flags.is_set("disable")) options.disabled_fusions = name_list(flags, "disable");
+  options.checkpoint_every = parse_checkpoint_every(flags.get("checkpoint-every"));
+  const std::string backend =
+      flags.is_set("backend") ? flags.get("backend") : resumed_backend(options.resume);
   options.out = flags.is_set("out")      ? user_path(flags.get("out"))
-                : options.resume.empty() ? default_run_dir(options.net, flags.get("backend"))
-                                         : options.resume;
-  options.epochs = flags.is_set("epochs") ? flags.get_int("epochs") : 0;
-  options.batch = flags.is_set("batch") ? flags.get_int("batch") : 0;
-  options.lr = flags.is_set("lr") ? flags.get_float("lr") : 0;
-  options.resize = flags.is_set("resize") ? flags.get_int("resize") : 0;
-  options.seed = static_cast<uint64_t>(flags.get_int("seed"));
-  options.limit = flags.get_int("limit");
-  options.fusion = !flags.get_bool("no-fusion");
-  for (std::string_view name : split_top_level(flags.get("disable")))
-    options.disabled_fusions.emplace_back(name);
-  find_net(options.net);  // an unknown net is an error before anything loads
+                : options.resume.empty() ? default_run_dir(options.net.value_or("lenet"), backend)
+                                         : run_dir_of(options.resume);
 
-  const stratum_plugin& plugin = load_plugin(flags.get("backend"));
-  std::cerr << fmt::format("training {} on {} ({}), run directory {}\n", options.net, plugin.name,
-                           plugin.description, options.out);
+  const stratum_plugin& plugin = load_plugin(backend);
+  std::cerr << fmt::format("training on {} ({}), run directory {}\n", plugin.name, plugin.description,
+                           options.out);
   const TrainResult result = train(options, plugin);
   if (result.epochs.empty()) {
     std::cout << "nothing to do: the checkpoint has every epoch already\n";

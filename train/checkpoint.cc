@@ -3,6 +3,7 @@
 #include <zlib.h>
 
 #include <cstring>
+#include <filesystem>
 
 #include "ir/error.h"
 #include "train/files.h"
@@ -82,7 +83,18 @@ std::map<std::string, std::string> parse_header(const std::string& text, const s
 
 }  // namespace
 
+std::string previous_checkpoint_path(const std::string& path) {
+  const std::string stem = path.size() > 5 && path.compare(path.size() - 5, 5, ".ckpt") == 0
+                               ? path.substr(0, path.size() - 5)
+                               : path;
+  return stem + ".prev.ckpt";
+}
+
 void save_checkpoint(const std::string& path, const Checkpoint& checkpoint) {
+  for (const auto& [name, tensor] : checkpoint.tensors) {
+    if (tensor.type().dtype == DType::f32 && !all_finite(tensor.f32(), tensor.size()))
+      fail("not saving {}: %{} holds a value that is not finite", path, name);
+  }
   std::string out = kMagic;
   put<uint32_t>(out, kVersion);
   put_string(out, header_text(checkpoint.header));
@@ -95,7 +107,16 @@ void save_checkpoint(const std::string& path, const Checkpoint& checkpoint) {
     out.append(static_cast<const char*>(tensor.data()), tensor.type().bytes());
   }
   put<uint32_t>(out, static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(out.data()), out.size())));
-  write_file_atomically(path, out);
+  const std::string temp = path + ".tmp";
+  write_file_synced(temp, out);
+  if (read_file(temp) != out) fail("{} reads back other bytes than were written", temp);
+  if (std::filesystem::exists(path)) {  // kept as the previous checkpoint, by a link so `path` never goes
+    const std::string previous = previous_checkpoint_path(path), link = previous + ".tmp";
+    std::filesystem::remove(link);
+    std::filesystem::create_hard_link(path, link);
+    replace_file(link, previous);
+  }
+  replace_file(temp, path);
 }
 
 Checkpoint load_checkpoint(const std::string& path) {

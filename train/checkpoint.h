@@ -11,6 +11,8 @@
 //     u32 name length, name, u32 dtype (0 f32, 1 i32), u32 rank, i64 dims[rank], the elements
 //   u32 CRC-32 (zlib's) of every byte before it
 // Files are written atomically (train/files.h): a killed process leaves the previous checkpoint intact.
+// Before a new checkpoint replaces the old, it is read back and checked, and the old one is kept beside it
+// as <name>.prev.ckpt, so a run always has a good checkpoint even if its latest turns out damaged.
 #pragma once
 
 #include <map>
@@ -26,7 +28,10 @@ struct Checkpoint {
   std::map<std::string, Tensor> tensors;
 };
 
+// Error naming the tensor when an f32 tensor holds a NaN or an infinity: such weights are never saved.
 void save_checkpoint(const std::string& path, const Checkpoint& checkpoint);
+// Where save_checkpoint keeps the checkpoint it replaced: checkpoint.ckpt -> checkpoint.prev.ckpt.
+std::string previous_checkpoint_path(const std::string& path);
 // Throws Error naming the file when it is missing, truncated, corrupt (checksum), or of another version.
 Checkpoint load_checkpoint(const std::string& path);
 

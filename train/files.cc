@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -13,24 +14,46 @@
 
 namespace stratum {
 
-void write_file_atomically(const std::string& path, const std::string& bytes) {
-  const std::string temp = path + ".tmp";
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) fail("cannot write {}: {}", temp, std::strerror(errno));
-  size_t written = 0;
-  while (written < bytes.size()) {
+namespace {
+
+// Writes every byte to fd, then flushes it to disk; the errno of the first failure, or 0.
+int write_all_and_sync(int fd, const std::string& bytes) {
+  for (size_t written = 0; written < bytes.size();) {
     const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int error = errno;
-      ::close(fd);
-      ::unlink(temp.c_str());
-      fail("cannot write {}: {}", temp, std::strerror(error));
-    }
+    if (n < 0) return errno;
     written += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) fail("cannot flush {}: {}", temp, std::strerror(errno));
-  if (std::rename(temp.c_str(), path.c_str()) != 0) fail("cannot replace {}: {}", path, std::strerror(errno));
+  return ::fsync(fd) == 0 ? 0 : errno;
+}
+
+}  // namespace
+
+void write_file_synced(const std::string& path, const std::string& bytes) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) fail("cannot write {}: {}", path, std::strerror(errno));
+  int error = write_all_and_sync(fd, bytes);
+  if (::close(fd) != 0 && error == 0) error = errno;
+  if (error != 0) {
+    ::unlink(path.c_str());
+    fail("cannot write {}: {}", path, std::strerror(error));
+  }
+}
+
+void replace_file(const std::string& from, const std::string& to) {
+  if (std::rename(from.c_str(), to.c_str()) != 0) fail("cannot replace {}: {}", to, std::strerror(errno));
+  std::string dir = std::filesystem::path(to).parent_path().string();
+  const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) fail("cannot open the folder of {} to flush it: {}", to, std::strerror(errno));
+  const int error = ::fsync(fd) == 0 ? 0 : errno;
+  ::close(fd);
+  if (error != 0) fail("cannot flush the folder of {}: {}", to, std::strerror(error));
+}
+
+void write_file_atomically(const std::string& path, const std::string& bytes) {
+  const std::string temp = path + ".tmp";
+  write_file_synced(temp, bytes);
+  replace_file(temp, path);
 }
 
 std::string read_file(const std::string& path) {

@@ -26,4 +26,10 @@ std::unique_ptr<Graph> build_step(const StepSpec& spec, const std::vector<const 
   return graph;
 }
 
+int32_t dropout_key(uint64_t seed, int64_t step) {
+  // seed 0 keys by the step alone, as runs did before the seed took part
+  return static_cast<int32_t>(
+      static_cast<uint32_t>(seed * 0x9e3779b97f4a7c15ull + static_cast<uint64_t>(step)));
+}
+
 }  // namespace stratum

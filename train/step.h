@@ -32,4 +32,8 @@ struct StepSpec {
 // correct predictions as its outputs.
 std::unique_ptr<Graph> build_step(const StepSpec& spec, const std::vector<const stratum_plugin*>& plugins);
 
+// The dropout key %step of a training step's feed: distinct for each step of a run, and another sequence for
+// each seed, so that --seed changes the dropout masks as it does the initialisation and the shuffle.
+int32_t dropout_key(uint64_t seed, int64_t step);
+
 }  // namespace stratum

@@ -9,8 +9,8 @@
 #include "ir/error.h"
 #include "ir/printer.h"
 #include "nets/nets.h"
-#include "train/checkpoint.h"
 #include "train/files.h"
+#include "train/run_state.h"
 #include "train/step.h"
 
 namespace stratum {
@@ -19,9 +19,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-StepSpec step_spec(const NetDef& net, const Recipe& recipe, const TrainOptions& options, int64_t batch,
-                   bool training) {
-  return {&net, batch, recipe.input_size, training, options.fusion, recipe.lr, options.disabled_fusions};
+StepSpec step_spec(const RunSettings& run, int64_t batch, bool training) {
+  return {&find_net(run.net), batch,         run.recipe.input_size, training,
+          run.fusion,         run.recipe.lr, run.disabled_fusions};
 }
 
 // The first node of the step whose output is not finite, found by running the step again on the reference
@@ -33,41 +33,42 @@ const Node* first_non_finite(const Graph& graph, const std::map<std::string, Ten
     for (const Value* out : node->outputs()) {
       if (out->type().dtype != DType::f32) continue;
       const Tensor& t = interpreter.value(out);
-      for (int64_t i = 0; i < t.size(); ++i) {
-        if (!std::isfinite(t.f32()[i])) return node.get();
-      }
+      if (!all_finite(t.f32(), t.size())) return node.get();
     }
   }
   return nullptr;
 }
 
-[[noreturn]] void fail_non_finite(const Graph& graph, int64_t step, float loss,
-                                  const std::map<std::string, Tensor>& feeds, const Store& before) {
-  const Node* node = first_non_finite(graph, feeds, before);
-  if (node == nullptr) {
-    fail(
-        "step {}: the loss is {}, but the reference backend computes this step with finite values: the "
-        "plugin's "
-        "result differs",
-        step, loss);
+// One training step; when it computes a non-finite value (and so applies nothing), an Error naming the
+// first node that computes one.
+void run_step(Executor& executor, const Graph& graph, const std::map<std::string, Tensor>& feeds,
+              int64_t step) {
+  try {
+    executor.run(feeds);
+  } catch (const NonFiniteStep& e) {
+    const Node* node = first_non_finite(graph, feeds, executor.save_state());
+    if (node == nullptr) {
+      fail(
+          "step {}: {}, but the reference backend computes this step with finite values: the plugin's "
+          "result differs",
+          step, e.what());
+    }
+    fail("step {}: {}; the first node with a non-finite output is {} (node {} of the training step)", step,
+         e.what(), node->label(), graph.index_of(node));
   }
-  fail(
-      "step {}: the loss is {}; the first node with a non-finite output is {} (node {} of the training step)",
-      step, loss, node->label(), graph.index_of(node));
 }
 
 // Evaluation: the fraction of the test set predicted correctly, in batches of the training batch size and
 // one smaller batch for the rest, each shape compiled once.
 class Evaluator {
  public:
-  Evaluator(const NetDef& net, const Recipe& recipe, const Dataset& test, const TrainOptions& options,
-            const stratum_plugin& plugin)
-      : loader_(test, recipe.batch, recipe.input_size, false, 0, options.limit, /*keep_partial=*/true) {
-    const int64_t rest = loader_.examples_per_epoch() % recipe.batch;
-    for (int64_t batch : {recipe.batch, rest}) {
+  Evaluator(const RunSettings& run, const Dataset& test, const stratum_plugin& plugin)
+      : loader_(test, run.recipe.batch, run.recipe.input_size, false, 0, run.limit, /*keep_partial=*/true) {
+    const int64_t rest = loader_.examples_per_epoch() % run.recipe.batch;
+    for (int64_t batch : {run.recipe.batch, rest}) {
       if (batch == 0 || (batch > loader_.examples_per_epoch())) continue;
       auto& shape = shapes_.emplace_back();
-      shape.graph = build_step(step_spec(net, recipe, options, batch, /*training=*/false), {&plugin});
+      shape.graph = build_step(step_spec(run, batch, /*training=*/false), {&plugin});
       shape.executor = std::make_unique<Executor>(*shape.graph, plugin);
     }
   }
@@ -101,115 +102,124 @@ class Evaluator {
   std::vector<Shape> shapes_;
 };
 
-std::string checkpoint_path(const std::string& dir) { return dir + "/checkpoint.ckpt"; }
+// Writes the run's checkpoint (and at an epoch's end its metrics and curves), when due.
+class RunWriter {
+ public:
+  RunWriter(const std::string& dir, const RunSettings& run, const std::string& backend, CheckpointEvery every)
+      : dir_(dir), run_(run), backend_(backend), every_(every) {}
 
-// The metrics so far and where to continue, from a checkpoint; checks it belongs to this net and seed.
-Checkpoint resume_from(const TrainOptions& options, std::vector<EpochMetrics>& history) {
-  const std::string path =
-      std::filesystem::is_directory(options.resume) ? checkpoint_path(options.resume) : options.resume;
-  Checkpoint checkpoint = load_checkpoint(path);
-  if (checkpoint.header["net"] != options.net) {
-    fail("{} is a checkpoint of {}, not {}", path, checkpoint.header["net"], options.net);
+  bool due(int64_t step) const {
+    if (every_.steps > 0) return step % every_.steps == 0;
+    return std::chrono::duration<double>(Clock::now() - last_).count() >= every_.seconds;
   }
-  if (checkpoint.header["seed"] != std::to_string(options.seed)) {
-    fail("{} was trained with --seed={}, not {}", path, checkpoint.header["seed"], options.seed);
-  }
-  const std::string& metrics = checkpoint.header["metrics"];
-  for (size_t start = 0; start < metrics.size();) {
-    const size_t end = std::min(metrics.find('\n', start), metrics.size());
-    history.push_back(parse_metrics(metrics.substr(start, end - start)));
-    start = end + 1;
-  }
-  return checkpoint;
-}
 
-void save_run(const std::string& dir, const TrainOptions& options, const std::vector<EpochMetrics>& history,
-              int64_t step, const Store& state) {
-  Checkpoint checkpoint;
-  checkpoint.header = {{"net", options.net},
-                       {"seed", std::to_string(options.seed)},
-                       {"epoch", std::to_string(history.size())},
-                       {"step", std::to_string(step)}};
-  std::string metrics;
-  for (const EpochMetrics& m : history) metrics += (metrics.empty() ? "" : "\n") + metrics_line(m);
-  checkpoint.header["metrics"] = metrics;
-  checkpoint.tensors = state;
-  save_checkpoint(checkpoint_path(dir), checkpoint);
-  write_file_atomically(dir + "/metrics.csv", metrics_csv(history));
-  write_file_atomically(dir + "/curves.svg", curves_svg(history, options.net + " on Fashion-MNIST"));
-}
+  void save(const RunPosition& position, Store state) {
+    const std::string path = dir_ + "/checkpoint.ckpt";
+    try {
+      save_checkpoint(path, run_checkpoint(run_, position, backend_, std::move(state)));
+    } catch (const Error& e) {
+      fail("cannot save the checkpoint: {}; the checkpoint before it is intact{}", e.what(),
+           std::filesystem::exists(path) ? " (" + path + ")" : "");
+    }
+    last_ = Clock::now();
+    if (position.partial.batches > 0) return;
+    write_file_atomically(dir_ + "/metrics.csv", metrics_csv(position.history));
+    write_file_atomically(dir_ + "/curves.svg", curves_svg(position.history, run_.net + " on Fashion-MNIST"));
+  }
+
+ private:
+  std::string dir_;
+  const RunSettings& run_;
+  std::string backend_;
+  CheckpointEvery every_;
+  Clock::time_point last_ = Clock::now();
+};
 
 }  // namespace
 
+CheckpointEvery parse_checkpoint_every(const std::string& text) {
+  char* end = nullptr;
+  const double amount = std::strtod(text.c_str(), &end);
+  const std::string unit = end;
+  CheckpointEvery every;
+  const bool whole = amount == std::floor(amount);
+  if (unit.empty() && whole && amount >= 1 && amount <= 1e12) {
+    every.steps = static_cast<int64_t>(amount);
+  } else if ((unit == "s" || unit == "m" || unit == "h") && amount > 0 && std::isfinite(amount)) {
+    every.seconds = amount * (unit == "s" ? 1 : unit == "m" ? 60 : 3600);
+  } else {
+    fail("--checkpoint-every takes a duration (90s, 10m, 1h) or a number of steps (500), got '{}'", text);
+  }
+  return every;
+}
+
 TrainResult train(const TrainOptions& options, const stratum_plugin& plugin) {
-  const NetDef& net = find_net(options.net);
-  Recipe recipe = net.recipe;
-  if (options.epochs > 0) recipe.epochs = options.epochs;
-  if (options.batch > 0) recipe.batch = options.batch;
-  if (options.lr > 0) recipe.lr = options.lr;
-  if (options.resize > 0) recipe.input_size = options.resize;
+  std::optional<Checkpoint> resumed;
+  if (!options.resume.empty()) resumed = load_resume_checkpoint(options.resume);
+  const RunSettings run = resolve_settings(options, resumed ? &*resumed : nullptr);
+  const int64_t epochs = run.recipe.epochs;
 
   const Dataset train_set = load_fashion_mnist(options.data_dir, true);
   const Dataset test_set = load_fashion_mnist(options.data_dir, false);
-  auto graph = build_step(step_spec(net, recipe, options, recipe.batch, /*training=*/true), {&plugin});
+  auto graph = build_step(step_spec(run, run.recipe.batch, /*training=*/true), {&plugin});
   Executor executor(*graph, plugin);
-  Evaluator evaluator(net, recipe, test_set, options, plugin);
-  BatchLoader loader(train_set, recipe.batch, recipe.input_size, true, options.seed, options.limit,
+  Evaluator evaluator(run, test_set, plugin);
+  BatchLoader loader(train_set, run.recipe.batch, run.recipe.input_size, true, run.seed, run.limit,
                      /*keep_partial=*/false);
 
-  TrainResult result;
+  RunPosition position;
   Store state;
-  int64_t step = 0;
-  if (options.resume.empty()) {
-    state = init_store(*graph, options.seed);
+  if (resumed) {
+    position = run_position(*resumed);
+    state = std::move(resumed->tensors);
   } else {
-    Checkpoint checkpoint = resume_from(options, result.epochs);
-    state = std::move(checkpoint.tensors);
-    step = std::stoll(checkpoint.header["step"]);
+    state = init_store(*graph, run.seed);
   }
   executor.load_state(state);
   std::filesystem::create_directories(options.out);
   write_file_atomically(options.out + "/train.ir", print_graph(*graph));
+  RunWriter writer(options.out, run, plugin.name, options.checkpoint_every);
 
   const bool keyed = graph->find("step") != nullptr;
-  for (int64_t epoch = result.epochs.size() + 1; epoch <= recipe.epochs; ++epoch) {
-    loader.start_epoch(epoch);
-    Progress progress(epoch, recipe.epochs, loader.batches_per_epoch());
-    double loss_sum = 0, seconds = 0;
-    int64_t correct = 0, examples = 0, done = 0;
+  std::map<std::string, Tensor> feeds;
+  for (int64_t epoch = position.history.size() + 1; epoch <= epochs; ++epoch) {
+    EpochTotals& t = position.partial;
+    loader.start_epoch(epoch, t.batches);
+    Progress progress(epoch, epochs, loader.batches_per_epoch());
     Batch batch;
-    std::map<std::string, Tensor> feeds;
+    auto last = Clock::now();  // the epoch's seconds are the loop's wall clock, checkpoints included
     while (loader.next(&batch)) {
       feeds["x"] = std::move(batch.images);
       feeds["labels"] = std::move(batch.labels);
       if (keyed) {
         feeds["step"] = Tensor({DType::i32, {}});
-        feeds["step"].i32()[0] = static_cast<int32_t>(step);
+        feeds["step"].i32()[0] = dropout_key(run.seed, position.step);
       }
-      feeds["step"] = Tensor({DType::i32, {}}), feeds["step"].i32()[0] = static_cast<int32_t>(step);
-      executor.save_state(state);  // the state before the step, should it go wrong
-      const auto start = Clock::now();
-      executor.run(feeds);
+      run_step(executor, *graph, feeds, position.step);
       const auto outputs = executor.outputs();
-      seconds += std::chrono::duration<double>(Clock::now() - start).count();
-      const float loss = outputs[0].f32()[0];
-      if (!std::isfinite(loss)) fail_non_finite(*graph, step, loss, feeds, state);
       const int64_t n = feeds["labels"].size();
-      loss_sum += double(loss) * n;
-      correct += outputs[1].i32()[0];
-      examples += n;
-      ++step;
-      if (options.progress) progress.update(++done, examples, loss_sum, correct, seconds);
+      t.loss_sum += double(outputs[0].f32()[0]) * n;
+      t.correct += outputs[1].i32()[0];
+      t.examples += n;
+      ++t.batches;
+      ++position.step;
+      const auto now = Clock::now();
+      t.seconds += std::chrono::duration<double>(now - last).count();
+      last = now;
+      if (options.progress) progress.update(t.batches, t.examples, t.loss_sum, t.correct, t.seconds);
+      if (t.batches < loader.batches_per_epoch() && writer.due(position.step))
+        writer.save(position, executor.save_state());
     }
     executor.save_state(state);
-    EpochMetrics m{epoch,   loss_sum / examples, double(correct) / examples, evaluator.accuracy(state),
-                   seconds, examples / seconds};
-    result.epochs.push_back(m);
+    EpochMetrics m{
+        epoch,     t.loss_sum / t.examples, double(t.correct) / t.examples, evaluator.accuracy(state),
+        t.seconds, t.examples / t.seconds};
+    position.history.push_back(m);
+    t = {};
     if (options.progress) progress.finish(m);
-    save_run(options.out, options, result.epochs, step, state);
+    writer.save(position, state);
   }
-  result.state = std::move(state);
-  return result;
+  return {std::move(position.history), std::move(state)};
 }
 
 }  // namespace stratum

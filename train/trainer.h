@@ -1,7 +1,8 @@
 // The training loop: a net's book recipe on Fashion-MNIST, on a chosen plugin, with evaluation on the test
-// set, metrics, curves and a checkpoint after every epoch.
+// set, metrics, curves, and checkpoints during and after every epoch.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,18 +12,31 @@
 
 namespace stratum {
 
+// When to checkpoint within an epoch (besides at its end): every `steps` steps when steps > 0, else
+// whenever `seconds` have passed since the last checkpoint.
+struct CheckpointEvery {
+  double seconds = 600;
+  int64_t steps = 0;
+};
+// --checkpoint-every's value: a duration ("90s", "10m", "1h") or a number of steps ("500"); Error naming
+// the flag otherwise.
+CheckpointEvery parse_checkpoint_every(const std::string& text);
+
+// What to train. An unset setting is the recipe's, or when resuming the run's own: setting one that
+// contradicts the run is an Error naming both (but --epochs, which may grow to train on).
 struct TrainOptions {
-  std::string net = "lenet";
-  std::string data_dir;                       // the Fashion-MNIST idx files
-  std::string out;                            // the run directory
-  std::string resume;                         // a run directory or checkpoint to continue from
-  int64_t epochs = 0, batch = 0, resize = 0;  // 0: the recipe's
-  double lr = 0;                              // 0: the recipe's
-  uint64_t seed = 0;
-  int64_t limit = 0;     // train and test on the first `limit` examples only (0: all)
+  std::optional<std::string> net;  // default lenet
+  std::string data_dir;            // the Fashion-MNIST idx files
+  std::string out;                 // the run directory
+  std::string resume;              // a run directory or checkpoint to continue from
+  std::optional<int64_t> epochs, batch, resize;
+  std::optional<double> lr;
+  std::optional<uint64_t> seed;                              // default 0
+  std::optional<int64_t> limit;                              // train and test on the first `limit` examples
+  std::optional<bool> fusion;                                // run the fusion passes (default true)
+  std::optional<std::vector<std::string>> disabled_fusions;  // but these
+  CheckpointEvery checkpoint_every;
   bool progress = true;  // the progress bar on standard error
-  bool fusion = true;    // run the fusion passes (passes/fusion.h) on the step and the evaluation graphs
-  std::vector<std::string> disabled_fusions;  // but these
 };
 
 struct TrainResult {
@@ -31,9 +45,10 @@ struct TrainResult {
 };
 
 // Trains, writing into options.out: metrics.csv, curves.svg, train.ir (the training step's IR) and
-// checkpoint.ckpt. The last partial batch of each training epoch is dropped (each epoch's shuffle drops
-// different examples); the test set is evaluated whole. Throws Error on bad options, data or checkpoints,
-// and when a step computes a non-finite loss, naming the step and the first node that produced one.
+// checkpoint.ckpt (the one before it kept as checkpoint.prev.ckpt). The last partial batch of each training
+// epoch is dropped (each epoch's shuffle drops different examples); the test set is evaluated whole.
+// Throws Error on bad options, data or checkpoints, and when a step computes a non-finite value, naming the
+// step and the first node that produced one: the weights of that step are never applied or saved.
 TrainResult train(const TrainOptions& options, const stratum_plugin& plugin);
 
 }  // namespace stratum
