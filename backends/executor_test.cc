@@ -3,10 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <limits>
 #include <random>
 
 #include "backends/reference/plugin.h"
 #include "ir/error.h"
+#include "ir/parser.h"
 #include "passes/autodiff.h"
 #include "passes/fusion.h"
 #include "tests/test_nets.h"
@@ -190,6 +192,110 @@ TEST(Executor, ConstantNodesRunAfterEachLoadStateOnly) {
   executor.run(feeds);
   EXPECT_EQ(program_runs, static_cast<int>(all));
   expect_outputs_of(state);
+}
+
+TEST(Executor, RunBeforeLoadStateIsAnError) {
+  auto graph = training_step();
+  Executor executor(*graph, reference_plugin());
+  try {
+    executor.run(feeds_for(*graph));
+    ADD_FAILURE() << "ran on params that were never loaded";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("run before load_state"), std::string::npos) << e.what();
+  }
+}
+
+Tensor vector_of(std::vector<float> values) {
+  Tensor t({DType::f32, {static_cast<int64_t>(values.size())}});
+  std::copy(values.begin(), values.end(), t.f32());
+  return t;
+}
+
+std::vector<float> elements(const Tensor& t) { return {t.f32(), t.f32() + t.size()}; }
+
+// Updates read the state before the step, all of them: %a and %b swap, %c keeps itself.
+TEST(Executor, UpdatesLandTogetherSoASwapSwaps) {
+  auto graph = parse_graph(R"(graph swap {
+  input %x : f32[2]
+  state %a : f32[2] = zeros
+  state %b : f32[2] = zeros
+  state %c : f32[2] = zeros
+  %y = relu(%x) : f32[2]
+  update %a = %b
+  update %b = %a
+  update %c = %c
+  output %y
+})");
+  Executor executor(*graph, reference_plugin());
+  executor.load_state({{"a", vector_of({1, 2})}, {"b", vector_of({3, 4})}, {"c", vector_of({5, 6})}});
+  executor.run({{"x", vector_of({0, 0})}});
+  const Store state = executor.save_state();
+  EXPECT_EQ(elements(state.at("a")), std::vector<float>({3, 4}));
+  EXPECT_EQ(elements(state.at("b")), std::vector<float>({1, 2}));
+  EXPECT_EQ(elements(state.at("c")), std::vector<float>({5, 6}));
+}
+
+// A step whose new weights are not finite applies none of them, and names the param.
+TEST(Executor, ANonFiniteUpdateIsNeverApplied) {
+  auto graph = parse_graph(R"(graph accumulate {
+  input %x : f32[2]
+  param %w : f32[2] = zeros
+  param %v : f32[2] = zeros
+  %n = add(%w, %x) : f32[2]
+  %m = add(%v, %x) : f32[2]
+  update %v = %m
+  update %w = %n
+  output %m
+})");
+  Executor executor(*graph, reference_plugin());
+  executor.load_state({{"w", vector_of({1, 1})}, {"v", vector_of({1, 1})}});
+  executor.run({{"x", vector_of({1, 2})}});
+  try {
+    executor.run({{"x", vector_of({1, std::numeric_limits<float>::infinity()})}});
+    ADD_FAILURE() << "no error";
+  } catch (const NonFiniteStep& e) {
+    EXPECT_NE(std::string(e.what()).find("output %m is not finite; no update was applied"), std::string::npos)
+        << e.what();
+  }
+  const Store state = executor.save_state();
+  EXPECT_EQ(elements(state.at("w")), std::vector<float>({2, 3}));
+  EXPECT_EQ(elements(state.at("v")), std::vector<float>({2, 3}));
+}
+
+// The reference plugin under another name, failing its runs while `fail_runs` is set.
+bool fail_runs = false;
+const stratum_plugin& failing_plugin() {
+  static const stratum_plugin plugin = [] {
+    stratum_plugin p = reference_plugin();
+    p.name = "failing";
+    p.run = [](stratum_program* program, void* const* args) {
+      if (fail_runs) return 1;
+      return reference_plugin().run(program, args);
+    };
+    return p;
+  }();
+  return plugin;
+}
+
+TEST(Executor, APluginThatFailsMidStepLeavesTheStateAsItWas) {
+  auto graph = training_step();
+  Executor executor(*graph, failing_plugin());
+  executor.load_state(init_store(*graph, 3));
+  const auto feeds = feeds_for(*graph);
+  executor.run(feeds);
+  const Store before = executor.save_state();
+  fail_runs = true;
+  try {
+    executor.run(feeds);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("failing: running "), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(graph->nodes().front()->label()), std::string::npos) << e.what();
+  }
+  fail_runs = false;
+  const Store after = executor.save_state();
+  for (const auto& [name, tensor] : before)
+    EXPECT_EQ(std::memcmp(tensor.data(), after.at(name).data(), tensor.type().bytes()), 0) << name;
 }
 
 TEST(Executor, NodeTimesCoverEveryNodeOfPluginsThatReportThem) {

@@ -65,21 +65,31 @@ void Graph::rename(Value* value, std::string name) {
   value->name_ = std::move(name);
 }
 
+namespace {
+
+// Inputs, params and state are fed, saved and loaded by name, so each needs one.
+std::string leaf_name(std::string name, const char* kind) {
+  if (name.empty()) fail("an unnamed {}: inputs, params and state are fed, saved and loaded by name", kind);
+  return name;
+}
+
+}  // namespace
+
 Value* Graph::add_input(std::string name, TensorType type) {
-  Value* value = new_value(std::move(name), std::move(type), ValueKind::kInput);
+  Value* value = new_value(leaf_name(std::move(name), "input"), std::move(type), ValueKind::kInput);
   leaves_.push_back(value);
   return value;
 }
 
 Value* Graph::add_param(std::string name, TensorType type, Init init) {
-  Value* value = new_value(std::move(name), std::move(type), ValueKind::kParam);
+  Value* value = new_value(leaf_name(std::move(name), "param"), std::move(type), ValueKind::kParam);
   value->init_ = init;
   leaves_.push_back(value);
   return value;
 }
 
 Value* Graph::add_state(std::string name, TensorType type, Init init) {
-  Value* value = new_value(std::move(name), std::move(type), ValueKind::kState);
+  Value* value = new_value(leaf_name(std::move(name), "state"), std::move(type), ValueKind::kState);
   value->init_ = init;
   leaves_.push_back(value);
   return value;

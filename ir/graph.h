@@ -101,6 +101,7 @@ class Graph {
 
   const std::string& name() const { return name_; }
 
+  // Leaves are fed, saved and loaded by name: an empty name is an Error.
   Value* add_input(std::string name, TensorType type);
   Value* add_param(std::string name, TensorType type, Init init);
   Value* add_state(std::string name, TensorType type, Init init);

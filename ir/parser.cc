@@ -192,16 +192,22 @@ class Parser {
   // input %x : f32[1,2]   |   param %w : f32[3] = xavier_uniform
   void parse_leaf(const Token& keyword) {
     const Token name = expect(Token::kValue, "a %value name");
+    if (name.text.find_first_not_of("0123456789") == std::string::npos) {
+      error_at(name,
+               fmt::format("{} %{} needs a name, not a number: leaves are fed, saved and loaded by name",
+                           keyword.text, name.text));
+    }
+    if (values_.count(name.text)) error_at(name, fmt::format("%{} is already defined", name.text));
     expect_punct(":");
     TensorType type = parse_type();
     Value* value = nullptr;
     if (keyword.text == "input") {
-      value = graph_->add_input("", std::move(type));
+      value = graph_->add_input(name.text, std::move(type));
     } else {
       expect_punct("=");
       const Init init = parse_init();
-      value = keyword.text == "param" ? graph_->add_param("", std::move(type), init)
-                                      : graph_->add_state("", std::move(type), init);
+      value = keyword.text == "param" ? graph_->add_param(name.text, std::move(type), init)
+                                      : graph_->add_state(name.text, std::move(type), init);
     }
     define(name, value);
   }

@@ -103,6 +103,8 @@ const Malformed kMalformed[] = {
      "graph g {\n  input %x : f32[2,3]\n  input %l : i32[2]\n"
      "  %y = softmax_cross_entropy(%x, %l) : f32[]\n}",
      4, 3, "softmax_cross_entropy has 2 results, 1 named"},
+    {"numbered param (leaves are saved by name)", "graph g {\n  param %0 : f32[3] = zeros\n}", 2, 9,
+     "param %0 needs a name, not a number"},
     {"bad stride",
      "graph g {\n  input %x : f32[1,1,4,4]\n  %y = max_pool(%x) {kernel=[2,2], stride=[0,2]} : "
      "f32[1,1,2,2]\n}",

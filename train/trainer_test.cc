@@ -3,14 +3,23 @@
 
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <map>
 
 #include "backends/reference/plugin.h"
 #include "data/fashion_mnist.h"
 #include "ir/error.h"
 #include "train/checkpoint.h"
 #include "train/files.h"
+#include "train/run_state.h"
+#include "train/step.h"
 
 namespace stratum {
 namespace {
@@ -40,6 +49,69 @@ void expect_same_state(const Store& a, const Store& b) {
   }
 }
 
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// The reference plugin with a fault at the `at`-th run of a training program (one with an f32 output arg
+// of more than one element: new weights): it fails, or writes NaN into every such arg.
+struct Fault {
+  enum Kind { kNone, kFail, kNan } kind = kNone;
+  int at = 0;
+};
+Fault fault;
+int training_runs = 0;
+std::map<stratum_program*, std::vector<std::pair<int, int64_t>>> weight_args;  // (arg, elements)
+
+const stratum_plugin& faulty_plugin() {
+  static const stratum_plugin plugin = [] {
+    stratum_plugin p = reference_plugin();
+    p.name = "faulty";
+    p.compile = [](const stratum_subgraph* graph) {
+      stratum_program* program = reference_plugin().compile(graph);
+      auto& args = weight_args[program];
+      for (int i = graph->n_inputs; i < graph->n_args; ++i) {
+        const stratum_tensor_desc& v = graph->values[graph->args[i]];
+        if (v.dtype == STRATUM_F32 && stratum_num_elements(&v) > 1)
+          args.emplace_back(i, stratum_num_elements(&v));
+      }
+      return program;
+    };
+    p.run = [](stratum_program* program, void* const* args) {
+      const auto& weights = weight_args.at(program);
+      const bool now = !weights.empty() && ++training_runs == fault.at;
+      if (now && fault.kind == Fault::kFail) return 1;
+      const int status = reference_plugin().run(program, args);
+      if (now && fault.kind == Fault::kNan) {
+        for (const auto& [arg, n] : weights) std::fill_n(static_cast<float*>(args[arg]), n, NAN);
+      }
+      return status;
+    };
+    return p;
+  }();
+  return plugin;
+}
+
+// Trains with `kind` at the `at`-th training step; the error it gives.
+std::string train_with_fault(const TrainOptions& options, Fault::Kind kind, int at) {
+  fault = {kind, at};
+  training_runs = 0;
+  const std::string error = error_of([&] { train(options, faulty_plugin()); });
+  fault = {};
+  return error;
+}
+
+// LeNet, 2 epochs of 16 steps, without a break: what every interrupted and resumed run must reach.
+const TrainResult& uninterrupted() {
+  static const TrainResult result = train(quick("whole", 2), reference_plugin());
+  return result;
+}
+
 TEST(Trainer, LossFallsAndTheRunIsWritten) {
   TrainOptions options = quick("falls", 3);
   options.net = "bn_lenet";  // learns within a few hundred examples, where LeNet's sigmoids still stall
@@ -56,7 +128,7 @@ TEST(Trainer, LossFallsAndTheRunIsWritten) {
 }
 
 TEST(Trainer, ResumeIsBitIdenticalToAnUninterruptedRun) {
-  const TrainResult whole = train(quick("whole", 2), reference_plugin());
+  const TrainResult& whole = uninterrupted();
   train(quick("split", 1), reference_plugin());
   TrainOptions rest = quick("split", 2);
   rest.resume = rest.out;
@@ -78,6 +150,167 @@ TEST(Trainer, ANonFiniteLossNamesTheStepAndTheNode) {
     EXPECT_NE(message.find("step "), std::string::npos) << message;
     EXPECT_NE(message.find("the first node with a non-finite output is"), std::string::npos) << message;
   }
+}
+
+// A step whose gradients are NaN while its loss is finite (its last in epoch 2) stops the run before its
+// weights land, and the checkpoint of epoch 1 stays.
+TEST(Trainer, ANonFiniteUpdateNeverReachesACheckpoint) {
+  const TrainOptions options = quick("nan_update", 2);
+  const std::string error = train_with_fault(options, Fault::kNan, 32);
+  EXPECT_NE(error.find("step 31: the new value of %"), std::string::npos) << error;
+  EXPECT_NE(error.find("the plugin's result differs"), std::string::npos) << error;
+  const Checkpoint saved = load_checkpoint(options.out + "/checkpoint.ckpt");
+  EXPECT_EQ(saved.header.at("epoch"), "1");
+  for (const auto& [name, tensor] : saved.tensors) {
+    if (tensor.type().dtype == DType::f32) EXPECT_TRUE(all_finite(tensor.f32(), tensor.size())) << name;
+  }
+}
+
+// A run stopped in the middle of epoch 2 resumes from its checkpoint of 4 batches into it.
+TEST(Trainer, ResumesMidEpochToTheWeightsOfAnUninterruptedRun) {
+  TrainOptions options = quick("mid_epoch", 2);
+  options.checkpoint_every.steps = 5;
+  EXPECT_NE(train_with_fault(options, Fault::kFail, 22).find("faulty: running"), std::string::npos);
+  const Checkpoint saved = load_checkpoint(options.out + "/checkpoint.ckpt");
+  EXPECT_EQ(saved.header.at("step"), "20");
+  EXPECT_EQ(saved.header.at("epoch_batches"), "4");
+  options.resume = options.out;
+  const TrainResult resumed = train(options, reference_plugin());
+  expect_same_state(uninterrupted().state, resumed.state);
+  ASSERT_EQ(resumed.epochs.size(), 2u);
+  EXPECT_EQ(resumed.epochs[1].loss, uninterrupted().epochs[1].loss);
+  EXPECT_EQ(resumed.epochs[1].train_acc, uninterrupted().epochs[1].train_acc);
+}
+
+TEST(Trainer, ADamagedCheckpointResumesFromTheOneBefore) {
+  TrainOptions options = quick("damaged", 2);
+  options.checkpoint_every.steps = 8;
+  EXPECT_NE(train_with_fault(options, Fault::kFail, 26).find("faulty: running"), std::string::npos);
+  const std::string path = options.out + "/checkpoint.ckpt";
+  EXPECT_EQ(load_checkpoint(previous_checkpoint_path(path)).header.at("step"), "16");
+  std::string bytes = read_file(path);
+  bytes[bytes.size() / 2] ^= 1;
+  write_file_atomically(path, bytes);
+  options.resume = options.out;
+  expect_same_state(uninterrupted().state, train(options, reference_plugin()).state);
+}
+
+TEST(Trainer, ResumingARunDirectoryTakesItsSettings) {
+  TrainOptions first = quick("settings", 1);
+  first.net = "bn_lenet";
+  train(first, reference_plugin());
+  TrainOptions options;
+  options.data_dir = kFashionMnistDir;
+  options.out = options.resume = first.out;
+  options.epochs = 2;
+  options.progress = false;
+  const TrainResult resumed = train(options, reference_plugin());
+  EXPECT_EQ(resumed.epochs.size(), 2u);
+  EXPECT_EQ(load_checkpoint(first.out + "/checkpoint.ckpt").header.at("net"), "bn_lenet");
+
+  options.batch = 64;
+  EXPECT_NE(error_of([&] {
+              train(options, reference_plugin());
+            }).find("the run being resumed has batch=32, not 64 as given"),
+            std::string::npos);
+  options.batch.reset();
+  options.net = "lenet";
+  EXPECT_NE(error_of([&] {
+              train(options, reference_plugin());
+            }).find("the run being resumed has net=bn_lenet, not lenet"),
+            std::string::npos);
+}
+
+TEST(Trainer, AResumeBeforeTheFirstCheckpointSaysSo) {
+  TrainOptions options = quick("no_checkpoint", 1);
+  std::filesystem::create_directories(options.out);
+  options.resume = options.out;
+  EXPECT_NE(error_of([&] { train(options, reference_plugin()); }).find("no checkpoint yet: "),
+            std::string::npos);
+}
+
+TEST(Trainer, SettingsOutOfRangeAreErrorsNamingTheFlag) {
+  for (int64_t batch : {0, -5}) {
+    TrainOptions options = quick("range", 1);
+    options.batch = batch;
+    EXPECT_NE(error_of([&] { train(options, reference_plugin()); }).find("--batch must be between 1 and"),
+              std::string::npos)
+        << batch;
+  }
+  for (double lr : {-1.0, 0.0, double(NAN)}) {
+    TrainOptions options = quick("range", 1);
+    options.lr = lr;
+    EXPECT_NE(error_of([&] { train(options, reference_plugin()); }).find("--lr must be a positive number"),
+              std::string::npos)
+        << lr;
+  }
+  TrainOptions options = quick("range", 1);
+  options.epochs = 0;
+  EXPECT_NE(error_of([&] { train(options, reference_plugin()); }).find("--epochs must be between 1 and"),
+            std::string::npos);
+}
+
+TEST(Trainer, CheckpointEveryTakesADurationOrSteps) {
+  EXPECT_EQ(parse_checkpoint_every("90s").seconds, 90);
+  EXPECT_EQ(parse_checkpoint_every("10m").seconds, 600);
+  EXPECT_EQ(parse_checkpoint_every("1h").seconds, 3600);
+  EXPECT_EQ(parse_checkpoint_every("500").steps, 500);
+  for (const char* bad : {"", "0", "-3", "1.5", "10x", "m", "0s"})
+    EXPECT_NE(error_of([&] { parse_checkpoint_every(bad); }).find("--checkpoint-every takes"),
+              std::string::npos)
+        << bad;
+}
+
+TEST(Trainer, TheSeedChangesTheDropoutKeys) {
+  EXPECT_EQ(dropout_key(0, 5), 5);
+  EXPECT_NE(dropout_key(1, 5), dropout_key(2, 5));
+  EXPECT_NE(dropout_key(1, 5), dropout_key(1, 6));
+}
+
+TEST(Checkpoint, KeepsThePreviousAndNeverSavesNonFiniteWeights) {
+  const std::string path = temp_dir("keep.ckpt");
+  Checkpoint checkpoint;
+  checkpoint.header = {{"epoch", "1"}};
+  checkpoint.tensors["w"] = Tensor({DType::f32, {4}});
+  save_checkpoint(path, checkpoint);
+  checkpoint.header["epoch"] = "2";
+  save_checkpoint(path, checkpoint);
+  EXPECT_EQ(load_checkpoint(path).header.at("epoch"), "2");
+  EXPECT_EQ(load_checkpoint(temp_dir("keep.prev.ckpt")).header.at("epoch"), "1");
+  checkpoint.tensors["w"].f32()[2] = NAN;
+  checkpoint.header["epoch"] = "3";
+  EXPECT_NE(error_of([&] { save_checkpoint(path, checkpoint); }).find("%w holds a value that is not finite"),
+            std::string::npos);
+  EXPECT_EQ(load_checkpoint(path).header.at("epoch"), "2");
+}
+
+int open_files() { return std::distance(std::filesystem::directory_iterator("/proc/self/fd"), {}); }
+
+// With no room to write (a file size limit, as a full disk), saving fails naming the file and why, closes
+// what it opened, and leaves the checkpoint before it as it was. In a child process, which the limit binds.
+TEST(Checkpoint, AFullDiskLeavesThePreviousCheckpointIntact) {
+  const std::string path = temp_dir("full.ckpt");
+  Checkpoint small;
+  small.tensors["w"] = Tensor({DType::f32, {4}});
+  save_checkpoint(path, small);
+  const pid_t child = fork();
+  if (child == 0) {
+    signal(SIGXFSZ, SIG_IGN);
+    const rlimit limit{4096, 4096};
+    setrlimit(RLIMIT_FSIZE, &limit);
+    Checkpoint big;
+    big.tensors["w"] = Tensor({DType::f32, {100000}});
+    const int files = open_files();
+    const std::string error = error_of([&] { save_checkpoint(path, big); });
+    const bool ok = error.find("cannot write " + path + ".tmp: File too large") != std::string::npos &&
+                    open_files() == files && load_checkpoint(path).tensors.at("w").size() == 4 &&
+                    !std::filesystem::exists(path + ".tmp");
+    if (!ok) fprintf(stderr, "error: '%s', files %d then %d\n", error.c_str(), files, open_files());
+    _exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
 }
 
 TEST(Checkpoint, RoundTripsAndRejectsDamage) {
