@@ -162,6 +162,27 @@ TEST(BatchLoader, EpochsAreSeededPermutations) {
   BatchLoader dropping(data, 4, 4, false, 0, 0, /*keep_partial=*/false);
   EXPECT_EQ(dropping.batches_per_epoch(), 2);
   EXPECT_EQ(dropping.examples_per_epoch(), 8);
+
+  again.start_epoch(0, /*first=*/2);  // a resumed epoch; the batches not taken before are dropped
+  Batch last;
+  ASSERT_TRUE(again.next(&last));
+  EXPECT_EQ(std::vector<int32_t>(last.labels.i32(), last.labels.i32() + 2),
+            std::vector<int32_t>(epochs[0].begin() + 8, epochs[0].end()));
+  EXPECT_FALSE(again.next(&last));
+}
+
+// Misuse and failures are errors on the caller's thread, never a hang or std::terminate.
+TEST(BatchLoader, FailuresReachTheCaller) {
+  const std::string dir = temp_dir() + "/failures";
+  write_dataset(dir, 10);
+  const Dataset data = load_fashion_mnist(dir, true);
+  BatchLoader loader(data, 2, 4, false, 0, 0, true);
+  Batch batch;
+  EXPECT_THROW(loader.next(&batch), Error);
+  EXPECT_THROW(loader.start_epoch(0, 6), Error);
+  BatchLoader huge(data, 2, int64_t{1} << 30, false, 0, 0, true);  // 2^61 pixels: no tensor holds them
+  huge.start_epoch(0);
+  EXPECT_ANY_THROW(huge.next(&batch));
 }
 
 }  // namespace

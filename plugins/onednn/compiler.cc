@@ -185,11 +185,20 @@ memory Compiler::output(const Value* value, const memory::desc& desc) {
 
 memory Compiler::plain_output(const Value* value) { return output(value, plain_desc(value->type())); }
 
+// Whether `node` is the last to read `value`, which the caller does not read.
 bool Compiler::dies_at(const Value* value, const Node& node) const {
-  if (value->is_leaf() || output_args_.count(value)) return false;
+  if (output_args_.count(value)) return false;
   const int at = graph().index_of(&node);
   return std::all_of(value->users().begin(), value->users().end(),
                      [&](const Node* user) { return graph().index_of(user) <= at; });
+}
+
+bool Compiler::may_write_over(const Value* value, const memory& m, const Node& node) const {
+  const Place& place = places_.at(m.get());
+  if (place.arg >= 0 || !dies_at(value, node)) return false;
+  return std::all_of(values_.begin(), values_.end(), [&](const auto& entry) {
+    return places_.at(entry.second.get()).buffer != place.buffer || dies_at(entry.first, node);
+  });
 }
 
 void Compiler::alias(const Value* value, const memory& memory) {

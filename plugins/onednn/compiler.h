@@ -119,9 +119,10 @@ class Compiler {
   bool claimed(const Node* node) const { return claimed_.count(node) != 0; }
   // Whether anything reads `value`: a later node, or the caller.
   bool needed(const Value* value) const { return !value->users().empty() || output_args_.count(value); }
-  // Whether `node` is the last to read `value`, which this subgraph computes and the caller does not read:
-  // its memory is then free for the node to write over.
-  bool dies_at(const Value* value, const Node& node) const;
+  // Whether `node` may write over `memory`, which holds its input `value`: the memory is no arg's (the
+  // caller's) but an arena buffer, and every value in that buffer (`value`, and the views and identities
+  // that alias it) is read by no later node and not by the caller.
+  bool may_write_over(const Value* value, const dnnl::memory& memory, const Node& node) const;
 
   // The workspace a forward node leaves for its backward node; a null memory when it left none.
   void set_workspace(const Node* forward, const dnnl::memory& workspace) { workspaces_[forward] = workspace; }
@@ -149,6 +150,7 @@ class Compiler {
                                    bool is_view) const;
   void add_step(Program::Step step, const std::vector<dnnl::memory>& memories);
   void copy_out_pending();
+  bool dies_at(const Value* value, const Node& node) const;
 
   Program& program_;
   RebuiltGraph rebuilt_;

@@ -136,7 +136,8 @@ void conv_forward(const Node& node, Compiler& c, const Value* x, const Value* w,
   const dnnl::primitive_attr attr = fused_attr(c, relu, residual != nullptr);
   const auto pd = preferred(s, [&](dnnl::algorithm a) { return forward_pd(s, a, bias != nullptr, attr, c); });
   memory dst;
-  if (residual && c.dies_at(residual, node) && c.input(residual).get_desc() == pd.dst_desc()) {
+  if (residual && c.input(residual).get_desc() == pd.dst_desc() &&
+      c.may_write_over(residual, c.input(residual), node)) {
     dst = c.input(residual);
     c.write_over(y, dst);
   } else {

@@ -16,6 +16,7 @@
 #include "backends/tensor.h"
 #include "ir/builder.h"
 #include "ir/op.h"
+#include "ir/parser.h"
 #include "passes/autodiff.h"
 #include "tests/test_nets.h"
 
@@ -262,6 +263,39 @@ TEST(Subgraph, ConvBatchNormReluAddStayBlocked) {
                                        t.input("mean", {16}), t.input("var", {16}));
   t.outputs({t.b.relu(t.b.add(bn.y, x)), bn.new_running_mean, bn.new_running_var});
   expect_matches_reference(t.graph, {{"var", positive({16})}});
+}
+
+// A node that writes its result over a dying input must not when the input's memory is also another
+// value's, read later: an inference dropout (the identity) or a reshape view of it.
+TEST(Subgraph, NoInPlaceWriteOverAMemoryAnotherValueStillNeeds) {
+  constexpr const char* kResidual = R"(graph residual {{
+  input %x : f32[1,8,6,6]
+  input %w : f32[8,8,3,3]
+  input %b : f32[8]
+  input %key : i32[]
+  %r = conv2d(%x, %w, %b) {{padding=[1,1]}} : f32[1,8,6,6]
+  %a = {alias} : f32[1,8,6,6]
+  %y = conv2d(%x, %w, %b, %r) {{padding=[1,1]}} : f32[1,8,6,6]
+  %z = relu(%a) : f32[1,8,6,6]
+  output %y, %z
+}})";
+  constexpr const char* kPool = R"(graph pool {{
+  input %x : f32[2,4,4,4]
+  input %dy : f32[2,4,2,2]
+  input %key : i32[]
+  %r = sigmoid(%x) : f32[2,4,4,4]
+  %a = {alias} : f32[2,4,4,4]
+  %dx = avg_pool_sigmoid_grad(%r, %dy) {{kernel=[2,2], stride=[2,2]}} : f32[2,4,4,4]
+  %z = relu(%a) : f32[2,4,4,4]
+  output %dx, %z
+}})";
+  for (const auto& [text, shape] : {std::pair{kResidual, "1,8,6,6"}, {kPool, "2,4,4,4"}}) {
+    for (const std::string alias : {std::string("dropout(%r, %key) {training=false}"),
+                                    fmt::format("reshape(%r) {{shape=[{}]}}", shape)}) {
+      SCOPED_TRACE(alias);
+      expect_matches_reference(*parse_graph(fmt::format(fmt::runtime(text), fmt::arg("alias", alias))));
+    }
+  }
 }
 
 // A relu that alone reads a conv's, linear's, add's or inference batch norm's output is fused into that

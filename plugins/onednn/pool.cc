@@ -131,7 +131,7 @@ void avg_pool_sigmoid_grad(const Node& node, Compiler& c) {
   if (block == 0 || x[1] % block != 0) y = c.plain_input(y_value), block = 1;
   const memory dy = c.input(dy_value, channel_blocked(dy_value, block));
   memory dx = y;
-  if (c.dies_at(y_value, node)) {
+  if (c.may_write_over(y_value, y, node)) {
     c.write_over(node.output(), y);
   } else {
     dx = c.output(node.output(), y.get_desc());
