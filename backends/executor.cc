@@ -53,7 +53,7 @@ void check(int status, const stratum_plugin& plugin, const char* what) {
 bool plugin_runs(const stratum_plugin& plugin, const Node& node) {
   if (&plugin == &reference_plugin()) return true;
   SubgraphDesc desc({&node}, [](const Value*) { return true; });
-  return plugin.supports(&desc.node(0), desc.values());
+  return plugin_supports(plugin, desc, 0);
 }
 
 std::vector<Partition> partition_nodes(const std::vector<const Node*>& nodes, const stratum_plugin& plugin) {
@@ -212,7 +212,8 @@ void Executor::run(const std::map<std::string, Tensor>& feeds) {
     if (step.program == nullptr) {
       copy(*step.from, *step.to);
     } else {
-      check(step.plugin->run(step.program, step.args.data()), *step.plugin, "run");
+      const auto n_args = static_cast<int32_t>(step.args.size());
+      check(step.plugin->run(step.program, step.args.data(), n_args), *step.plugin, "run");
     }
   }
   state_loaded_ = false;
