@@ -7,11 +7,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <iterator>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "backends/op_schemas.h"
 #include "backends/plugin.h"
 
 namespace stratum {
@@ -48,8 +50,11 @@ inline int host_copy(void* dst, const void* src, size_t bytes) {
   return 0;
 }
 
-// Whether every value the node reads or writes is a non-empty f32 or i32 tensor of rank `max_rank` or less.
-inline bool plain_values(const stratum_node* node, const stratum_tensor_desc* values, int32_t max_rank) {
+// Whether every value the node reads or writes is one of the n_values values, and a non-empty f32 or i32
+// tensor of rank `max_rank` or less.
+inline bool plain_values(const stratum_node* node, const stratum_tensor_desc* values, int32_t n_values,
+                         int32_t max_rank) {
+  if (!stratum_node_ids_in_range(node, n_values)) return false;
   auto ok = [&](int32_t id) {
     const stratum_tensor_desc& v = values[id];
     return (v.dtype == STRATUM_F32 || v.dtype == STRATUM_I32) && v.rank <= max_rank &&
@@ -59,29 +64,54 @@ inline bool plain_values(const stratum_node* node, const stratum_tensor_desc* va
          std::all_of(node->outputs, node->outputs + node->n_outputs, ok);
 }
 
+// Throws unless a count the caller gave matches the one the plugin expects.
+inline void check_count(const char* function, const char* what, size_t given, size_t expected) {
+  if (given != expected) {
+    throw std::invalid_argument(std::string(function) + ": given " + std::to_string(given) + " " + what +
+                                ", the program has " + std::to_string(expected));
+  }
+}
+
+// The schemas (backends/op_schemas.h) of the ops for which runs(op) is true: what a plugin that picks its
+// ops at run time declares.
+template <typename Runs>
+std::vector<stratum_op_schema> op_schemas_where(Runs runs) {
+  static const stratum_op_schema all[] = {STRATUM_ALL_OP_SCHEMAS};
+  std::vector<stratum_op_schema> picked;
+  std::copy_if(std::begin(all), std::end(all), std::back_inserter(picked),
+               [&](const stratum_op_schema& s) { return runs(s.op); });
+  return picked;
+}
+
 // The ABI's program functions for a plugin whose compiled subgraphs are `Program`s (with run(args) and
-// node_times(), ms per node) made by `Compile`. The ABI's opaque stratum_program is the Program itself.
+// node_times(), ms per node) made by `Compile`. The ABI's opaque stratum_program is a Compiled.
 template <typename Program, std::unique_ptr<Program> (*Compile)(const stratum_subgraph&)>
 struct ProgramFunctions {
-  static stratum_program* compile(const stratum_subgraph* subgraph) {
+  struct Compiled {
     std::unique_ptr<Program> program;
-    if (guarded([&] { program = Compile(*subgraph); })) return nullptr;
-    return reinterpret_cast<stratum_program*>(program.release());
+    int32_t n_args;  // what run checks its count against
+  };
+  static stratum_program* compile(const stratum_subgraph* subgraph) {
+    auto compiled = std::make_unique<Compiled>();
+    compiled->n_args = subgraph->n_args;
+    if (guarded([&] { compiled->program = Compile(*subgraph); })) return nullptr;
+    return reinterpret_cast<stratum_program*>(compiled.release());
   }
-  static int run(stratum_program* program, void* const* args) {
-    return guarded([&] { of(program)->run(args); });
+  static int run(stratum_program* program, void* const* args, int32_t n_args) {
+    return guarded([&] {
+      check_count("run", "args", n_args, of(program)->n_args);
+      of(program)->program->run(args);
+    });
   }
   static void release(stratum_program* program) { delete of(program); }
   static int node_times(stratum_program* program, double* ms, int32_t n) {
     return guarded([&] {
-      const std::vector<double>& times = of(program)->node_times();
-      if (static_cast<size_t>(n) != times.size())
-        throw std::invalid_argument("node_times: asked for " + std::to_string(n) +
-                                    " nodes, the program has " + std::to_string(times.size()));
+      const std::vector<double>& times = of(program)->program->node_times();
+      check_count("node_times", "nodes", n, times.size());
       std::copy(times.begin(), times.end(), ms);
     });
   }
-  static Program* of(stratum_program* program) { return reinterpret_cast<Program*>(program); }
+  static Compiled* of(stratum_program* program) { return reinterpret_cast<Compiled*>(program); }
 };
 
 }  // namespace stratum

@@ -54,7 +54,7 @@ void check(int status, const stratum_plugin& plugin, const char* what) {
 bool plugin_runs(const stratum_plugin& plugin, const Node& node) {
   if (&plugin == &reference_plugin()) return true;
   SubgraphDesc desc({&node}, [](const Value*) { return true; });
-  return plugin.supports(&desc.node(0), desc.values());
+  return plugin_supports(plugin, desc, 0);
 }
 
 std::vector<Partition> partition_nodes(const std::vector<const Node*>& nodes, const stratum_plugin& plugin) {
@@ -239,7 +239,8 @@ void Executor::run(const std::map<std::string, Tensor>& feeds) {
     const Step& step = steps_[i];
     if (step.program == nullptr) {
       copy(*step.from, *step.to);
-    } else if (step.plugin->run(step.program, step.args.data()) != 0) {
+    } else if (step.plugin->run(step.program, step.args.data(), static_cast<int32_t>(step.args.size())) !=
+               0) {
       const auto& nodes = step.partition->nodes;
       fail("{}: running {} node(s) from {} to {} failed: {}", step.plugin->name, nodes.size(),
            nodes.front()->label(), nodes.back()->label(), step.plugin->last_error());

@@ -1,10 +1,10 @@
 // Runs a graph on a chosen plugin, step after step. The partitioner gives each node to the plugin when it
-// supports the node and to the reference backend otherwise (said once per op kind); each maximal run of
-// consecutive nodes on one backend is a partition, compiled once. Values cross between partitions through
-// buffers allocated once, with copies where they change device. run() allocates nothing. The graph's
-// constant nodes (Graph::constant_nodes) form partitions of their own, run first and only when the state
-// was loaded since. A training step commits its updates only when they and the graph's outputs are finite, so
-// params and state never hold a value of a step that went wrong.
+// lists the node's op and supports the node (plugin_supports), and to the reference backend otherwise (said
+// once per op kind); each maximal run of consecutive nodes on one backend is a partition, compiled once.
+// Values cross between partitions through buffers allocated once, with copies where they change device. run()
+// allocates nothing. The graph's constant nodes (Graph::constant_nodes) form partitions of their own, run
+// first and only when the state was loaded since. A training step commits its updates only when they and the
+// graph's outputs are finite, so params and state never hold a value of a step that went wrong.
 #pragma once
 
 #include <map>
@@ -27,7 +27,7 @@ struct Partition {
   std::vector<const Node*> nodes;
 };
 
-// Whether `plugin` runs `node` itself (the reference backend runs what it does not).
+// Whether `plugin` runs `node` itself (the reference backend runs what it does not): plugin_supports.
 bool plugin_runs(const stratum_plugin& plugin, const Node& node);
 
 // Each node to `plugin` if it supports it, else to the reference backend.

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <limits>
 #include <random>
 
@@ -72,9 +74,9 @@ const stratum_plugin& partial_plugin() {
   static const stratum_plugin plugin = [] {
     stratum_plugin p = reference_plugin();
     p.name = "partial";
-    p.supports = [](const stratum_node* node, const stratum_tensor_desc* values) -> int {
+    p.supports = [](const stratum_node* node, const stratum_tensor_desc* values, int32_t n_values) -> int {
       return std::strcmp(node->op, "relu") != 0 && std::strcmp(node->op, "sigmoid") != 0 &&
-             reference_plugin().supports(node, values);
+             reference_plugin().supports(node, values, n_values);
     };
     return p;
   }();
@@ -152,9 +154,9 @@ const stratum_plugin& counting_plugin() {
   static const stratum_plugin plugin = [] {
     stratum_plugin p = reference_plugin();
     p.name = "counting";
-    p.run = [](stratum_program* program, void* const* args) {
+    p.run = [](stratum_program* program, void* const* args, int32_t n_args) {
       ++program_runs;
-      return reference_plugin().run(program, args);
+      return reference_plugin().run(program, args, n_args);
     };
     return p;
   }();
@@ -268,9 +270,9 @@ const stratum_plugin& failing_plugin() {
   static const stratum_plugin plugin = [] {
     stratum_plugin p = reference_plugin();
     p.name = "failing";
-    p.run = [](stratum_program* program, void* const* args) {
+    p.run = [](stratum_program* program, void* const* args, int32_t n_args) {
       if (fail_runs) return 1;
-      return reference_plugin().run(program, args);
+      return reference_plugin().run(program, args, n_args);
     };
     return p;
   }();
@@ -296,6 +298,27 @@ TEST(Executor, APluginThatFailsMidStepLeavesTheStateAsItWas) {
   const Store after = executor.save_state();
   for (const auto& [name, tensor] : before)
     EXPECT_EQ(std::memcmp(tensor.data(), after.at(name).data(), tensor.type().bytes()), 0) << name;
+}
+
+// The reference plugin without relu in its op_schemas: its supports() still says yes, but Stratum does not
+// ask about an op whose schema the plugin did not declare.
+TEST(Executor, OpsAPluginDoesNotListRunOnTheReference) {
+  static std::vector<stratum_op_schema> schemas;
+  const stratum_plugin& reference = reference_plugin();
+  std::copy_if(reference.op_schemas, reference.op_schemas + reference.n_op_schemas,
+               std::back_inserter(schemas),
+               [](const stratum_op_schema& s) { return std::strcmp(s.op, "relu") != 0; });
+  stratum_plugin unlisted = reference;
+  unlisted.name = "unlisted";
+  unlisted.n_op_schemas = static_cast<int32_t>(schemas.size());
+  unlisted.op_schemas = schemas.data();
+  auto graph = training_step();
+  ::testing::internal::CaptureStderr();
+  for (const Partition& p : partition_graph(*graph, unlisted)) {
+    for (const Node* node : p.nodes)
+      EXPECT_EQ(p.plugin == &reference_plugin(), node->op_name() == "relu") << node->label();
+  }
+  EXPECT_NE(::testing::internal::GetCapturedStderr().find("unlisted does not run relu"), std::string::npos);
 }
 
 TEST(Executor, NodeTimesCoverEveryNodeOfPluginsThatReportThem) {

@@ -4,13 +4,17 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <string_view>
+#include <utility>
 
 #include "backends/reference/plugin.h"
 #include "ir/error.h"
+#include "ir/op.h"
 
 namespace stratum {
 
@@ -100,20 +104,81 @@ const stratum_plugin& open_plugin(const std::string& name) {
           "plugin '{}' ({}) was built for plugin ABI version {}, but this Stratum speaks version {}", name,
           path.string(), plugin == nullptr ? 0 : plugin->abi_version, STRATUM_PLUGIN_ABI_VERSION));
     }
-    if (plugin->name == nullptr || name != plugin->name) {
-      fail_loading(fmt::format("{} calls itself '{}', not '{}'", path.string(),
-                               plugin->name ? plugin->name : "", name));
-    }
-    auto unavailable =
-        reinterpret_cast<stratum_plugin_unavailable_fn>(dlsym(library, STRATUM_PLUGIN_UNAVAILABLE));
-    if (const char* reason = unavailable ? unavailable() : nullptr) throw PluginUnavailable(name, reason);
+    check_plugin(*plugin, fmt::format("plugin '{}' ({})", name, path.string()));
+    if (name != plugin->name)
+      fail_loading(fmt::format("{} calls itself '{}', not '{}'", path.string(), plugin->name, name));
+    const bool can_say = STRATUM_PLUGIN_HAS(plugin, unavailable) && plugin->unavailable != nullptr;
+    if (const char* reason = can_say ? plugin->unavailable() : nullptr) throw PluginUnavailable(name, reason);
     closer.library = nullptr;  // kept for the life of the process
     return *plugin;
   }
   fail_loading(fmt::format("no plugin '{}': {} is in none of {}", name, library_file(name), joined(tried)));
 }
 
+// The items ("; "-separated) of schema `a` that `b` lacks, for saying what differs.
+std::string items_missing(const std::string& a, const std::string& b) {
+  std::vector<std::string> missing;
+  for (size_t start = 0; start <= a.size();) {
+    const size_t end = std::min(a.find("; ", start), a.size());
+    const std::string item = a.substr(start, end - start);
+    if (("; " + b + "; ").find("; " + item + "; ") == std::string::npos) missing.push_back(item);
+    start = end + 2;
+  }
+  return joined(missing);
+}
+
+void check_op_schemas(const stratum_plugin& plugin, const std::string& where) {
+  if (plugin.n_op_schemas < 0 || (plugin.n_op_schemas > 0 && plugin.op_schemas == nullptr))
+    fail("{}: op_schemas is null or n_op_schemas ({}) negative", where, plugin.n_op_schemas);
+  for (int32_t i = 0; i < plugin.n_op_schemas; ++i) {
+    const stratum_op_schema& s = plugin.op_schemas[i];
+    if (s.op == nullptr || s.schema == nullptr) fail("{}: op_schemas[{}] has a null op or schema", where, i);
+    const OpDef* op = find_op(s.op);
+    if (op == nullptr) fail("{}: lists op '{}', which this Stratum does not have", where, s.op);
+    const std::string ours = op_schema(*op);
+    if (ours != s.schema) {
+      fail(
+          "{}: op '{}' was built against another schema of it (rebuild the plugin): only the plugin has "
+          "'{}'; "
+          "only this Stratum has '{}'",
+          where, s.op, items_missing(s.schema, ours), items_missing(ours, s.schema));
+    }
+  }
+}
+
 }  // namespace
+
+void check_plugin(const stratum_plugin& plugin, const std::string& where) {
+  constexpr size_t kRequiredSize = offsetof(stratum_plugin, unavailable);  // up to last_error
+  if (plugin.struct_size < kRequiredSize) {
+    fail(
+        "{}: struct_size is {}, but plugin ABI version {} needs at least {} (built against an older "
+        "plugin.h?)",
+        where, plugin.struct_size, STRATUM_PLUGIN_ABI_VERSION, kRequiredSize);
+  }
+  for (const auto& [field, text] : {std::pair{"name", plugin.name},
+                                    {"device_kind", plugin.device_kind},
+                                    {"description", plugin.description}}) {
+    if (text == nullptr) fail("{}: {} is null", where, field);
+  }
+  if (std::string_view(plugin.device_kind) != "cpu" && std::string_view(plugin.device_kind) != "gpu")
+    fail("{}: device_kind is '{}', not cpu or gpu", where, plugin.device_kind);
+  const std::pair<const char*, bool> functions[] = {// node_times and unavailable are optional
+                                                    {"alloc", plugin.alloc != nullptr},
+                                                    {"free", plugin.free != nullptr},
+                                                    {"copy_from_host", plugin.copy_from_host != nullptr},
+                                                    {"copy_to_host", plugin.copy_to_host != nullptr},
+                                                    {"copy", plugin.copy != nullptr},
+                                                    {"supports", plugin.supports != nullptr},
+                                                    {"compile", plugin.compile != nullptr},
+                                                    {"run", plugin.run != nullptr},
+                                                    {"release", plugin.release != nullptr},
+                                                    {"last_error", plugin.last_error != nullptr}};
+  for (const auto& [function, present] : functions) {
+    if (!present) fail("{}: required function '{}' is null", where, function);
+  }
+  check_op_schemas(plugin, where);
+}
 
 std::vector<std::string> plugin_search_path(const std::string& name) {
   std::vector<std::string> dirs;

@@ -13,7 +13,7 @@ namespace stratum {
 // folder of the running binary, and the plugins/<name>/ folders of its Bazel runfiles.
 std::vector<std::string> plugin_search_path(const std::string& name);
 
-// A plugin that loads but cannot run on this machine (its stratum_plugin_unavailable says why).
+// A plugin that loads but cannot run on this machine (its `unavailable` says why).
 class PluginUnavailable : public Error {
  public:
   PluginUnavailable(const std::string& name, const std::string& reason)
@@ -26,9 +26,15 @@ class PluginUnavailable : public Error {
 
 // The plugin called `name`: "reference" is built in; any other is libstratum_<name>.so from the search
 // path, loaded once and kept for the life of the process. Throws Error when the library is missing, does
-// not load, lacks the entry point or speaks another ABI version, naming both versions and the plugins that
-// are available; throws PluginUnavailable when it loads but cannot run here.
+// not load, lacks the entry point, speaks another ABI version (naming both versions and the plugins that
+// are available) or fails check_plugin; throws PluginUnavailable when it loads but cannot run here.
 const stratum_plugin& load_plugin(const std::string& name);
+
+// Throws Error, starting with `where` and naming the field, unless every field of the plugin (of the ABI
+// version it speaks) is usable: struct_size covers the required fields; name, device_kind and description
+// are set; device_kind is "cpu" or "gpu"; every required function is set; and each op it lists is one of
+// Stratum's with the same schema (ir/op.h's op_schema).
+void check_plugin(const stratum_plugin& plugin, const std::string& where);
 
 // The names of the plugins on the search path, "reference" first.
 std::vector<std::string> available_plugins();

@@ -1,10 +1,12 @@
 // The loader against real shared libraries (backends/testdata/): a plugin that loads, and ones that are
-// missing, speak another ABI version, lack the entry point or call themselves something else.
+// missing, speak another ABI version, lack the entry point, call themselves something else, have a field
+// check_plugin refuses, or cannot run here.
 #include "backends/loader.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -50,7 +52,7 @@ TEST_F(LoaderTest, ReferenceIsAlwaysAvailable) {
 TEST_F(LoaderTest, ListsThePluginsOnThePath) {
   const std::vector<std::string> names = available_plugins();
   EXPECT_EQ(names.at(0), "reference");
-  for (const char* name : {"badversion", "minimal", "misnamed", "noentry"}) {
+  for (const char* name : {"badversion", "minimal", "misnamed", "noentry", "norun"}) {
     EXPECT_NE(std::find(names.begin(), names.end(), name), names.end()) << name;
   }
 }
@@ -96,6 +98,62 @@ TEST_F(LoaderTest, ALibraryWithoutTheEntryPointIsRefused) {
 
 TEST_F(LoaderTest, APluginThatCallsItselfSomethingElseIsRefused) {
   EXPECT_TRUE(contains(load_error("misnamed"), "calls itself 'someone_else', not 'misnamed'"));
+}
+
+// Each test plugin with one bad field, and what the loader says about it after naming the plugin.
+TEST_F(LoaderTest, APluginWithABadFieldIsRefusedNamingTheField) {
+  const std::pair<const char*, std::string> cases[] = {
+      {"oldsize", "struct_size is " + std::to_string(offsetof(stratum_plugin, last_error)) +
+                      ", but plugin ABI version 1 needs at least " +
+                      std::to_string(offsetof(stratum_plugin, unavailable))},
+      {"noname", "name is null"},
+      {"nodevicekind", "device_kind is null"},
+      {"tpu", "device_kind is 'tpu', not cpu or gpu"},
+      {"norun", "required function 'run' is null"},
+      {"nolasterror", "required function 'last_error' is null"},
+      {"staleschema",
+       "op 'relu' was built against another schema of it (rebuild the plugin): only the plugin has "
+       "'slope:float=0.0'; only this Stratum has ''"},
+      {"unknownop", "lists op 'no_such_op', which this Stratum does not have"},
+  };
+  for (const auto& [name, message] : cases) {
+    const std::string error = load_error(name);
+    EXPECT_TRUE(
+        contains(error, fmt::format("plugin '{}' ({}/libstratum_{}.so): ", name, testdata_dir(), name)));
+    EXPECT_TRUE(contains(error, message));
+  }
+}
+
+TEST_F(LoaderTest, AFieldIsReadOnlyWhereTheStructSizeCoversIt) {
+  try {
+    load_plugin("away");
+    ADD_FAILURE() << "loaded";
+  } catch (const PluginUnavailable& e) {
+    EXPECT_EQ(e.reason(), "the test plugin is away");
+  }
+  // The same plugin built before `unavailable` existed: the loader does not read it.
+  EXPECT_STREQ(load_plugin("awaybefore").name, "awaybefore");
+}
+
+TEST_F(LoaderTest, TheReferencePluginPassesItsOwnChecks) {
+  EXPECT_NO_THROW(check_plugin(load_plugin("reference"), "reference"));
+}
+
+// A plugin may list any subset of the ops; each schema is compared with Stratum's, a kind or default that
+// changed as much as an attribute added.
+TEST_F(LoaderTest, ASchemaMismatchSaysWhatDiffers) {
+  stratum_plugin plugin = load_plugin("reference");
+  const stratum_op_schema changed[] = {{"dropout", "2 inputs; p:float=0.25; seed:int=0; training:bool=true"}};
+  plugin.n_op_schemas = 1;
+  plugin.op_schemas = changed;
+  try {
+    check_plugin(plugin, "mine");
+    ADD_FAILURE() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_TRUE(contains(e.what(), "mine: op 'dropout' was built against another schema"));
+    EXPECT_TRUE(
+        contains(e.what(), "only the plugin has 'p:float=0.25'; only this Stratum has 'p:float=0.5'"));
+  }
 }
 
 }  // namespace

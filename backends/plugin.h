@@ -6,20 +6,24 @@
  *
  * Stratum finds the library by name on a search path (STRATUM_PLUGIN_PATH, the folder of the running
  * binary, its Bazel runfiles), calls the entry point and checks `abi_version` before it touches anything
- * else, so a plugin built against another version of this header is refused with both versions named.
+ * else, so a plugin built against another version of this header is refused with both versions named. It
+ * then checks every field (struct_size, strings, functions, op schemas) and refuses the plugin, naming the
+ * field, where one is wrong.
  *
  * Why a C ABI: plugins are built out of tree, by other compilers and standard libraries, and loaded with
  * dlopen. Plain C structs and function pointers are the one boundary that stays stable across all of them;
  * a C++ class would tie every plugin to Stratum's compiler, flags and IR headers. This header is the whole
- * contract: it includes only <stddef.h> and <stdint.h>, and a plugin needs nothing else from Stratum.
+ * contract with its generated companion backends/op_schemas.h (the ops' schemas): it includes only
+ * <stddef.h> and <stdint.h>, and a plugin needs nothing else from Stratum.
  *
- * The flow. Stratum partitions a graph: it asks `supports` about every node, and hands each maximal run of
- * supported nodes to `compile` as a subgraph. The program that returns is run once per training step with
- * the same shapes. `compile` is where a plugin builds its kernels, picks layouts and allocates its scratch:
- * `run` must not allocate. Values inside a subgraph are the plugin's own business (any layout, any memory);
- * values at its edges ("args") are dense, row-major (logical NCHW), in memory from the plugin's `alloc` (a
- * cpu plugin may also get host memory from elsewhere). A program's args are at the same addresses at every
- * run, and no output arg overlaps another arg. Stratum calls a plugin from one thread at a time.
+ * The flow. Stratum partitions a graph: it asks `supports` about every node of an op the plugin lists, and
+ * hands each maximal run of supported nodes to `compile` as a subgraph. The program that returns is run once
+ * per training step with the same shapes. `compile` is where a plugin builds its kernels, picks layouts and
+ * allocates its scratch: `run` must not allocate. Values inside a subgraph are the plugin's own business (any
+ * layout, any memory); values at its edges ("args") are dense, row-major (logical NCHW), in memory from the
+ * plugin's `alloc` (a cpu plugin may also get host memory from elsewhere). A program's args are at the same
+ * addresses at every run, and no output arg overlaps another arg. Stratum calls a plugin from one thread at a
+ * time.
  *
  * Errors: functions that can fail return 0 on success and nonzero on failure (null for `compile`), after
  * which `last_error` says what went wrong, naming the node where there is one.
@@ -98,11 +102,25 @@ typedef struct {
 
 typedef struct stratum_program stratum_program; /* a compiled subgraph; the plugin defines it */
 
+/* An op a plugin runs, with the schema it was built against: its input arity and attributes with their
+ * defaults. backends/op_schemas.h, generated from Stratum's op registry, defines STRATUM_OP_<OP> as the
+ * initialiser of each ({"conv2d", "2..4 inputs; stride:int list=[1,1]; ..."}); a plugin lists those of the
+ * ops it runs. The loader refuses a plugin whose schema of any op differs from Stratum's (an attribute added,
+ * renamed or given another default since the plugin was built), naming the op, and Stratum asks `supports`
+ * only about the ops listed. */
+typedef struct {
+  const char* op;
+  const char* schema;
+} stratum_op_schema;
+
 typedef struct {
   uint32_t abi_version;    /* STRATUM_PLUGIN_ABI_VERSION as the plugin was built */
+  uint32_t struct_size;    /* sizeof(stratum_plugin) as the plugin was built: see "Growing" below */
   const char* name;        /* "onednn": the <name> of libstratum_<name>.so */
   const char* device_kind; /* "cpu" (memory the host can read) or "gpu" */
   const char* description; /* one line, for listings: "oneDNN 2.6 primitives, 16 threads" */
+  int32_t n_op_schemas;
+  const stratum_op_schema* op_schemas; /* the ops the plugin may support; see stratum_op_schema */
 
   /* Memory for args. `alloc` returns null on failure. The copies are synchronous. */
   void* (*alloc)(size_t bytes);
@@ -111,14 +129,16 @@ typedef struct {
   int (*copy_to_host)(void* host_dst, const void* src, size_t bytes);
   int (*copy)(void* dst, const void* src, size_t bytes); /* device to device */
 
-  /* Whether the plugin runs this node; values[i] is the type of value i. Must not fail: unsupported
-   * nodes (an op, shape or attribute the plugin lacks) answer 0 and run on the reference backend. */
-  int (*supports)(const stratum_node* node, const stratum_tensor_desc* values);
+  /* Whether the plugin runs this node; values[0 .. n_values) are the types of the values the node's ids
+   * index. Must not fail: unsupported nodes (an op, shape or attribute the plugin lacks, or an id out of
+   * range) answer 0 and run on the reference backend. */
+  int (*supports)(const stratum_node* node, const stratum_tensor_desc* values, int32_t n_values);
 
   /* Compiles a subgraph of supported nodes. The subgraph and its strings live only during the call. */
   stratum_program* (*compile)(const stratum_subgraph* graph);
-  /* Runs a program: args[i] is the memory of the subgraph's args[i]. Runs are not concurrent. */
-  int (*run)(stratum_program* program, void* const* args);
+  /* Runs a program: args[i] is the memory of the subgraph's args[i], n_args = the subgraph's n_args (a run
+   * given another count fails). Runs are not concurrent. */
+  int (*run)(stratum_program* program, void* const* args, int32_t n_args);
   void (*release)(stratum_program* program);
 
   /* Optional (may be null): milliseconds each node took in the last run, node order, n = n_nodes. A plugin
@@ -128,21 +148,24 @@ typedef struct {
 
   /* The message of the last failure on this thread. */
   const char* (*last_error)(void);
+
+  /* Growing: fields added within version 1 go below, each optional. Stratum reads one only where the
+   * plugin's struct_size covers it, so a plugin built before the field existed still loads; the fields above
+   * are required (the loader refuses a smaller struct_size, a null string or function other than
+   * node_times, or a device_kind other than "cpu" and "gpu"). */
+
+  /* Optional: why the plugin cannot run on this machine (a GPU plugin where there is no device: "no CUDA
+   * device (...)"), or null where it can. Stratum then reports the plugin as unavailable, which tools and
+   * tests treat as a skip rather than a failure. */
+  const char* (*unavailable)(void);
 } stratum_plugin;
 
 typedef const stratum_plugin* (*stratum_plugin_entry_fn)(void);
 #define STRATUM_PLUGIN_ENTRY "stratum_plugin_entry"
 
-/* Optional, beside the entry point: a plugin that cannot run on this machine (a GPU plugin where there is
- * no device) exports
- *
- *     const char* stratum_plugin_unavailable(void);
- *
- * which returns why ("no CUDA device (...)"), or null where the plugin can run. Stratum then reports the
- * plugin as unavailable, which tools and tests treat as a skip rather than a failure. A plugin without it is
- * always available; ABI version 1 is unchanged. */
-typedef const char* (*stratum_plugin_unavailable_fn)(void);
-#define STRATUM_PLUGIN_UNAVAILABLE "stratum_plugin_unavailable"
+/* Whether `plugin` has `field`: whether its struct_size covers it. */
+#define STRATUM_PLUGIN_HAS(plugin, field) \
+  ((plugin)->struct_size >= offsetof(stratum_plugin, field) + sizeof((plugin)->field))
 
 /* Helpers for plugin authors: attribute lookup by name (null when absent). */
 static inline const stratum_attr* stratum_find_attr(const stratum_node* node, const char* name) {
@@ -152,6 +175,16 @@ static inline const stratum_attr* stratum_find_attr(const stratum_node* node, co
     if (*a == *b) return &node->attrs[i];
   }
   return 0;
+}
+
+/* Whether every input and output id of the node indexes one of n_values values: what `supports` checks
+ * before it reads values[id]. */
+static inline int stratum_node_ids_in_range(const stratum_node* node, int32_t n_values) {
+  for (int32_t i = 0; i < node->n_inputs + node->n_outputs; ++i) {
+    const int32_t id = i < node->n_inputs ? node->inputs[i] : node->outputs[i - node->n_inputs];
+    if (id < 0 || id >= n_values) return 0;
+  }
+  return 1;
 }
 
 #ifdef __CUDACC__

@@ -1,5 +1,7 @@
 #include "backends/subgraph.h"
 
+#include <algorithm>
+#include <cstring>
 #include <unordered_set>
 
 #include "ir/error.h"
@@ -100,6 +102,14 @@ stratum_attr SubgraphDesc::attr(const std::string& name, const Attr& value) {
       break;
   }
   return a;
+}
+
+bool plugin_supports(const stratum_plugin& plugin, const SubgraphDesc& desc, size_t i) {
+  const stratum_node& node = desc.node(i);
+  const stratum_op_schema* end = plugin.op_schemas + plugin.n_op_schemas;
+  const bool listed = std::any_of(
+      plugin.op_schemas, end, [&](const stratum_op_schema& s) { return std::strcmp(s.op, node.op) == 0; });
+  return listed && plugin.supports(&node, desc.values(), desc.n_values());
 }
 
 namespace {

@@ -30,6 +30,7 @@ class SubgraphDesc {
   const stratum_subgraph& subgraph() const { return subgraph_; }
   const stratum_node& node(size_t i) const { return nodes_[i]; }
   const stratum_tensor_desc* values() const { return descs_.data(); }
+  int32_t n_values() const { return subgraph_.n_values; }
   // The graph values bound to args, in the order of subgraph().args.
   const std::vector<const Value*>& args() const { return args_; }
 
@@ -48,6 +49,10 @@ class SubgraphDesc {
   std::vector<const Value*> args_;
   stratum_subgraph subgraph_{};
 };
+
+// Whether `plugin` runs node i of `desc`: it lists the node's op in its op_schemas (the loader checked their
+// schemas) and its supports() says yes.
+bool plugin_supports(const stratum_plugin& plugin, const SubgraphDesc& desc, size_t i);
 
 // An ir::Graph that computes what the subgraph computes: its input args become graph inputs %arg0, %arg1,
 // ..., its nodes are added again (so shape inference checks them) and its output args become graph

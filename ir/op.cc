@@ -43,6 +43,18 @@ const OpDef* find_op(std::string_view name) {
 
 const std::vector<const OpDef*>& all_ops() { return registry().pointers; }
 
+std::string op_schema(const OpDef& op) {
+  std::string text = std::to_string(op.min_inputs);
+  if (op.max_inputs != op.min_inputs)
+    text += ".." + (op.max_inputs < 0 ? std::string("*") : std::to_string(op.max_inputs));
+  text += op.min_inputs == 1 && op.max_inputs == 1 ? " input" : " inputs";
+  for (const AttrSpec& spec : op.attrs) {
+    text += fmt::format("; {}:{}", spec.name, attr_kind_name(spec.kind));
+    if (spec.default_value) text += "=" + attr_str(*spec.default_value);
+  }
+  return text;
+}
+
 Attrs complete_attrs(const OpDef& op, Attrs attrs) {
   for (const auto& [name, value] : attrs) {
     auto spec =

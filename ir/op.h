@@ -65,6 +65,12 @@ const OpDef* find_op(std::string_view name);
 // Every registered op, in registration order.
 const std::vector<const OpDef*>& all_ops();
 
+// The op's schema as plugins see it: its input arity and each attribute's name, kind and default, e.g.
+// "2..4 inputs; stride:int list=[1,1]; groups:int=1; lr:float" (lr has no default). A plugin declares the
+// schema of each op it runs as it was built (backends/op_schemas.h); the loader refuses one whose schema
+// differs.
+std::string op_schema(const OpDef& op);
+
 // Checks `attrs` against the op's specs (unknown names, kinds), fills in defaults and returns the full set.
 // Throws Error naming the attribute.
 Attrs complete_attrs(const OpDef& op, Attrs attrs);

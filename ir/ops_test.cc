@@ -30,6 +30,17 @@ std::string error_of(const std::string& op, std::vector<TensorType> inputs, Attr
 
 #define EXPECT_ERROR(call, reason) EXPECT_NE((call).find(reason), std::string::npos) << (call)
 
+// What plugins declare and the loader compares: arity, and every attribute's kind and default (or none).
+TEST(OpSchema, NamesTheArityAndEveryAttributeWithItsDefault) {
+  EXPECT_EQ(
+      op_schema(*find_op("conv2d")),
+      "2..4 inputs; stride:int list=[1,1]; padding:int list=[0,0]; dilation:int list=[1,1]; groups:int=1; "
+      "relu:bool=false");
+  EXPECT_EQ(op_schema(*find_op("relu")), "1 input");
+  EXPECT_EQ(op_schema(*find_op("concat")), "1..* inputs; axis:int=1");
+  EXPECT_EQ(op_schema(*find_op("sgd_update")), "2 inputs; lr:float");
+}
+
 TEST(ShapeInference, Conv2d) {
   EXPECT_EQ(infer("conv2d", {f32({2, 3, 28, 28}), f32({6, 3, 5, 5}), f32({6})}, {{"padding", Ints{2, 2}}}),
             std::vector{f32({2, 6, 28, 28})});

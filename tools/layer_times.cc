@@ -38,7 +38,7 @@ class OneNodeProgram {
   OneNodeProgram(const OneNodeProgram&) = delete;
   OneNodeProgram& operator=(const OneNodeProgram&) = delete;
 
-  void run() { check(plugin_.run(program_, args_.data()), "running"); }
+  void run() { check(plugin_.run(program_, args_.data(), static_cast<int32_t>(args_.size())), "running"); }
 
  private:
   void prepare() {

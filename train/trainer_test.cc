@@ -82,11 +82,11 @@ const stratum_plugin& faulty_plugin() {
       }
       return program;
     };
-    p.run = [](stratum_program* program, void* const* args) {
+    p.run = [](stratum_program* program, void* const* args, int32_t n_args) {
       const auto& weights = weight_args.at(program);
       const bool now = !weights.empty() && ++training_runs == fault.at;
       if (now && fault.kind == Fault::kFail) return 1;
-      const int status = reference_plugin().run(program, args);
+      const int status = reference_plugin().run(program, args, n_args);
       if (now && fault.kind == Fault::kNan) {
         for (const auto& [arg, n] : weights) std::fill_n(static_cast<float*>(args[arg]), n, NAN);
       }

@@ -29,7 +29,7 @@ TEST(Conformance, TheReferencePassesAgainstItselfAndEveryOpIsCovered) {
 }
 
 // Plugins that break the rules, built by changing one function of the reference plugin.
-stratum_plugin broken(int (*run)(stratum_program*, void* const*)) {
+stratum_plugin broken(int (*run)(stratum_program*, void* const*, int32_t)) {
   stratum_plugin plugin = reference_plugin();
   plugin.run = run;
   return plugin;
@@ -39,8 +39,8 @@ stratum_plugin broken(int (*run)(stratum_program*, void* const*)) {
 int n_inputs = 0;
 
 TEST(Conformance, AWrongResultFails) {
-  stratum_plugin plugin = broken([](stratum_program* program, void* const* args) {
-    const int status = reference_plugin().run(program, args);
+  stratum_plugin plugin = broken([](stratum_program* program, void* const* args, int32_t n_args) {
+    const int status = reference_plugin().run(program, args, n_args);
     static_cast<float*>(args[n_inputs])[0] += 0.5f;  // the first output of every case is f32
     return status;
   });
@@ -51,8 +51,8 @@ TEST(Conformance, AWrongResultFails) {
 }
 
 TEST(Conformance, AWriteOutOfBoundsIsCaught) {
-  stratum_plugin plugin = broken([](stratum_program* program, void* const* args) {
-    const int status = reference_plugin().run(program, args);
+  stratum_plugin plugin = broken([](stratum_program* program, void* const* args, int32_t n_args) {
+    const int status = reference_plugin().run(program, args, n_args);
     static_cast<char*>(args[n_inputs])[-1] = 0;  // just before the output
     return status;
   });
@@ -64,9 +64,9 @@ TEST(Conformance, AWriteOutOfBoundsIsCaught) {
 }
 
 TEST(Conformance, WritingAnInputIsCaught) {
-  stratum_plugin plugin = broken([](stratum_program* program, void* const* args) {
+  stratum_plugin plugin = broken([](stratum_program* program, void* const* args, int32_t n_args) {
     static_cast<float*>(args[0])[0] = 42;
-    return reference_plugin().run(program, args);
+    return reference_plugin().run(program, args, n_args);
   });
   const auto results = run_conformance(plugin, Mode::kTest, "sigmoid");
   ASSERT_EQ(count(results, Result::kFail), static_cast<int>(results.size()));
@@ -75,8 +75,8 @@ TEST(Conformance, WritingAnInputIsCaught) {
 
 TEST(Conformance, UnsupportedOpsAreReportedNotFailed) {
   stratum_plugin plugin = reference_plugin();
-  plugin.supports = [](const stratum_node* node, const stratum_tensor_desc* values) -> int {
-    return std::strcmp(node->op, "conv2d") != 0 && reference_plugin().supports(node, values);
+  plugin.supports = [](const stratum_node* node, const stratum_tensor_desc* values, int32_t n_values) -> int {
+    return std::strcmp(node->op, "conv2d") != 0 && reference_plugin().supports(node, values, n_values);
   };
   const auto results = run_conformance(plugin, Mode::kTest, "conv2d");
   EXPECT_EQ(count(results, Result::kUnsupported), static_cast<int>(results.size()));

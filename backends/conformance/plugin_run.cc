@@ -41,7 +41,8 @@ std::vector<Tensor> PluginRun::run(const std::vector<const Tensor*>& inputs) {
       fail("{}: {}", plugin_.name, plugin_.last_error());
     }
   }
-  if (plugin_.run(program_, pointers.data())) fail("{}: run failed: {}", plugin_.name, plugin_.last_error());
+  if (plugin_.run(program_, pointers.data(), static_cast<int32_t>(pointers.size())))
+    fail("{}: run failed: {}", plugin_.name, plugin_.last_error());
   std::vector<Tensor> outputs;
   for (size_t i = 0; i < args_.size(); ++i) {
     const size_t bytes = args_[i].type.bytes();

@@ -80,7 +80,7 @@ Result judge(const stratum_plugin& plugin, const Interpreter& reference, const G
   result.name = std::move(name);
   SubgraphDesc desc(nodes, needed_outside(graph, nodes));
   for (size_t i = 0; i < nodes.size(); ++i) {
-    if (!plugin.supports(&desc.node(i), desc.values())) {
+    if (!plugin_supports(plugin, desc, i)) {
       result.status = Result::kUnsupported;
       result.message += (result.message.empty() ? "" : ", ") + nodes[i]->op_name();
     }
@@ -133,7 +133,7 @@ Result time_case(const stratum_plugin& plugin, const Interpreter& reference, con
   result.op = node.op_name();
   result.name = name;
   SubgraphDesc desc({&node}, [](const Value*) { return true; });
-  if (!plugin.supports(&desc.node(0), desc.values())) {
+  if (!plugin_supports(plugin, desc, 0)) {
     result.status = Result::kUnsupported;
     return result;
   }

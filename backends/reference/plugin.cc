@@ -1,6 +1,7 @@
 // run() copies its args into host tensors and interprets the graph: written for clarity, not speed.
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <string>
 
 #include "backends/cpp_plugin.h"
@@ -17,8 +18,8 @@ struct stratum_program {
 namespace stratum {
 namespace {
 
-int supports(const stratum_node* node, const stratum_tensor_desc*) {
-  return find_reference_kernel(node->op) != nullptr;
+int supports(const stratum_node* node, const stratum_tensor_desc*, int32_t n_values) {
+  return find_reference_kernel(node->op) != nullptr && stratum_node_ids_in_range(node, n_values);
 }
 
 stratum_program* compile(const stratum_subgraph* subgraph) {
@@ -32,11 +33,12 @@ stratum_program* compile(const stratum_subgraph* subgraph) {
   return program.release();
 }
 
-int run(stratum_program* program, void* const* args) {
+int run(stratum_program* program, void* const* args, int32_t n_args) {
   return guarded([&] {
     const Graph& graph = *program->rebuilt.graph;
     std::map<std::string, Tensor> feeds;
     const auto inputs = graph.leaves_of(ValueKind::kInput);
+    check_count("run", "args", n_args, inputs.size() + graph.outputs().size());
     for (size_t i = 0; i < inputs.size(); ++i) {
       Tensor& t = feeds[inputs[i]->name()] = Tensor(inputs[i]->type());
       std::memcpy(t.data(), args[i], t.type().bytes());
@@ -55,10 +57,14 @@ void release(stratum_program* program) { delete program; }
 }  // namespace
 
 const stratum_plugin& reference_plugin() {
+  static const stratum_op_schema schemas[] = {STRATUM_ALL_OP_SCHEMAS};
   static const stratum_plugin plugin = {STRATUM_PLUGIN_ABI_VERSION,
+                                        sizeof(stratum_plugin),
                                         "reference",
                                         "cpu",
                                         "the reference backend: every op in plain loops (the oracle)",
+                                        static_cast<int32_t>(std::size(schemas)),
+                                        schemas,
                                         host_alloc,
                                         host_free,
                                         host_copy,
@@ -69,7 +75,8 @@ const stratum_plugin& reference_plugin() {
                                         run,
                                         release,
                                         nullptr,  // node_times
-                                        plugin_last_error_c_str};
+                                        plugin_last_error_c_str,
+                                        nullptr};  // unavailable
   return plugin;
 }
 

@@ -1,10 +1,11 @@
 // The plugin's C ABI (backends/plugin.h): device memory on the plugin's stream, and programs compiled by
 // Compiler. No exception crosses the ABI: each entry point turns one into a nonzero status and last_error.
-// On a machine without a CUDA device the library still loads, and stratum_plugin_unavailable says why.
+// On a machine without a CUDA device the library still loads, and its `unavailable` says why.
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <string>
+#include <vector>
 
 #include "backends/cpp_plugin.h"
 #include "backends/plugin.h"
@@ -44,8 +45,13 @@ int copy_on_device(void* dst, const void* src, size_t bytes) {
 
 // Every op the plugin compiles, on non-empty f32 and i32 values of rank 4 or less (cuDNN's descriptors);
 // which dtypes each op takes, its shape inference checks at compile time.
-int supports(const stratum_node* node, const stratum_tensor_desc* values) {
-  return find_op_compiler(node->op) != nullptr && plain_values(node, values, 4);
+int supports(const stratum_node* node, const stratum_tensor_desc* values, int32_t n_values) {
+  return find_op_compiler(node->op) != nullptr && plain_values(node, values, n_values, 4);
+}
+
+const char* unavailable() {
+  static const std::string reason = unavailable_reason();
+  return reason.empty() ? nullptr : reason.c_str();
 }
 
 using Programs = ProgramFunctions<Program, Compiler::compile>;
@@ -62,10 +68,15 @@ std::string description() {
 
 const stratum_plugin& plugin() {
   static const std::string text = description();
+  static const std::vector<stratum_op_schema> schemas =
+      op_schemas_where([](const char* op) { return find_op_compiler(op) != nullptr; });
   static const stratum_plugin plugin = {STRATUM_PLUGIN_ABI_VERSION,
+                                        sizeof(stratum_plugin),
                                         "cudnn",
                                         "gpu",
                                         text.c_str(),
+                                        static_cast<int32_t>(schemas.size()),
+                                        schemas.data(),
                                         alloc,
                                         free,
                                         copy_from_host,
@@ -76,7 +87,8 @@ const stratum_plugin& plugin() {
                                         Programs::run,
                                         Programs::release,
                                         Programs::node_times,
-                                        plugin_last_error_c_str};
+                                        plugin_last_error_c_str,
+                                        unavailable};
   return plugin;
 }
 
@@ -86,9 +98,4 @@ const stratum_plugin& plugin() {
 
 extern "C" __attribute__((visibility("default"))) const stratum_plugin* stratum_plugin_entry(void) {
   return &stratum::cudnn::plugin();
-}
-
-extern "C" __attribute__((visibility("default"))) const char* stratum_plugin_unavailable(void) {
-  static const std::string reason = stratum::cudnn::unavailable_reason();
-  return reason.empty() ? nullptr : reason.c_str();
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "backends/op_schemas.h"
 #include "backends/plugin.h"
 
 /* Errors: the message of the last failure, one per thread, so that a failure on one thread cannot replace the
@@ -69,31 +70,40 @@ static void sgd_update(const step* s, const float* w, const float* g, float* out
   for (int64_t i = 0; i < s->n; ++i) out[i] = (float)(w[i] - s->lr * g[i]);
 }
 
+/* The ops we run, with the schemas (arity, attributes and their defaults) our kernels assume, from
+ * backends/op_schemas.h. Stratum refuses to load the plugin if its schema of one of them has changed since,
+ * and asks supports() only about these ops. */
+static const stratum_op_schema kSchemas[OP_COUNT] = {
+    [OP_RELU] = STRATUM_OP_RELU,
+    [OP_SIGMOID] = STRATUM_OP_SIGMOID,
+    [OP_ADD] = STRATUM_OP_ADD,
+    [OP_RELU_GRAD] = STRATUM_OP_RELU_GRAD,
+    [OP_SIGMOID_GRAD] = STRATUM_OP_SIGMOID_GRAD,
+    [OP_SGD_UPDATE] = STRATUM_OP_SGD_UPDATE,
+};
+
 static const struct {
-  const char* name;
   int32_t n_inputs;
   void (*kernel)(const step* s, const float* a, const float* b, float* y);
 } kOps[OP_COUNT] = {
-    [OP_RELU] = {"relu", 1, relu},
-    [OP_SIGMOID] = {"sigmoid", 1, sigmoid},
-    [OP_ADD] = {"add", 2, add},
-    [OP_RELU_GRAD] = {"relu_grad", 2, relu_grad},
-    [OP_SIGMOID_GRAD] = {"sigmoid_grad", 2, sigmoid_grad},
-    [OP_SGD_UPDATE] = {"sgd_update", 2, sgd_update},
+    [OP_RELU] = {1, relu},           [OP_SIGMOID] = {1, sigmoid},           [OP_ADD] = {2, add},
+    [OP_RELU_GRAD] = {2, relu_grad}, [OP_SIGMOID_GRAD] = {2, sigmoid_grad}, [OP_SGD_UPDATE] = {2, sgd_update},
 };
 
 static op_kind find_op(const char* name) {
   for (int32_t k = 0; k < OP_COUNT; ++k) {
-    if (strcmp(kOps[k].name, name) == 0) return (op_kind)k;
+    if (strcmp(kSchemas[k].op, name) == 0) return (op_kind)k;
   }
   return OP_COUNT;
 }
 
-/* Yes for our ops on f32 values of one size. Shape inference already guarantees the sizes; checking them
- * costs nothing and keeps the kernels' one loop safe whatever the caller sends. */
-static int supports(const stratum_node* node, const stratum_tensor_desc* values) {
+/* Yes for our ops on f32 values of one size. Shape inference already guarantees the sizes; checking them,
+ * and that every id indexes one of the n_values values, costs nothing and keeps the kernels' one loop safe
+ * whatever the caller sends. */
+static int supports(const stratum_node* node, const stratum_tensor_desc* values, int32_t n_values) {
   const op_kind op = find_op(node->op);
   if (op == OP_COUNT || node->n_inputs != kOps[op].n_inputs || node->n_outputs != 1) return 0;
+  if (!stratum_node_ids_in_range(node, n_values)) return 0;
   const stratum_tensor_desc* out = &values[node->outputs[0]];
   if (out->dtype != STRATUM_F32) return 0;
   for (int32_t i = 0; i < node->n_inputs; ++i) {
@@ -136,7 +146,7 @@ static void release(stratum_program* p) {
 static int copy_nodes(stratum_program* p, const stratum_subgraph* graph) {
   for (int32_t i = 0; i < graph->n_nodes; ++i) {
     const stratum_node* node = &graph->nodes[i];
-    if (!supports(node, graph->values)) {
+    if (!supports(node, graph->values, graph->n_values)) {
       set_error("%s: the example plugin does not run this node", node->label);
       return 1;
     }
@@ -208,7 +218,11 @@ static double now_ms(void) {
   return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
 
-static int run(stratum_program* p, void* const* args) {
+static int run(stratum_program* p, void* const* args, int32_t n_args) {
+  if (n_args != p->n_args) {
+    set_error("run: given %d args, the program has %d", n_args, p->n_args);
+    return 1;
+  }
   for (int32_t i = 0; i < p->n_args; ++i) p->values[p->arg_ids[i]] = args[i];
   for (int32_t i = 0; i < p->n_steps; ++i) {
     const step* s = &p->steps[i];
@@ -221,7 +235,7 @@ static int run(stratum_program* p, void* const* args) {
 
 static int node_times(stratum_program* p, double* ms, int32_t n) {
   if (n != p->n_steps) {
-    set_error("node_times: asked for %d nodes, the program has %d", n, p->n_steps);
+    set_error("node_times: given %d nodes, the program has %d", n, p->n_steps);
     return 1;
   }
   memcpy(ms, p->ms, (size_t)n * sizeof *ms);
@@ -231,9 +245,12 @@ static int node_times(stratum_program* p, double* ms, int32_t n) {
 const stratum_plugin* stratum_plugin_entry(void) {
   static const stratum_plugin plugin = {
       .abi_version = STRATUM_PLUGIN_ABI_VERSION,
+      .struct_size = sizeof(stratum_plugin),
       .name = "example",
       .device_kind = "cpu",
       .description = "the plugin example: f32 relu, sigmoid, add, their gradients and sgd_update in C",
+      .n_op_schemas = OP_COUNT,
+      .op_schemas = kSchemas,
       .alloc = host_alloc,
       .free = host_free,
       .copy_from_host = host_copy,

@@ -54,7 +54,8 @@ class Program {
     if (inputs.size() != n_inputs) fail("{} inputs for {} input args", inputs.size(), n_inputs);
     for (size_t i = 0; i < n_inputs; ++i)
       EXPECT_EQ(plugin_.copy_from_host(args_[i], inputs[i].data(), bytes(i)), 0);
-    EXPECT_EQ(plugin_.run(program_, args_.data()), 0) << plugin_.last_error();
+    EXPECT_EQ(plugin_.run(program_, args_.data(), static_cast<int32_t>(args_.size())), 0)
+        << plugin_.last_error();
     Buffers outputs;
     for (size_t i = n_inputs; i < args_.size(); ++i) {
       std::vector<float>& out = outputs.emplace_back(desc_.args()[i]->type().num_elements());
@@ -93,14 +94,33 @@ TEST(ExamplePlugin, SupportsItsOpsOnF32AndNothingElse) {
   const std::vector<const Node*> nodes = all_nodes(graph);
   const SubgraphDesc desc(nodes, [](const Value*) { return false; });
   for (size_t i = 0; i < nodes.size(); ++i) {
-    EXPECT_EQ(example().supports(&desc.node(i), desc.values()) != 0, nodes[i]->op_name() != "conv2d")
+    EXPECT_EQ(example().supports(&desc.node(i), desc.values(), desc.n_values()) != 0,
+              nodes[i]->op_name() != "conv2d")
         << nodes[i]->op_name();
   }
 
   // The same relu on an i32 input is refused.
-  std::vector<stratum_tensor_desc> values(desc.values(), desc.values() + desc.subgraph().n_values);
+  std::vector<stratum_tensor_desc> values(desc.values(), desc.values() + desc.n_values());
   values[desc.node(0).inputs[0]].dtype = STRATUM_I32;
-  EXPECT_EQ(example().supports(&desc.node(0), values.data()), 0);
+  EXPECT_EQ(example().supports(&desc.node(0), values.data(), desc.n_values()), 0);
+  // And so is a node whose output id is past the values it is given.
+  EXPECT_EQ(example().supports(&desc.node(0), desc.values(), desc.node(0).outputs[0]), 0);
+}
+
+TEST(ExamplePlugin, ListsTheSchemasOfItsOpsAndPassesTheLoadersChecks) {
+  ASSERT_EQ(example().n_op_schemas, 6);
+  EXPECT_STREQ(example().op_schemas[0].op, "relu");
+  EXPECT_NO_THROW(check_plugin(example(), "example"));
+}
+
+TEST(ExamplePlugin, ARunGivenTheWrongNumberOfArgsFails) {
+  Graph graph;
+  Builder(graph).relu(graph.add_input("x", kType));
+  const SubgraphDesc desc(all_nodes(graph), [](const Value*) { return true; });
+  Program program(example(), desc);
+  std::vector<void*> args(3, nullptr);
+  EXPECT_NE(example().run(program.get(), args.data(), 3), 0);
+  EXPECT_STREQ(example().last_error(), "run: given 3 args, the program has 2");
 }
 
 TEST(ExamplePlugin, RunsReluThenAddLikeTheReference) {
@@ -148,7 +168,7 @@ TEST(ExamplePlugin, TimesEachNodeOfTheLastRun) {
   ASSERT_EQ(example().node_times(program.get(), ms.data(), 2), 0) << example().last_error();
   for (double t : ms) EXPECT_GE(t, 0);
   EXPECT_NE(example().node_times(program.get(), ms.data(), 3), 0);
-  EXPECT_NE(std::string(example().last_error()).find("asked for 3 nodes"), std::string::npos);
+  EXPECT_NE(std::string(example().last_error()).find("given 3 nodes"), std::string::npos);
 }
 
 TEST(ExamplePlugin, RefusesToCompileANodeItDoesNotSupport) {

@@ -63,7 +63,7 @@ class Compiled {
       const Tensor& t = feeds.at(desc_->args()[i]->name());
       plugin_.copy_from_host(args_[i], t.data(), t.type().bytes());
     }
-    return plugin_.run(program_, args_.data());
+    return plugin_.run(program_, args_.data(), static_cast<int32_t>(args_.size()));
   }
 
   // Runs and returns the output args; an error is a test failure.
@@ -184,13 +184,14 @@ TEST(OnednnPlugin, SupportsEveryOpOnF32AndI32ButNotHalfPrecision) {
     node.op = op->name.c_str();
     node.n_inputs = 1;
     node.inputs = &f32_value;
-    EXPECT_TRUE(onednn().supports(&node, values)) << op->name;
+    EXPECT_TRUE(onednn().supports(&node, values, 2)) << op->name;
+    EXPECT_FALSE(onednn().supports(&node, values, 0)) << op->name << ": value 0 is past n_values";
     node.inputs = &bf16_value;
-    EXPECT_FALSE(onednn().supports(&node, values)) << op->name;
+    EXPECT_FALSE(onednn().supports(&node, values, 2)) << op->name;
   }
   stratum_node unknown{};
   unknown.op = "no_such_op";
-  EXPECT_FALSE(onednn().supports(&unknown, values));
+  EXPECT_FALSE(onednn().supports(&unknown, values, 2));
 }
 
 // Its loop takes only windows that tile the input.
@@ -208,7 +209,7 @@ TEST(OnednnPlugin, SupportsAvgPoolSigmoidGradWhereTheWindowsTile) {
     node.inputs = inputs;
     node.n_attrs = 3;
     node.attrs = attrs;
-    EXPECT_EQ(onednn().supports(&node, values), tiles) << "kernel " << kernel << " padding " << padding;
+    EXPECT_EQ(onednn().supports(&node, values, 1), tiles) << "kernel " << kernel << " padding " << padding;
   }
 }
 

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "backends/cpp_plugin.h"
 #include "backends/plugin.h"
@@ -29,9 +30,9 @@ bool windows_tile(const stratum_node* node) {
 // Every op the plugin compiles, on f32 and i32 values (which ones each op takes, its shape inference checks
 // at compile time); empty tensors are left to the reference backend. avg_pool_sigmoid_grad only for windows
 // that tile.
-int supports(const stratum_node* node, const stratum_tensor_desc* values) {
+int supports(const stratum_node* node, const stratum_tensor_desc* values, int32_t n_values) {
   if (std::string_view(node->op) == "avg_pool_sigmoid_grad" && !windows_tile(node)) return 0;
-  return find_op_compiler(node->op) != nullptr && plain_values(node, values, STRATUM_MAX_RANK);
+  return find_op_compiler(node->op) != nullptr && plain_values(node, values, n_values, STRATUM_MAX_RANK);
 }
 
 using Programs = ProgramFunctions<Program, Compiler::compile>;
@@ -44,10 +45,15 @@ std::string description() {
 
 const stratum_plugin& plugin() {
   static const std::string text = description();
+  static const std::vector<stratum_op_schema> schemas =
+      op_schemas_where([](const char* op) { return find_op_compiler(op) != nullptr; });
   static const stratum_plugin plugin = {STRATUM_PLUGIN_ABI_VERSION,
+                                        sizeof(stratum_plugin),
                                         "onednn",
                                         "cpu",
                                         text.c_str(),
+                                        static_cast<int32_t>(schemas.size()),
+                                        schemas.data(),
                                         host_alloc,
                                         host_free,
                                         host_copy,
@@ -58,7 +64,8 @@ const stratum_plugin& plugin() {
                                         Programs::run,
                                         Programs::release,
                                         Programs::node_times,
-                                        plugin_last_error_c_str};
+                                        plugin_last_error_c_str,
+                                        nullptr};  // unavailable: it runs wherever it loads
   return plugin;
 }
 
