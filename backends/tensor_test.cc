@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
+#include <vector>
+
 #include "backends/dropout_mask.h"
 #include "ir/error.h"
 
@@ -56,6 +60,20 @@ TEST(DropoutMask, RateAndDependenceOnEveryArgument) {
   EXPECT_NEAR(same_as_other_key / double(n), 0.625, 0.01);
   EXPECT_NEAR(same_as_other_seed / double(n), 0.625, 0.01);
   EXPECT_TRUE(dropout_keep(1, 2, 3, 0.0));
+}
+
+// Every position (in a 64-element block and in the tail), every kind of non-finite value.
+TEST(AllFinite, FindsANanOrInfinityAnywhere) {
+  std::vector<float> v(150, std::numeric_limits<float>::max());
+  EXPECT_TRUE(all_finite(v.data(), v.size()));
+  for (float bad : {NAN, INFINITY, -INFINITY}) {
+    for (size_t at : {size_t{0}, size_t{63}, size_t{64}, size_t{149}}) {
+      v[at] = bad;
+      EXPECT_FALSE(all_finite(v.data(), v.size())) << bad << " at " << at;
+      EXPECT_EQ(all_finite(v.data(), at), true) << "before " << at;
+      v[at] = -0.0f;
+    }
+  }
 }
 
 }  // namespace
