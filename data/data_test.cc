@@ -6,12 +6,15 @@
 #include <fstream>
 #include <set>
 
+#include "backends/testing.h"
 #include "data/batches.h"
 #include "data/fashion_mnist.h"
 #include "ir/error.h"
 
 namespace stratum {
 namespace {
+
+using testing::error_of;
 
 std::string temp_dir() {
   const char* dir = std::getenv("TEST_TMPDIR");
@@ -44,15 +47,6 @@ void write_dataset(const std::string& dir, uint32_t count) {
   }
   write_gz(dir + "/train-images-idx3-ubyte.gz", images);
   write_gz(dir + "/train-labels-idx1-ubyte.gz", labels);
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 TEST(FashionMnist, ReadsAWellFormedDataset) {

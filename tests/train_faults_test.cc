@@ -17,6 +17,7 @@
 
 #include <fmt/format.h>
 
+#include "backends/testing.h"
 #include "train/checkpoint.h"
 #include "train/files.h"
 
@@ -69,12 +70,7 @@ void expect_same_weights(const std::string& dir, const std::string& want_dir) {
   const Checkpoint got = load_checkpoint(dir + "/checkpoint.ckpt");
   const Checkpoint want = load_checkpoint(want_dir + "/checkpoint.ckpt");
   EXPECT_EQ(got.header.at("step"), want.header.at("step"));
-  ASSERT_EQ(got.tensors.size(), want.tensors.size());
-  for (const auto& [name, tensor] : want.tensors) {
-    const Tensor& other = got.tensors.at(name);
-    ASSERT_EQ(other.type(), tensor.type()) << name;
-    EXPECT_EQ(std::memcmp(other.data(), tensor.data(), tensor.type().bytes()), 0) << name << " differs";
-  }
+  testing::expect_bit_equal(got.tensors, want.tensors);
 }
 
 // Waits until train creates the temporary file of its `nth` checkpoint, then kills it: in the middle of

@@ -14,6 +14,7 @@
 #include <map>
 
 #include "backends/reference/plugin.h"
+#include "backends/testing.h"
 #include "data/fashion_mnist.h"
 #include "ir/error.h"
 #include "train/checkpoint.h"
@@ -23,6 +24,8 @@
 
 namespace stratum {
 namespace {
+
+using testing::error_of;
 
 std::string temp_dir(const std::string& name) {
   const char* dir = std::getenv("TEST_TMPDIR");
@@ -39,23 +42,6 @@ TrainOptions quick(const std::string& out, int64_t epochs) {
   options.seed = 7;
   options.progress = false;
   return options;
-}
-
-void expect_same_state(const Store& a, const Store& b) {
-  ASSERT_EQ(a.size(), b.size());
-  for (const auto& [name, tensor] : a) {
-    ASSERT_EQ(tensor.type(), b.at(name).type()) << name;
-    EXPECT_EQ(std::memcmp(tensor.data(), b.at(name).data(), tensor.type().bytes()), 0) << name << " differs";
-  }
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 // The reference plugin with a fault at the `at`-th run of a training program (one with an f32 output arg
@@ -133,7 +119,7 @@ TEST(Trainer, ResumeIsBitIdenticalToAnUninterruptedRun) {
   TrainOptions rest = quick("split", 2);
   rest.resume = rest.out;
   const TrainResult resumed = train(rest, reference_plugin());
-  expect_same_state(whole.state, resumed.state);
+  testing::expect_bit_equal(whole.state, resumed.state);
   ASSERT_EQ(resumed.epochs.size(), 2u);
   EXPECT_EQ(resumed.epochs[1].loss, whole.epochs[1].loss);
   EXPECT_EQ(resumed.epochs[1].test_acc, whole.epochs[1].test_acc);
@@ -176,7 +162,7 @@ TEST(Trainer, ResumesMidEpochToTheWeightsOfAnUninterruptedRun) {
   EXPECT_EQ(saved.header.at("epoch_batches"), "4");
   options.resume = options.out;
   const TrainResult resumed = train(options, reference_plugin());
-  expect_same_state(uninterrupted().state, resumed.state);
+  testing::expect_bit_equal(uninterrupted().state, resumed.state);
   ASSERT_EQ(resumed.epochs.size(), 2u);
   EXPECT_EQ(resumed.epochs[1].loss, uninterrupted().epochs[1].loss);
   EXPECT_EQ(resumed.epochs[1].train_acc, uninterrupted().epochs[1].train_acc);
@@ -192,7 +178,7 @@ TEST(Trainer, ADamagedCheckpointResumesFromTheOneBefore) {
   bytes[bytes.size() / 2] ^= 1;
   write_file_atomically(path, bytes);
   options.resume = options.out;
-  expect_same_state(uninterrupted().state, train(options, reference_plugin()).state);
+  testing::expect_bit_equal(uninterrupted().state, train(options, reference_plugin()).state);
 }
 
 TEST(Trainer, ResumingARunDirectoryTakesItsSettings) {
@@ -324,7 +310,7 @@ TEST(Checkpoint, RoundTripsAndRejectsDamage) {
   save_checkpoint(path, checkpoint);
   const Checkpoint loaded = load_checkpoint(path);
   EXPECT_EQ(loaded.header, checkpoint.header);
-  expect_same_state(loaded.tensors, checkpoint.tensors);
+  testing::expect_bit_equal(loaded.tensors, checkpoint.tensors);
 
   std::string bytes = read_file(path);
   auto error_for = [&](const std::string& damaged) {

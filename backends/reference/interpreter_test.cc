@@ -5,24 +5,15 @@
 #include <cmath>
 
 #include "backends/reference/test_util.h"
+#include "backends/testing.h"
 #include "ir/error.h"
 
 namespace stratum {
 namespace {
 
+using testing::error_of;
 using testing::expect_values;
 using testing::f32_tensor;
-
-// The message of the Error `f` throws, or "" when it throws none.
-template <typename F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 TEST(InitStore, FillsParamsAndStateFromTheirInits) {
   Graph graph;
