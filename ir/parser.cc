@@ -230,12 +230,17 @@ class Parser {
     expect_punct("[");
     while (!is_punct("]")) {
       const Token dim = expect(Token::kInt, "a dimension");
-      const int64_t size = std::strtoll(dim.text.c_str(), nullptr, 10);
-      if (size < 0) error_at(dim, fmt::format("dimension {} is negative", size));
+      const int64_t size = int_value(dim);
+      if (size < 1) error_at(dim, fmt::format("dimension {} must be at least 1", size));
       type.shape.push_back(size);
       if (!is_punct("]")) expect_punct(",");
     }
     advance();
+    try {
+      check_type(type);
+    } catch (const Error& e) {
+      error_at(dtype, e.what());
+    }
     return type;
   }
 

@@ -9,7 +9,6 @@
 #include "backends/reference/plugin.h"
 #include "data/fashion_mnist.h"
 #include "ir/error.h"
-#include "train/checkpoint.h"
 #include "train/files.h"
 
 namespace stratum {
@@ -78,37 +77,6 @@ TEST(Trainer, ANonFiniteLossNamesTheStepAndTheNode) {
     EXPECT_NE(message.find("step "), std::string::npos) << message;
     EXPECT_NE(message.find("the first node with a non-finite output is"), std::string::npos) << message;
   }
-}
-
-TEST(Checkpoint, RoundTripsAndRejectsDamage) {
-  Checkpoint checkpoint;
-  checkpoint.header = {{"net", "lenet"}, {"metrics", "1,0.5,0.8,0.7,1.0,100.0\n2,0.4,0.85,0.8,1.0,100.0"}};
-  Tensor weights({DType::f32, {2, 3}});
-  for (int i = 0; i < 6; ++i) weights.f32()[i] = 0.5f * i;
-  checkpoint.tensors["w"] = weights;
-  checkpoint.tensors["count"] = Tensor({DType::i32, {}});
-  const std::string path = temp_dir("round.ckpt");
-  save_checkpoint(path, checkpoint);
-  const Checkpoint loaded = load_checkpoint(path);
-  EXPECT_EQ(loaded.header, checkpoint.header);
-  expect_same_state(loaded.tensors, checkpoint.tensors);
-
-  std::string bytes = read_file(path);
-  auto error_for = [&](const std::string& damaged) {
-    write_file_atomically(path, damaged);
-    try {
-      load_checkpoint(path);
-    } catch (const Error& e) {
-      return std::string(e.what());
-    }
-    return std::string();
-  };
-  std::string flipped = bytes;
-  flipped[flipped.size() / 2] ^= 1;
-  EXPECT_NE(error_for(flipped).find("checksum does not match"), std::string::npos);
-  EXPECT_NE(error_for(bytes.substr(0, bytes.size() - 9)).find("is corrupt"), std::string::npos);
-  EXPECT_NE(error_for("hello").find("is not a Stratum checkpoint"), std::string::npos);
-  EXPECT_NE(error_for("").find("is not a Stratum checkpoint"), std::string::npos);
 }
 
 }  // namespace
