@@ -1,6 +1,7 @@
 #include "ir/parser.h"
 
 #include <cctype>
+#include <cmath>
 #include <cstdlib>
 #include <unordered_map>
 
@@ -307,7 +308,7 @@ class Parser {
       case Token::kInt:
         return int_value(token);
       case Token::kFloat:
-        return std::strtod(token.text.c_str(), nullptr);
+        return float_value(token);
       case Token::kString:
         return token.text;
       case Token::kIdent:
@@ -336,6 +337,13 @@ class Parser {
     errno = 0;
     const int64_t value = std::strtoll(token.text.c_str(), nullptr, 10);
     if (errno == ERANGE) error_at(token, fmt::format("integer {} is out of range", token.text));
+    return value;
+  }
+
+  // Finite only: the printer could not write an infinity back as a number.
+  double float_value(const Token& token) {
+    const double value = std::strtod(token.text.c_str(), nullptr);
+    if (!std::isfinite(value)) error_at(token, fmt::format("number {} is not finite", token.text));
     return value;
   }
 

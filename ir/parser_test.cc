@@ -130,6 +130,10 @@ const Malformed kMalformed[] = {
      "graph g {\n  input %x : f32[1152921504606846976]\n"
      "  %y = concat(%x, %x, %x, %x, %x, %x, %x, %x) {axis=0} : f32[1]\n}",
      3, 8, "the concatenated axis is too large"},
+    {"infinite number", "graph g {\n  param %w : f32[3] = uniform(0.0816e4966)\n}", 2, 31,
+     "number 0.0816e4966 is not finite"},
+    {"nan", "graph g {\n  input %x : f32[3]\n  %y = dropout(%x) {p=-nan} : f32[3]\n}", 3, 23,
+     "number -nan is not finite"},
     {"missing result count",
      "graph g {\n  input %x : f32[2,3]\n  input %l : i32[2]\n"
      "  %y = softmax_cross_entropy(%x, %l) : f32[]\n}",
