@@ -121,6 +121,7 @@ Attr attr_value(const stratum_attr& a) {
     case AttrKind::kFloat:
       return a.f;
     case AttrKind::kInts:
+      if (a.n_ints < 0) fail("attribute '{}' has {} ints", a.name, a.n_ints);
       return Ints(a.ints, a.ints + a.n_ints);
     case AttrKind::kString:
       return std::string(a.s);
@@ -133,37 +134,62 @@ Attr attr_value(const stratum_attr& a) {
 }  // namespace
 
 RebuiltGraph rebuild_graph(const stratum_subgraph& subgraph) {
+  if (subgraph.n_values < 0 || subgraph.n_nodes < 0 || subgraph.n_inputs < 0 ||
+      subgraph.n_args < subgraph.n_inputs) {
+    fail("subgraph counts are invalid: {} values, {} nodes, {} inputs, {} args", subgraph.n_values,
+         subgraph.n_nodes, subgraph.n_inputs, subgraph.n_args);
+  }
   RebuiltGraph result{std::make_unique<Graph>("subgraph"),
                       std::vector<Value*>(static_cast<size_t>(subgraph.n_values), nullptr)};
+  // Every id is checked before it indexes: the description comes from across the ABI.
+  auto value_id = [&](int32_t id, const char* where, const std::string& what) {
+    if (id < 0 || id >= subgraph.n_values)
+      fail("{}: {} is value {}, not in [0,{})", where, what, id, subgraph.n_values);
+    return id;
+  };
   for (int32_t i = 0; i < subgraph.n_inputs; ++i) {
-    const int32_t id = subgraph.args[i];
-    result.values.at(id) = result.graph->add_input("arg" + std::to_string(i), from_desc(subgraph.values[id]));
+    const int32_t id = value_id(subgraph.args[i], "subgraph", fmt::format("arg {}", i));
+    result.values[id] = result.graph->add_input("arg" + std::to_string(i), from_desc(subgraph.values[id]));
   }
   for (int32_t n = 0; n < subgraph.n_nodes; ++n) {
     const stratum_node& node = subgraph.nodes[n];
+    if (node.n_inputs < 0 || node.n_outputs < 0 || node.n_attrs < 0)
+      fail("{}: negative counts of inputs, outputs or attributes", node.label);
     std::vector<Value*> inputs;
     for (int32_t i = 0; i < node.n_inputs; ++i) {
-      Value* input = result.values.at(node.inputs[i]);
+      Value* input = result.values[value_id(node.inputs[i], node.label, fmt::format("input {}", i))];
       if (input == nullptr) fail("{}: input {} is neither an arg nor computed before", node.label, i);
       inputs.push_back(input);
     }
     Attrs attrs;
-    for (int32_t i = 0; i < node.n_attrs; ++i) attrs[node.attrs[i].name] = attr_value(node.attrs[i]);
+    for (int32_t i = 0; i < node.n_attrs; ++i) {
+      try {
+        attrs[node.attrs[i].name] = attr_value(node.attrs[i]);
+      } catch (const Error& e) {
+        fail("{}: {}", node.label, e.what());
+      }
+    }
     Node* rebuilt = result.graph->add_node(node.op, std::move(inputs), std::move(attrs));
     if (static_cast<int32_t>(rebuilt->outputs().size()) != node.n_outputs) {
       fail("{}: has {} outputs, the op gives {}", node.label, node.n_outputs, rebuilt->outputs().size());
     }
     for (int32_t i = 0; i < node.n_outputs; ++i) {
+      const int32_t id = value_id(node.outputs[i], node.label, fmt::format("output {}", i));
+      if (result.values[id] != nullptr)
+        fail("{}: output {} (value {}) is already defined", node.label, i, id);
       Value* out = rebuilt->output(i);
-      if (out->type() != from_desc(subgraph.values[node.outputs[i]])) {
-        fail("{}: output {} is {}, the op gives {}", node.label, i,
-             type_str(from_desc(subgraph.values[node.outputs[i]])), type_str(out->type()));
+      if (out->type() != from_desc(subgraph.values[id])) {
+        fail("{}: output {} is {}, the op gives {}", node.label, i, type_str(from_desc(subgraph.values[id])),
+             type_str(out->type()));
       }
-      result.values.at(node.outputs[i]) = out;
+      result.values[id] = out;
     }
   }
-  for (int32_t i = subgraph.n_inputs; i < subgraph.n_args; ++i)
-    result.graph->add_output(result.values.at(subgraph.args[i]));
+  for (int32_t i = subgraph.n_inputs; i < subgraph.n_args; ++i) {
+    Value* out = result.values[value_id(subgraph.args[i], "subgraph", fmt::format("arg {}", i))];
+    if (out == nullptr) fail("subgraph: output arg {} is never computed", i);
+    result.graph->add_output(out);
+  }
   return result;
 }
 

@@ -107,6 +107,22 @@ TEST(FashionMnist, BadFilesAreClearErrors) {
   EXPECT_NE(error_of([&] { load_fashion_mnist(dir, true); }).find("has 5 images but"), std::string::npos);
 }
 
+// Dims of 0, or whose product overflows or announces far more than the file holds, never reach an allocation.
+TEST(FashionMnist, HeaderDimsAreCheckedBeforeReading) {
+  const std::string path = temp_dir() + "/dims-images-idx3-ubyte.gz";
+  auto error_for = [&](std::vector<uint32_t> dims) {
+    write_gz(path, idx_header(0x803, dims));
+    std::vector<int64_t> read;
+    return error_of([&] { read_idx(path, true, &read); });
+  };
+  EXPECT_NE(error_for({5, 0, 3}).find("is corrupt: dimension 1 of its header is 0"), std::string::npos);
+  EXPECT_NE(error_for({65536, 65536, 65536}).find("announces 281474976710656 bytes of data, it has 0"),
+            std::string::npos);
+  EXPECT_NE(
+      error_for({0xffffffff, 0xffffffff, 0xffffffff}).find("the data its header announces is too large"),
+      std::string::npos);
+}
+
 TEST(FashionMnist, TruncatedGzipStreamIsAnError) {
   const std::string dir = temp_dir() + "/cut";
   write_dataset(dir, 50);

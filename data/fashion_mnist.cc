@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "ir/error.h"
+#include "ir/types.h"
 
 namespace stratum {
 
@@ -18,25 +19,45 @@ uint32_t big_endian(const uint8_t* bytes) {
   return uint32_t(bytes[0]) << 24 | uint32_t(bytes[1]) << 16 | uint32_t(bytes[2]) << 8 | bytes[3];
 }
 
-// Reads up to `bytes` from the gzip stream; a zlib error is a corrupt file.
-std::vector<uint8_t> read_bytes(gzFile file, const std::string& path, size_t bytes) {
-  std::vector<uint8_t> data(bytes);
-  size_t got = 0;
-  while (got < bytes) {
-    const int n =
-        gzread(file, data.data() + got, static_cast<unsigned>(std::min<size_t>(bytes - got, 1 << 30)));
-    if (n < 0) {
-      int code = 0;
-      fail("{} is corrupt: {}", path, gzerror(file, &code));
-    }
-    if (n == 0) break;
-    got += n;
+// Reads up to `bytes`, growing the buffer as data arrives: a header may announce far more than there is.
+std::vector<uint8_t> read_bytes(const IdxReadFn& read, size_t bytes) {
+  std::vector<uint8_t> data;
+  while (data.size() < bytes) {
+    const size_t got = data.size(), want = std::min<size_t>(bytes - got, 1 << 20);
+    data.resize(got + want);
+    const size_t n = read(data.data() + got, want);
+    data.resize(got + n);
+    if (n < want) break;
   }
-  data.resize(got);
   return data;
 }
 
 }  // namespace
+
+std::vector<uint8_t> parse_idx(const IdxReadFn& read, const std::string& path, bool images,
+                               std::vector<int64_t>* dims) {
+  const int rank = images ? 3 : 1;
+  const std::vector<uint8_t> header = read_bytes(read, 4 + 4 * rank);
+  if (header.size() < 4u + 4 * rank) fail("{} is truncated: its header is incomplete", path);
+  const uint32_t magic = big_endian(header.data()), expected = images ? kImageMagic : kLabelMagic;
+  if (magic != expected) {
+    fail("{} is not an idx {} file: magic number {:#010x}, expected {:#010x}", path,
+         images ? "image" : "label", magic, expected);
+  }
+  dims->clear();
+  int64_t bytes = 1;
+  for (int i = 0; i < rank; ++i) {
+    dims->push_back(big_endian(header.data() + 4 + 4 * i));
+    if (dims->back() == 0) fail("{} is corrupt: dimension {} of its header is 0", path, i);
+    bytes = checked_mul(bytes, dims->back(), fmt::format("{}: the data its header announces", path));
+  }
+  const size_t size = static_cast<size_t>(bytes);
+  std::vector<uint8_t> data = read_bytes(read, size + 1);  // one more: there must be none
+  if (data.size() < size)
+    fail("{} is truncated: its header announces {} bytes of data, it has {}", path, size, data.size());
+  if (data.size() > size) fail("{} has more data than its header announces ({} bytes)", path, size);
+  return data;
+}
 
 std::vector<uint8_t> read_idx(const std::string& path, bool images, std::vector<int64_t>* dims) {
   if (!std::filesystem::exists(path)) {
@@ -49,26 +70,15 @@ std::vector<uint8_t> read_idx(const std::string& path, bool images, std::vector<
     gzFile f;
     ~Closer() { gzclose(f); }
   } closer{file};
-
-  const int rank = images ? 3 : 1;
-  const std::vector<uint8_t> header = read_bytes(file, path, 4 + 4 * rank);
-  if (header.size() < 4u + 4 * rank) fail("{} is truncated: its header is incomplete", path);
-  const uint32_t magic = big_endian(header.data()), expected = images ? kImageMagic : kLabelMagic;
-  if (magic != expected) {
-    fail("{} is not an idx {} file: magic number {:#010x}, expected {:#010x}", path,
-         images ? "image" : "label", magic, expected);
-  }
-  dims->clear();
-  size_t bytes = 1;
-  for (int i = 0; i < rank; ++i) {
-    dims->push_back(big_endian(header.data() + 4 + 4 * i));
-    bytes *= dims->back();
-  }
-  std::vector<uint8_t> data = read_bytes(file, path, bytes + 1);  // one more: there must be none
-  if (data.size() < bytes)
-    fail("{} is truncated: its header announces {} bytes of data, it has {}", path, bytes, data.size());
-  if (data.size() > bytes) fail("{} has more data than its header announces ({} bytes)", path, bytes);
-  return data;
+  const auto read = [&](uint8_t* into, size_t n) {  // n is at most 1 MiB: within gzread's unsigned
+    const int got = gzread(file, into, static_cast<unsigned>(n));
+    if (got < 0) {
+      int code = 0;
+      fail("{} is corrupt: {}", path, gzerror(file, &code));
+    }
+    return static_cast<size_t>(got);
+  };
+  return parse_idx(read, path, images, dims);
 }
 
 Dataset load_fashion_mnist(const std::string& dir, bool train) {

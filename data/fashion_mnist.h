@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,12 @@ Dataset load_fashion_mnist(const std::string& dir, bool train);
 // Reads one idx file: checks its magic number (0x00000803 images, 0x00000801 labels) and that it holds
 // exactly the bytes its header announces. `dims` gets the header's dimensions.
 std::vector<uint8_t> read_idx(const std::string& path, bool images, std::vector<int64_t>* dims);
+
+// The same from any stream: `read(into, n)` stores up to n bytes and returns how many, fewer only at its end.
+// `path` names the stream in errors.
+using IdxReadFn = std::function<size_t(uint8_t* into, size_t n)>;
+std::vector<uint8_t> parse_idx(const IdxReadFn& read, const std::string& path, bool images,
+                               std::vector<int64_t>* dims);
 
 // Resizes one rows × cols image bilinearly to size × size (pixel centres at half-integers, edges clamped,
 // as PyTorch's interpolate(align_corners=False)), rounds to 8 bits (half up) as the book's PIL Resize does,

@@ -76,12 +76,14 @@ std::string leaf_name(std::string name, const char* kind) {
 }  // namespace
 
 Value* Graph::add_input(std::string name, TensorType type) {
+  check_type(type);
   Value* value = new_value(leaf_name(std::move(name), "input"), std::move(type), ValueKind::kInput);
   leaves_.push_back(value);
   return value;
 }
 
 Value* Graph::add_param(std::string name, TensorType type, Init init) {
+  check_type(type);
   Value* value = new_value(leaf_name(std::move(name), "param"), std::move(type), ValueKind::kParam);
   value->init_ = init;
   leaves_.push_back(value);
@@ -89,6 +91,7 @@ Value* Graph::add_param(std::string name, TensorType type, Init init) {
 }
 
 Value* Graph::add_state(std::string name, TensorType type, Init init) {
+  check_type(type);
   Value* value = new_value(leaf_name(std::move(name), "state"), std::move(type), ValueKind::kState);
   value->init_ = init;
   leaves_.push_back(value);
@@ -116,6 +119,7 @@ Node* Graph::add_node(std::string_view op_name, std::vector<Value*> inputs, Attr
   std::vector<TensorType> output_types;
   try {
     output_types = op->infer(OpCall{op->name, input_types, attrs});
+    for (const TensorType& type : output_types) check_type(type);  // shapes taken from attrs are unchecked
   } catch (const Error& e) {
     fail("{}: {}", op->name, e.what());
   }

@@ -57,8 +57,8 @@ std::string op_schema(const OpDef& op) {
 
 Attrs complete_attrs(const OpDef& op, Attrs attrs) {
   for (const auto& [name, value] : attrs) {
-    auto spec =
-        std::find_if(op.attrs.begin(), op.attrs.end(), [&](const AttrSpec& s) { return s.name == name; });
+    auto spec = std::find_if(op.attrs.begin(), op.attrs.end(),
+                             [&name = name](const AttrSpec& s) { return s.name == name; });
     if (spec == op.attrs.end()) fail("{}: unknown attribute '{}'", op.name, name);
     AttrKind kind = attr_kind(value);
     if (kind == AttrKind::kInt && spec->kind == AttrKind::kFloat) {

@@ -1,6 +1,7 @@
 #include "ir/parser.h"
 
 #include <cctype>
+#include <cmath>
 #include <cstdlib>
 #include <unordered_map>
 
@@ -236,12 +237,17 @@ class Parser {
     expect_punct("[");
     while (!is_punct("]")) {
       const Token dim = expect(Token::kInt, "a dimension");
-      const int64_t size = std::strtoll(dim.text.c_str(), nullptr, 10);
-      if (size < 0) error_at(dim, fmt::format("dimension {} is negative", size));
+      const int64_t size = int_value(dim);
+      if (size < 1) error_at(dim, fmt::format("dimension {} must be at least 1", size));
       type.shape.push_back(size);
       if (!is_punct("]")) expect_punct(",");
     }
     advance();
+    try {
+      check_type(type);
+    } catch (const Error& e) {
+      error_at(dtype, e.what());
+    }
     return type;
   }
 
@@ -308,7 +314,7 @@ class Parser {
       case Token::kInt:
         return int_value(token);
       case Token::kFloat:
-        return std::strtod(token.text.c_str(), nullptr);
+        return float_value(token);
       case Token::kString:
         return token.text;
       case Token::kIdent:
@@ -337,6 +343,13 @@ class Parser {
     errno = 0;
     const int64_t value = std::strtoll(token.text.c_str(), nullptr, 10);
     if (errno == ERANGE) error_at(token, fmt::format("integer {} is out of range", token.text));
+    return value;
+  }
+
+  // Finite only: the printer could not write an infinity back as a number.
+  double float_value(const Token& token) {
+    const double value = std::strtod(token.text.c_str(), nullptr);
+    if (!std::isfinite(value)) error_at(token, fmt::format("number {} is not finite", token.text));
     return value;
   }
 

@@ -98,7 +98,42 @@ const Malformed kMalformed[] = {
     {"bad number", "graph g {\n  input %x : f32[3]\n  %y = dropout(%x, %x) {p=0.5.1} : f32[3]\n}", 3, 27,
      "'0.5.1' is not a number"},
     {"text after the graph", "graph g {\n}\ngraph h {\n}", 3, 1, "expected the end of input"},
-    {"negative dimension", "graph g {\n  input %x : f32[-3]\n}", 2, 18, "dimension -3 is negative"},
+    {"negative dimension", "graph g {\n  input %x : f32[-3]\n}", 2, 18, "dimension -3 must be at least 1"},
+    {"zero dimension", "graph g {\n  input %x : f32[4,0]\n}", 2, 20, "dimension 0 must be at least 1"},
+    {"dimension out of range", "graph g {\n  input %x : f32[99999999999999999999]\n}", 2, 18,
+     "integer 99999999999999999999 is out of range"},
+    {"element count overflow", "graph g {\n  input %x : f32[4294967296,4294967296]\n}", 2, 14,
+     "more elements than int64 can count"},
+    {"byte size overflow", "graph g {\n  input %x : f32[4611686018427387904]\n}", 2, 14,
+     "more bytes than int64 can count"},
+    {"dimension from an attribute",
+     "graph g {\n  input %x : f32[1,2,1,1]\n  %y = global_avg_pool_grad(%x) {input_shape=[1,2,0,3]} : "
+     "f32[1,2,1,3]\n}",
+     3, 8, "f32[1,2,0,3] has a dimension of 0"},
+    {"pool padding overflow",
+     "graph g {\n  input %x : f32[1,1,4,4]\n"
+     "  %y = max_pool(%x) {kernel=[2,2], stride=[1,1], padding=[4611686018427387904,0]} : f32[1,1,2,2]\n}",
+     3, 8, "the padding is too large"},
+    {"conv padding overflow",
+     "graph g {\n  input %x : f32[1,1,4,4]\n  param %w : f32[1,1,3,3] = zeros\n"
+     "  %y = conv2d(%x, %w) {padding=[4611686018427387904,0]} : f32[1,1,2,2]\n}",
+     4, 8, "the padding is too large"},
+    {"conv dilation overflow",
+     "graph g {\n  input %x : f32[1,1,4,4]\n  param %w : f32[1,1,3,3] = zeros\n"
+     "  %y = conv2d(%x, %w) {dilation=[4611686018427387904,1]} : f32[1,1,2,2]\n}",
+     4, 8, "the dilated kernel is too large"},
+    {"conv groups overflow",
+     "graph g {\n  input %x : f32[1,1,4,4]\n  param %w : f32[1,2,3,3] = zeros\n"
+     "  %y = conv2d(%x, %w) {groups=4611686018427387904} : f32[1,1,2,2]\n}",
+     4, 8, "the weight's channels × groups is too large"},
+    {"concat overflow",
+     "graph g {\n  input %x : f32[1152921504606846976]\n"
+     "  %y = concat(%x, %x, %x, %x, %x, %x, %x, %x) {axis=0} : f32[1]\n}",
+     3, 8, "the concatenated axis is too large"},
+    {"infinite number", "graph g {\n  param %w : f32[3] = uniform(0.0816e4966)\n}", 2, 31,
+     "number 0.0816e4966 is not finite"},
+    {"nan", "graph g {\n  input %x : f32[3]\n  %y = dropout(%x) {p=-nan} : f32[3]\n}", 3, 23,
+     "number -nan is not finite"},
     {"missing result count",
      "graph g {\n  input %x : f32[2,3]\n  input %l : i32[2]\n"
      "  %y = softmax_cross_entropy(%x, %l) : f32[]\n}",

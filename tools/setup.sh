@@ -7,6 +7,8 @@ packages=(
   bazel-bootstrap  # Bazel 4.2.3, the build system (WORKSPACE mode, offline)
   g++              # the C++17 compiler
   clang-format     # style check run by .ci/run
+  clang            # clang 14: builds the fuzz targets (tools/fuzz.sh)
+  libclang-rt-14-dev  # libFuzzer and clang's sanitizer runtimes
   libdnnl-dev      # oneDNN 2.6.3, the CPU plugin's kernels
   libfmt-dev       # formatting
   libgtest-dev     # GoogleTest

@@ -28,8 +28,7 @@ void put_string(std::string& out, const std::string& text) {
 // Reads from a checkpoint's bytes, failing with the file's name when they run out.
 class Reader {
  public:
-  Reader(const std::string& bytes, size_t end, const std::string& path)
-      : bytes_(bytes), end_(end), path_(path) {}
+  Reader(std::string_view bytes, const std::string& path) : bytes_(bytes), path_(path) {}
 
   template <typename T>
   T get() {
@@ -42,16 +41,16 @@ class Reader {
     return std::string(take(length), length);
   }
   const char* take(size_t n) {
-    if (n > end_ - pos_) fail("{} is truncated or corrupt: it ends inside a record", path_);
+    if (n > left()) fail("{} is truncated or corrupt: it ends inside a record", path_);
     const char* at = bytes_.data() + pos_;
     pos_ += n;
     return at;
   }
-  bool done() const { return pos_ == end_; }
+  size_t left() const { return bytes_.size() - pos_; }
 
  private:
-  const std::string& bytes_;
-  size_t end_, pos_ = 0;
+  std::string_view bytes_;
+  size_t pos_ = 0;
   const std::string& path_;
 };
 
@@ -119,8 +118,7 @@ void save_checkpoint(const std::string& path, const Checkpoint& checkpoint) {
   replace_file(temp, path);
 }
 
-Checkpoint load_checkpoint(const std::string& path) {
-  const std::string bytes = read_file(path);
+Checkpoint parse_checkpoint(std::string_view bytes, const std::string& path) {
   const size_t magic = sizeof(kMagic) - 1;
   if (bytes.size() < magic + 8 || bytes.compare(0, magic, kMagic) != 0)
     fail("{} is not a Stratum checkpoint", path);
@@ -130,7 +128,7 @@ Checkpoint load_checkpoint(const std::string& path) {
   if (stored != crc32(0, reinterpret_cast<const Bytef*>(bytes.data()), body)) {
     fail("{} is corrupt: its checksum does not match", path);
   }
-  Reader in(bytes, body, path);
+  Reader in(bytes.substr(0, body), path);
   in.take(magic);
   if (const uint32_t version = in.get<uint32_t>(); version != kVersion) {
     fail("{} is checkpoint version {}; this Stratum reads version {}", path, version, kVersion);
@@ -140,18 +138,29 @@ Checkpoint load_checkpoint(const std::string& path) {
   const uint32_t count = in.get<uint32_t>();
   for (uint32_t i = 0; i < count; ++i) {
     const std::string name = in.get_string();
-    TensorType type;
-    type.dtype = static_cast<DType>(in.get<uint32_t>());
-    const uint32_t rank = in.get<uint32_t>();
-    if (rank > 8 || (type.dtype != DType::f32 && type.dtype != DType::i32))
-      fail("{} is corrupt: tensor {}", path, name);
+    const uint32_t dtype = in.get<uint32_t>(), rank = in.get<uint32_t>();
+    if (dtype > 1) fail("{} is corrupt: tensor {} has element type {}", path, name, dtype);
+    if (rank > 8) fail("{} is corrupt: tensor {} has rank {}", path, name, rank);
+    TensorType type{static_cast<DType>(dtype), {}};
     for (uint32_t d = 0; d < rank; ++d) type.shape.push_back(in.get<int64_t>());
+    // Checked before the allocation: corrupt dims must not ask for more memory than the file holds.
+    try {
+      check_type(type);
+    } catch (const Error& e) {
+      fail("{} is corrupt: tensor {}: {}", path, name, e.what());
+    }
+    if (static_cast<uint64_t>(type.bytes()) > in.left()) {
+      fail("{} is corrupt: tensor {} is {} ({} bytes), more than the {} bytes left", path, name,
+           type_str(type), type.bytes(), in.left());
+    }
     Tensor tensor(type);
     std::memcpy(tensor.data(), in.take(type.bytes()), type.bytes());
     checkpoint.tensors.emplace(name, std::move(tensor));
   }
-  if (!in.done()) fail("{} is corrupt: bytes after the last tensor", path);
+  if (in.left() != 0) fail("{} is corrupt: bytes after the last tensor", path);
   return checkpoint;
 }
+
+Checkpoint load_checkpoint(const std::string& path) { return parse_checkpoint(read_file(path), path); }
 
 }  // namespace stratum

@@ -17,6 +17,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "backends/tensor.h"
@@ -34,5 +35,7 @@ void save_checkpoint(const std::string& path, const Checkpoint& checkpoint);
 std::string previous_checkpoint_path(const std::string& path);
 // Throws Error naming the file when it is missing, truncated, corrupt (checksum), or of another version.
 Checkpoint load_checkpoint(const std::string& path);
+// The same from a checkpoint's bytes; `path` names them in errors.
+Checkpoint parse_checkpoint(std::string_view bytes, const std::string& path);
 
 }  // namespace stratum

@@ -3,11 +3,6 @@
 
 #include <gtest/gtest.h>
 
-#include <signal.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -17,7 +12,6 @@
 #include "backends/testing.h"
 #include "data/fashion_mnist.h"
 #include "ir/error.h"
-#include "train/checkpoint.h"
 #include "train/files.h"
 #include "train/run_state.h"
 #include "train/step.h"
@@ -251,83 +245,6 @@ TEST(Trainer, TheSeedChangesTheDropoutKeys) {
   EXPECT_EQ(dropout_key(0, 5), 5);
   EXPECT_NE(dropout_key(1, 5), dropout_key(2, 5));
   EXPECT_NE(dropout_key(1, 5), dropout_key(1, 6));
-}
-
-TEST(Checkpoint, KeepsThePreviousAndNeverSavesNonFiniteWeights) {
-  const std::string path = temp_dir("keep.ckpt");
-  Checkpoint checkpoint;
-  checkpoint.header = {{"epoch", "1"}};
-  checkpoint.tensors["w"] = Tensor({DType::f32, {4}});
-  save_checkpoint(path, checkpoint);
-  checkpoint.header["epoch"] = "2";
-  save_checkpoint(path, checkpoint);
-  EXPECT_EQ(load_checkpoint(path).header.at("epoch"), "2");
-  EXPECT_EQ(load_checkpoint(temp_dir("keep.prev.ckpt")).header.at("epoch"), "1");
-  checkpoint.tensors["w"].f32()[2] = NAN;
-  checkpoint.header["epoch"] = "3";
-  EXPECT_NE(error_of([&] { save_checkpoint(path, checkpoint); }).find("%w holds a value that is not finite"),
-            std::string::npos);
-  EXPECT_EQ(load_checkpoint(path).header.at("epoch"), "2");
-}
-
-int open_files() { return std::distance(std::filesystem::directory_iterator("/proc/self/fd"), {}); }
-
-// With no room to write (a file size limit, as a full disk), saving fails naming the file and why, closes
-// what it opened, and leaves the checkpoint before it as it was. In a child process, which the limit binds.
-TEST(Checkpoint, AFullDiskLeavesThePreviousCheckpointIntact) {
-  const std::string path = temp_dir("full.ckpt");
-  Checkpoint small;
-  small.tensors["w"] = Tensor({DType::f32, {4}});
-  save_checkpoint(path, small);
-  const pid_t child = fork();
-  if (child == 0) {
-    signal(SIGXFSZ, SIG_IGN);
-    const rlimit limit{4096, 4096};
-    setrlimit(RLIMIT_FSIZE, &limit);
-    Checkpoint big;
-    big.tensors["w"] = Tensor({DType::f32, {100000}});
-    const int files = open_files();
-    const std::string error = error_of([&] { save_checkpoint(path, big); });
-    const bool ok = error.find("cannot write " + path + ".tmp: File too large") != std::string::npos &&
-                    open_files() == files && load_checkpoint(path).tensors.at("w").size() == 4 &&
-                    !std::filesystem::exists(path + ".tmp");
-    if (!ok) fprintf(stderr, "error: '%s', files %d then %d\n", error.c_str(), files, open_files());
-    _exit(ok ? 0 : 1);
-  }
-  int status = 0;
-  waitpid(child, &status, 0);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
-}
-
-TEST(Checkpoint, RoundTripsAndRejectsDamage) {
-  Checkpoint checkpoint;
-  checkpoint.header = {{"net", "lenet"}, {"metrics", "1,0.5,0.8,0.7,1.0,100.0\n2,0.4,0.85,0.8,1.0,100.0"}};
-  Tensor weights({DType::f32, {2, 3}});
-  for (int i = 0; i < 6; ++i) weights.f32()[i] = 0.5f * i;
-  checkpoint.tensors["w"] = weights;
-  checkpoint.tensors["count"] = Tensor({DType::i32, {}});
-  const std::string path = temp_dir("round.ckpt");
-  save_checkpoint(path, checkpoint);
-  const Checkpoint loaded = load_checkpoint(path);
-  EXPECT_EQ(loaded.header, checkpoint.header);
-  testing::expect_bit_equal(loaded.tensors, checkpoint.tensors);
-
-  std::string bytes = read_file(path);
-  auto error_for = [&](const std::string& damaged) {
-    write_file_atomically(path, damaged);
-    try {
-      load_checkpoint(path);
-    } catch (const Error& e) {
-      return std::string(e.what());
-    }
-    return std::string();
-  };
-  std::string flipped = bytes;
-  flipped[flipped.size() / 2] ^= 1;
-  EXPECT_NE(error_for(flipped).find("checksum does not match"), std::string::npos);
-  EXPECT_NE(error_for(bytes.substr(0, bytes.size() - 9)).find("is corrupt"), std::string::npos);
-  EXPECT_NE(error_for("hello").find("is not a Stratum checkpoint"), std::string::npos);
-  EXPECT_NE(error_for("").find("is not a Stratum checkpoint"), std::string::npos);
 }
 
 }  // namespace

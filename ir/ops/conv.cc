@@ -23,8 +23,9 @@ void check_window_attrs(const OpCall& call) {
 Shape conv_output_shape(const OpCall& call, const Shape& x, const Shape& w) {
   check_window_attrs(call);
   const int64_t groups = call.attr_int("groups");
-  if (x[1] != w[1] * groups) {
-    fail("input has {} channels but the weight expects {} (weight {} × groups {})", x[1], w[1] * groups,
+  const int64_t channels = checked_mul(w[1], groups, "the weight's channels × groups");
+  if (x[1] != channels) {
+    fail("input has {} channels but the weight expects {} (weight {} × groups {})", x[1], channels,
          shape_str(w), groups);
   }
   if (w[0] % groups != 0) fail("{} output channels do not divide into {} groups", w[0], groups);
@@ -32,13 +33,14 @@ Shape conv_output_shape(const OpCall& call, const Shape& x, const Shape& w) {
   for (int i = 0; i < 2; ++i) {
     const int64_t s = call.attr_ints("stride")[i], p = call.attr_ints("padding")[i];
     const int64_t d = call.attr_ints("dilation")[i];
-    const int64_t span = d * (w[2 + i] - 1) + 1;
-    y[2 + i] = (x[2 + i] + 2 * p - span) / s + 1;
-    if (x[2 + i] + 2 * p < span) {
+    const int64_t span =
+        checked_add(checked_mul(d, w[2 + i] - 1, "the dilated kernel"), 1, "the dilated kernel");
+    const int64_t padded = checked_add(x[2 + i], checked_mul(2, p, "the padding"), "the padded input");
+    if (padded < span) {
       fail("the {} kernel (dilated extent {}) does not fit the padded input {} (input {}, padding {})",
-           i == 0 ? "height" : "width", span, x[2 + i] + 2 * p, shape_str(x),
-           attr_str(call.attr_ints("padding")));
+           i == 0 ? "height" : "width", span, padded, shape_str(x), attr_str(call.attr_ints("padding")));
     }
+    y[2 + i] = (padded - span) / s + 1;
   }
   return y;
 }
@@ -78,6 +80,8 @@ std::vector<Value*> grad_conv2d(const GradCall& call) {
 void expect_conv_pair(const OpCall& call, const Shape& x, const Shape& w, const TensorType& dy) {
   for (const TensorType& input : call.inputs) expect_dtype(input, DType::f32, "every input");
   if (x.size() != 4 || w.size() != 4) fail("input_shape and weight_shape must have 4 dims");
+  check_type({DType::f32, x});  // attributes: no graph value has checked them
+  check_type({DType::f32, w});
   Shape y = conv_output_shape(call, x, w);
   if (dy.shape != y)
     fail("output gradient {} does not match the convolution's output {}", type_str(dy), shape_str(y));

@@ -20,12 +20,14 @@ Shape pool_output_shape(const OpCall& call, const TensorType& x) {
   for (int i = 0; i < 2; ++i) {
     const int64_t k = call.attr_ints("kernel")[i], s = call.attr_ints("stride")[i];
     const int64_t p = call.attr_ints("padding")[i];
-    if (2 * p > k)
+    const int64_t padding = checked_mul(2, p, "the padding");
+    if (padding > k)
       fail("padding {} must be at most half the kernel {}", attr_str(call.attr_ints("padding")),
            attr_str(call.attr_ints("kernel")));
-    if (x.shape[2 + i] + 2 * p < k)
+    const int64_t padded = checked_add(x.shape[2 + i], padding, "the padded input");
+    if (padded < k)
       fail("the kernel {} does not fit the padded input {}", attr_str(call.attr_ints("kernel")), type_str(x));
-    y[2 + i] = (x.shape[2 + i] + 2 * p - k) / s + 1;
+    y[2 + i] = (padded - k) / s + 1;
   }
   return y;
 }
@@ -53,6 +55,7 @@ std::vector<Value*> grad_avg_pool(const GradCall& call) {
 
 std::vector<TensorType> infer_avg_pool_grad(const OpCall& call) {
   TensorType x{DType::f32, call.attr_ints("input_shape")};
+  check_type(x);  // an attribute: no graph value has checked it
   Shape y = pool_output_shape(call, x);
   if (call.inputs[0] != TensorType{DType::f32, y})
     fail("output gradient must be f32{}, got {}", shape_str(y), type_str(call.inputs[0]));

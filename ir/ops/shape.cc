@@ -8,7 +8,6 @@ TensorType concatenated(const std::vector<TensorType>& inputs, int64_t axis) {
   if (axis < 0 || axis >= y.rank()) fail("axis {} is out of range for {}", axis, type_str(y));
   for (size_t i = 0; i < inputs.size(); ++i) {
     const TensorType& x = inputs[i];
-    if (x.rank() == y.rank() && x.shape[axis] == 0) fail("input {} is empty along axis {}", i, axis);
     if (i == 0) continue;
     Shape expected = y.shape;
     expected[axis] = x.rank() == y.rank() ? x.shape[axis] : 0;
@@ -16,7 +15,7 @@ TensorType concatenated(const std::vector<TensorType>& inputs, int64_t axis) {
       fail("input {} is {}, which does not concatenate with {} along axis {}", i, type_str(x),
            type_str(inputs[0]), axis);
     }
-    y.shape[axis] += x.shape[axis];
+    y.shape[axis] = checked_add(y.shape[axis], x.shape[axis], "the concatenated axis");
   }
   return y;
 }
@@ -26,7 +25,7 @@ namespace {
 std::vector<TensorType> infer_flatten(const OpCall& call) {
   const TensorType& x = call.inputs[0];
   if (x.rank() < 1) fail("input must have rank 1 or more, got {}", type_str(x));
-  return {{x.dtype, {x.shape[0], x.num_elements() / std::max<int64_t>(x.shape[0], 1)}}};
+  return {{x.dtype, {x.shape[0], x.num_elements() / x.shape[0]}}};
 }
 
 std::vector<Value*> grad_reshape(const GradCall& call) {
