@@ -31,7 +31,9 @@ TEST(MemoryPlanTest, EveryTestGraphGetsAValidPlan) {
       const bool planned = !constant.count(node.get());
       for (const Value* out : node->outputs()) {
         EXPECT_EQ(plan.offset.count(out), planned ? 1u : 0u) << node->label();
-        if (planned) EXPECT_EQ(plan.offset.at(out) % 64, 0);
+        if (planned) {
+          EXPECT_EQ(plan.offset.at(out) % 64, 0);
+        }
       }
     }
     for (const Value* leaf : graph->leaves()) EXPECT_EQ(plan.offset.count(leaf), 0u);

@@ -2,6 +2,7 @@
 // over the run and just as it writes a checkpoint, then resumed with --resume=RUN_DIR alone, each resumed
 // run must end with the weights of an uninterrupted run, bit for bit; a file size limit (a full disk) while
 // it writes a checkpoint must leave the one before intact and say so; bad flags are errors naming them.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/inotify.h>
@@ -44,8 +45,9 @@ pid_t start_train(const std::vector<std::string>& args, const std::string& log, 
       const rlimit limit{max_file_bytes, max_file_bytes};
       setrlimit(RLIMIT_FSIZE, &limit);
     }
-    freopen(log.c_str(), "w", stdout);
-    dup2(fileno(stdout), 2);
+    const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, 1);
+    dup2(fd, 2);
     std::vector<char*> argv{const_cast<char*>(binary.c_str())};
     for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
     argv.push_back(nullptr);

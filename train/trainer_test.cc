@@ -142,7 +142,9 @@ TEST(Trainer, ANonFiniteUpdateNeverReachesACheckpoint) {
   const Checkpoint saved = load_checkpoint(options.out + "/checkpoint.ckpt");
   EXPECT_EQ(saved.header.at("epoch"), "1");
   for (const auto& [name, tensor] : saved.tensors) {
-    if (tensor.type().dtype == DType::f32) EXPECT_TRUE(all_finite(tensor.f32(), tensor.size())) << name;
+    if (tensor.type().dtype == DType::f32) {
+      EXPECT_TRUE(all_finite(tensor.f32(), tensor.size())) << name;
+    }
   }
 }
 

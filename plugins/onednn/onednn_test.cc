@@ -291,8 +291,8 @@ TEST(Subgraph, NoInPlaceWriteOverAMemoryAnotherValueStillNeeds) {
   output %dx, %z
 }})";
   for (const auto& [text, shape] : {std::pair{kResidual, "1,8,6,6"}, {kPool, "2,4,4,4"}}) {
-    for (const std::string alias : {std::string("dropout(%r, %key) {training=false}"),
-                                    fmt::format("reshape(%r) {{shape=[{}]}}", shape)}) {
+    for (const std::string& alias : {std::string("dropout(%r, %key) {training=false}"),
+                                     fmt::format("reshape(%r) {{shape=[{}]}}", shape)}) {
       SCOPED_TRACE(alias);
       expect_matches_reference(*parse_graph(fmt::format(fmt::runtime(text), fmt::arg("alias", alias))));
     }
