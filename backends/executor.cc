@@ -105,16 +105,9 @@ void Executor::plan_updates() {
   }
   for (auto& [from, to] : updates_) {
     if (!targets.count(from)) continue;
-    staged_.emplace_back(from, &staging_buffer(*from));
+    staged_.emplace_back(from, &allocate(from->value, from->domain));
     from = staged_.back().second;
   }
-}
-
-Executor::Buffer& Executor::staging_buffer(const Buffer& like) {
-  void* data = like.owner->alloc(like.bytes);
-  if (data == nullptr) fail("{}: cannot allocate {} bytes", like.owner->name, like.bytes);
-  buffers_.push_back(std::make_unique<Buffer>(Buffer{like.value, like.domain, like.owner, data, like.bytes}));
-  return *buffers_.back();
 }
 
 Executor::~Executor() {
@@ -127,14 +120,19 @@ Executor::~Executor() {
 Executor::Buffer& Executor::buffer(const Value* value, const stratum_plugin* domain) {
   auto it = by_value_.find({value, domain});
   if (it != by_value_.end()) return *it->second;
+  Buffer& b = allocate(value, domain);
+  by_value_[{value, domain}] = &b;
+  home_.emplace(value, &b);  // the first buffer made for a value is its home
+  return b;
+}
+
+Executor::Buffer& Executor::allocate(const Value* value, const stratum_plugin* domain) {
   const stratum_plugin& owner = domain == nullptr ? reference_plugin() : *domain;
   const size_t bytes = value->type().bytes();
   void* data = owner.alloc(bytes);
   if (data == nullptr)
     fail("{}: cannot allocate {} bytes for {}", owner.name, bytes, type_str(value->type()));
   buffers_.push_back(std::make_unique<Buffer>(Buffer{value, domain, &owner, data, bytes}));
-  by_value_[{value, domain}] = buffers_.back().get();
-  home_.emplace(value, buffers_.back().get());  // the first buffer made for a value is its home
   return *buffers_.back();
 }
 

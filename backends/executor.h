@@ -77,11 +77,11 @@ class Executor {
  private:
   struct Buffer;
   struct Step;
-  Buffer& buffer(const Value* value, const stratum_plugin* domain);
+  Buffer& buffer(const Value* value, const stratum_plugin* domain);    // the value's, made once
+  Buffer& allocate(const Value* value, const stratum_plugin* domain);  // a new one
   const Buffer& home(const Value* value) const;
   void plan_partition(const Partition& partition);
   void copy(const Buffer& from, const Buffer& to) const;
-  Buffer& staging_buffer(const Buffer& like);
   void plan_updates();
   void check_finite() const;
 
