@@ -1,8 +1,9 @@
-// Helpers shared by tests: the message an Error carries, and stores compared bit for bit.
+// Helpers shared by tests: the message an Error carries, temporary paths, stores compared bit for bit.
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <string>
@@ -21,6 +22,12 @@ std::string error_of(F f) {
     return e.what();
   }
   return "";
+}
+
+// `name` in the test's temporary folder ($TEST_TMPDIR, else /tmp).
+inline std::string temp_path(const std::string& name) {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  return std::string(dir ? dir : "/tmp") + "/" + name;
 }
 
 // The same tensors under the same names, bit for bit.

@@ -21,11 +21,7 @@ namespace stratum {
 namespace {
 
 using testing::error_of;
-
-std::string temp_dir(const std::string& name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return std::string(dir ? dir : "/tmp") + "/" + name;
-}
+using testing::temp_path;
 
 TEST(Checkpoint, RoundTripsAndRejectsDamage) {
   Checkpoint checkpoint;
@@ -34,7 +30,7 @@ TEST(Checkpoint, RoundTripsAndRejectsDamage) {
   for (int i = 0; i < 6; ++i) weights.f32()[i] = 0.5f * i;
   checkpoint.tensors["w"] = weights;
   checkpoint.tensors["count"] = Tensor({DType::i32, {}});
-  const std::string path = temp_dir("round.ckpt");
+  const std::string path = temp_path("round.ckpt");
   save_checkpoint(path, checkpoint);
   const Checkpoint loaded = load_checkpoint(path);
   EXPECT_EQ(loaded.header, checkpoint.header);
@@ -100,7 +96,7 @@ TEST(Checkpoint, DimsAreCheckedBeforeTheAllocation) {
 }
 
 TEST(Checkpoint, KeepsThePreviousAndNeverSavesNonFiniteWeights) {
-  const std::string path = temp_dir("keep.ckpt");
+  const std::string path = temp_path("keep.ckpt");
   Checkpoint checkpoint;
   checkpoint.header = {{"epoch", "1"}};
   checkpoint.tensors["w"] = Tensor({DType::f32, {4}});
@@ -108,7 +104,7 @@ TEST(Checkpoint, KeepsThePreviousAndNeverSavesNonFiniteWeights) {
   checkpoint.header["epoch"] = "2";
   save_checkpoint(path, checkpoint);
   EXPECT_EQ(load_checkpoint(path).header.at("epoch"), "2");
-  EXPECT_EQ(load_checkpoint(temp_dir("keep.prev.ckpt")).header.at("epoch"), "1");
+  EXPECT_EQ(load_checkpoint(temp_path("keep.prev.ckpt")).header.at("epoch"), "1");
   checkpoint.tensors["w"].f32()[2] = NAN;
   checkpoint.header["epoch"] = "3";
   EXPECT_NE(error_of([&] { save_checkpoint(path, checkpoint); }).find("%w holds a value that is not finite"),
@@ -121,7 +117,7 @@ int open_files() { return std::distance(std::filesystem::directory_iterator("/pr
 // With no room to write (a file size limit, as a full disk), saving fails naming the file and why, closes
 // what it opened, and leaves the checkpoint before it as it was. In a child process, which the limit binds.
 TEST(Checkpoint, AFullDiskLeavesThePreviousCheckpointIntact) {
-  const std::string path = temp_dir("full.ckpt");
+  const std::string path = temp_path("full.ckpt");
   Checkpoint small;
   small.tensors["w"] = Tensor({DType::f32, {4}});
   save_checkpoint(path, small);

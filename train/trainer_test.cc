@@ -20,16 +20,12 @@ namespace stratum {
 namespace {
 
 using testing::error_of;
-
-std::string temp_dir(const std::string& name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return std::string(dir ? dir : "/tmp") + "/" + name;
-}
+using testing::temp_path;
 
 TrainOptions quick(const std::string& out, int64_t epochs) {
   TrainOptions options;
   options.data_dir = kFashionMnistDir;
-  options.out = temp_dir(out);
+  options.out = temp_path(out);
   options.epochs = epochs;
   options.batch = 32;
   options.limit = 512;
