@@ -30,12 +30,11 @@ std::string default_run_dir(const std::string& net, const std::string& backend) 
   return user_path(fmt::format("runs/{}-{}-{}", net, backend, stamp));
 }
 
-// The plugin a resumed run ran on, which it continues on unless --backend says otherwise.
-std::string resumed_backend(const std::string& resume) {
-  if (resume.empty()) return "onednn";
-  const auto header = load_resume_checkpoint(resume).header;
-  auto it = header.find("backend");
-  return it == header.end() ? "onednn" : it->second;
+// The plugin a run continues on unless --backend says otherwise: the resumed run's, else onednn.
+std::string resumed_backend(const std::optional<Checkpoint>& resumed) {
+  if (!resumed) return "onednn";
+  auto it = resumed->header.find("backend");
+  return it == resumed->header.end() ? "onednn" : it->second;
 }
 
 std::string run_dir_of(const std::string& resume) {
@@ -86,7 +85,8 @@ int run(int argc, char** argv) {
   TrainOptions options;
   if (flags.is_set("net")) options.net = find_net(flags.get("net")).name;  // unknown: an error now
   options.data_dir = user_path(flags.get("data-dir"));
-  options.resume = flags.is_set("resume") ? user_path(flags.get("resume")) : "";
+  const std::string resume = flags.is_set("resume") ? user_path(flags.get("resume")) : "";
+  if (!resume.empty()) options.resumed = load_resume_checkpoint(resume);
   if (flags.is_set("epochs")) options.epochs = flags.get_int("epochs");
   if (flags.is_set("batch")) options.batch = flags.get_int("batch");
   if (flags.is_set("lr")) options.lr = flags.get_float("lr");
@@ -97,10 +97,10 @@ int run(int argc, char** argv) {
   if (flags.is_set("disable")) options.disabled_fusions = name_list(flags, "disable");
   options.checkpoint_every = parse_checkpoint_every(flags.get("checkpoint-every"));
   const std::string backend =
-      flags.is_set("backend") ? flags.get("backend") : resumed_backend(options.resume);
-  options.out = flags.is_set("out")      ? user_path(flags.get("out"))
-                : options.resume.empty() ? default_run_dir(options.net.value_or("lenet"), backend)
-                                         : run_dir_of(options.resume);
+      flags.is_set("backend") ? flags.get("backend") : resumed_backend(options.resumed);
+  options.out = flags.is_set("out") ? user_path(flags.get("out"))
+                : resume.empty()    ? default_run_dir(options.net.value_or("lenet"), backend)
+                                    : run_dir_of(resume);
 
   const stratum_plugin& plugin = load_plugin(backend);
   std::cerr << fmt::format("training on {} ({}), run directory {}\n", plugin.name, plugin.description,

@@ -71,7 +71,8 @@ void check_range(const char* flag, T value, T low, T high) {
 
 }  // namespace
 
-RunSettings resolve_settings(const TrainOptions& options, const Checkpoint* resumed) {
+RunSettings resolve_settings(const TrainOptions& options) {
+  const Checkpoint* resumed = options.resumed ? &*options.resumed : nullptr;
   RunSettings s;
   s.net = setting<std::string>("net", options.net, resumed, "lenet");
   const Recipe& book = find_net(s.net).recipe;

@@ -36,7 +36,7 @@ struct RunPosition {
 // The settings of a new run (options over the recipe), or of a resumed one (its checkpoint's, with
 // --epochs allowed to change). Error naming the flag and its range for a value out of range, and naming
 // both values when an option contradicts the resumed run.
-RunSettings resolve_settings(const TrainOptions& options, const Checkpoint* resumed);
+RunSettings resolve_settings(const TrainOptions& options);
 
 // The checkpoint to resume from: `resume` is a run directory (its checkpoint.ckpt, or when that is damaged
 // its checkpoint.prev.ckpt, said on standard error) or a checkpoint file. Error "no checkpoint yet" for a

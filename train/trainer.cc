@@ -154,9 +154,7 @@ CheckpointEvery parse_checkpoint_every(const std::string& text) {
 }
 
 TrainResult train(const TrainOptions& options, const stratum_plugin& plugin) {
-  std::optional<Checkpoint> resumed;
-  if (!options.resume.empty()) resumed = load_resume_checkpoint(options.resume);
-  const RunSettings run = resolve_settings(options, resumed ? &*resumed : nullptr);
+  const RunSettings run = resolve_settings(options);
   const int64_t epochs = run.recipe.epochs;
 
   const Dataset train_set = load_fashion_mnist(options.data_dir, true);
@@ -169,9 +167,9 @@ TrainResult train(const TrainOptions& options, const stratum_plugin& plugin) {
 
   RunPosition position;
   Store state;
-  if (resumed) {
-    position = run_position(*resumed);
-    state = std::move(resumed->tensors);
+  if (options.resumed) {
+    position = run_position(*options.resumed);
+    state = options.resumed->tensors;
   } else {
     state = init_store(*graph, run.seed);
   }

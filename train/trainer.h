@@ -8,6 +8,7 @@
 
 #include "backends/plugin.h"
 #include "backends/reference/interpreter.h"
+#include "train/checkpoint.h"
 #include "train/report.h"
 
 namespace stratum {
@@ -25,10 +26,10 @@ CheckpointEvery parse_checkpoint_every(const std::string& text);
 // What to train. An unset setting is the recipe's, or when resuming the run's own: setting one that
 // contradicts the run is an Error naming both (but --epochs, which may grow to train on).
 struct TrainOptions {
-  std::optional<std::string> net;  // default lenet
-  std::string data_dir;            // the Fashion-MNIST idx files
-  std::string out;                 // the run directory
-  std::string resume;              // a run directory or checkpoint to continue from
+  std::optional<std::string> net;     // default lenet
+  std::string data_dir;               // the Fashion-MNIST idx files
+  std::string out;                    // the run directory
+  std::optional<Checkpoint> resumed;  // the checkpoint to continue from (run_state.h: load_resume_checkpoint)
   std::optional<int64_t> epochs, batch, resize;
   std::optional<double> lr;
   std::optional<uint64_t> seed;                              // default 0

@@ -107,7 +107,7 @@ TEST(Trainer, ResumeIsBitIdenticalToAnUninterruptedRun) {
   const TrainResult& whole = uninterrupted();
   train(quick("split", 1), reference_plugin());
   TrainOptions rest = quick("split", 2);
-  rest.resume = rest.out;
+  rest.resumed = load_resume_checkpoint(rest.out);
   const TrainResult resumed = train(rest, reference_plugin());
   testing::expect_bit_equal(whole.state, resumed.state);
   ASSERT_EQ(resumed.epochs.size(), 2u);
@@ -152,7 +152,7 @@ TEST(Trainer, ResumesMidEpochToTheWeightsOfAnUninterruptedRun) {
   const Checkpoint saved = load_checkpoint(options.out + "/checkpoint.ckpt");
   EXPECT_EQ(saved.header.at("step"), "20");
   EXPECT_EQ(saved.header.at("epoch_batches"), "4");
-  options.resume = options.out;
+  options.resumed = load_resume_checkpoint(options.out);
   const TrainResult resumed = train(options, reference_plugin());
   testing::expect_bit_equal(uninterrupted().state, resumed.state);
   ASSERT_EQ(resumed.epochs.size(), 2u);
@@ -169,7 +169,7 @@ TEST(Trainer, ADamagedCheckpointResumesFromTheOneBefore) {
   std::string bytes = read_file(path);
   bytes[bytes.size() / 2] ^= 1;
   write_file_atomically(path, bytes);
-  options.resume = options.out;
+  options.resumed = load_resume_checkpoint(options.out);
   testing::expect_bit_equal(uninterrupted().state, train(options, reference_plugin()).state);
 }
 
@@ -179,7 +179,8 @@ TEST(Trainer, ResumingARunDirectoryTakesItsSettings) {
   train(first, reference_plugin());
   TrainOptions options;
   options.data_dir = kFashionMnistDir;
-  options.out = options.resume = first.out;
+  options.out = first.out;
+  options.resumed = load_resume_checkpoint(first.out);
   options.epochs = 2;
   options.progress = false;
   const TrainResult resumed = train(options, reference_plugin());
@@ -202,8 +203,7 @@ TEST(Trainer, ResumingARunDirectoryTakesItsSettings) {
 TEST(Trainer, AResumeBeforeTheFirstCheckpointSaysSo) {
   TrainOptions options = quick("no_checkpoint", 1);
   std::filesystem::create_directories(options.out);
-  options.resume = options.out;
-  EXPECT_NE(error_of([&] { train(options, reference_plugin()); }).find("no checkpoint yet: "),
+  EXPECT_NE(error_of([&] { load_resume_checkpoint(options.out); }).find("no checkpoint yet: "),
             std::string::npos);
 }
 
