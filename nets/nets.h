@@ -2,6 +2,7 @@
 // share (--net=NAME).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,8 +24,9 @@ struct NetDef {
   std::string name;
   std::string description;
   Recipe recipe;
-  // The layers from the image batch x [N,1,size,size] to the logits [N,10].
-  Value* (*body)(Layers& layers, Value* x);
+  // The layers from the image batch x [N,1,size,size] to the logits [N,10]: a built-in net's function, or
+  // an imported model's (onnx/import.h).
+  std::function<Value*(Layers& layers, Value* x)> body;
 };
 
 const std::vector<NetDef>& all_nets();

@@ -12,6 +12,9 @@ packages=(
   libdnnl-dev      # oneDNN 2.6.3, the CPU plugin's kernels
   libfmt-dev       # formatting
   libgtest-dev     # GoogleTest
+  libonnx-dev      # ONNX 1.12: model protobufs, checker, shape inference (onnx/)
+  libprotobuf-dev  # protobuf, which ONNX's messages need
+  libonnx-testdata # ONNX's backend node tests (onnx:node_test)
   zlib1g-dev       # reading the gzipped idx files
   dataset-fashion-mnist  # /usr/share/datasets/fashion-mnist
 )
