@@ -24,10 +24,15 @@ Value* Layers::batch_norm(const std::string& name, Value* x) {
   Value* beta = param(name + ".beta", channels, {Init::kZeros});
   Value* mean = graph_.add_state(name + ".running_mean", {DType::f32, channels}, {Init::kZeros});
   Value* var = graph_.add_state(name + ".running_var", {DType::f32, channels}, {Init::kOnes});
-  BatchNormOutputs bn = ops_.batch_norm(x, gamma, beta, mean, var, {.training = training_});
+  return batch_norm(x, {gamma, beta, mean, var});
+}
+
+Value* Layers::batch_norm(Value* x, const BatchNormParams& p, BatchNormAttrs attrs) {
+  attrs.training = training_;
+  BatchNormOutputs bn = ops_.batch_norm(x, p.gamma, p.beta, p.running_mean, p.running_var, attrs);
   if (training_) {
-    graph_.add_update(mean, bn.new_running_mean);
-    graph_.add_update(var, bn.new_running_var);
+    graph_.add_update(p.running_mean, bn.new_running_mean);
+    graph_.add_update(p.running_var, bn.new_running_var);
   }
   return bn.y;
 }

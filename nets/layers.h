@@ -8,6 +8,14 @@
 
 namespace stratum {
 
+// A batch norm's learned params and running statistics (state).
+struct BatchNormParams {
+  Value* gamma;
+  Value* beta;
+  Value* running_mean;
+  Value* running_var;
+};
+
 class Layers {
  public:
   // In training, batch norm uses batch statistics and updates its running ones, and dropout drops.
@@ -22,6 +30,8 @@ class Layers {
               const ConvAttrs& attrs = {});
   // batch_norm with %<name>.gamma, %<name>.beta and state %<name>.running_mean, %<name>.running_var.
   Value* batch_norm(const std::string& name, Value* x);
+  // batch_norm with given values (attrs.training is ignored: the layers' own mode decides).
+  Value* batch_norm(Value* x, const BatchNormParams& params, BatchNormAttrs attrs = {});
   // linear with weight %<name>.weight [out, in] and bias %<name>.bias.
   Value* linear(const std::string& name, Value* x, int64_t out_features);
   // dropout keyed by the per-step input %step (made on first use); each call gets its own seed.
