@@ -3,7 +3,11 @@
 
 Usage: torch_nets.py [--nets all|a,b] [--mode train|infer] [--batch N] [--size N] [--steps N] [--warmup N]
                      [--device cpu|cuda] [--threads N]
-Prints one line per net, the columns of //tools:bench's summary:
+       torch_nets.py --export DIR [--nets all|a,b] [--opsets 13,17] [--batch N]
+Exporting writes, per net and opset, DIR/<net>_opset<k>/model.onnx (eval mode, dynamic batch "N", batch
+norm with non-trivial statistics) and test_data_set_0/input_0.pb, output_0.pb: a random batch in [0,1)
+and PyTorch's logits for it, laid out as ONNX's own node tests are (onnx/pytorch_models_test reads them).
+Otherwise it prints one line per net, the columns of //tools:bench's summary:
   net size batch mode img/s ms/step GFLOP/img GFLOP/s
 A step is what Stratum's is: in training, forward, mean cross-entropy, the count of correct predictions,
 backward and a plain SGD update at the recipe's lr; in inference, forward, the loss and the count. Input
@@ -263,6 +267,36 @@ def bench(name, args, device):
           f"{flops / 1e9:.3f} GFLOP/img {flops * batch / dt / 1e9:.1f} GFLOP/s", flush=True)
 
 
+def export(name, args):
+    import onnx
+    from onnx import numpy_helper
+    make, _, _, size = NETS[name]
+    torch.manual_seed(0)
+    net = make()
+    xavier_init(net)
+    for m in net.modules():  # statistics and affine params away from their defaults, so that they matter
+        if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+            m.running_mean.uniform_(-0.5, 0.5)
+            m.running_var.uniform_(0.5, 2.0)
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.3, 0.3)
+    net.eval()
+    x = torch.rand(args.batch or 4, 1, size, size)
+    with torch.no_grad():
+        logits = net(x)
+    for opset in (int(k) for k in args.opsets.split(",")):
+        folder = os.path.join(args.export, f"{name}_opset{opset}")
+        os.makedirs(os.path.join(folder, "test_data_set_0"), exist_ok=True)
+        torch.onnx.export(net, x, os.path.join(folder, "model.onnx"), opset_version=opset, input_names=["x"],
+                          output_names=["logits"], dynamic_axes={"x": {0: "N"}, "logits": {0: "N"}})
+        for kind, tensor in (("input", x), ("output", logits)):
+            proto = numpy_helper.from_array(tensor.numpy())
+            with open(os.path.join(folder, "test_data_set_0", f"{kind}_0.pb"), "wb") as f:
+                f.write(proto.SerializeToString())
+        onnx.checker.check_model(os.path.join(folder, "model.onnx"))
+        print(f"{name} opset {opset} -> {folder}", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--nets", default="all", help="all, or a comma-separated list of " + ", ".join(NETS))
@@ -275,6 +309,8 @@ def main():
     ap.add_argument("--threads", type=int, default=os.cpu_count(), help="CPU threads (default: all cores)")
     ap.add_argument("--tf32", action="store_true",
                     help="on a GPU, let convolutions and matrix products use TF32 (default: FP32, as Stratum)")
+    ap.add_argument("--export", metavar="DIR", help="export the nets to ONNX in DIR instead of timing them")
+    ap.add_argument("--opsets", default="13,17", help="with --export: the ONNX opsets to export")
     args = ap.parse_args()
     names = list(NETS) if args.nets == "all" else args.nets.split(",")
     unknown = [n for n in names if n not in NETS]
@@ -283,6 +319,10 @@ def main():
     if args.steps < 1:
         ap.error("--steps must be at least 1")
     torch.set_num_threads(args.threads)
+    if args.export:
+        for name in names:
+            export(name, args)
+        return
     torch.manual_seed(0)
     device = torch.device(args.device)
     if device.type == "cuda":

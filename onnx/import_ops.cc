@@ -302,6 +302,15 @@ void softmax(Importer& im, const NodeProto& n) {
   im.set_output(n, 0, reshaped(im, g.add_node("softmax", {rows}, {{"axis", int64_t{1}}})->output(), s));
 }
 
+// Pad that pads nothing (PyTorch writes one before each AveragePool); real padding belongs in the window op.
+void pad(Importer& im, const NodeProto& n) {
+  const Ints pads = im.opset() < 11 ? attr_ints(n, "pads", {})
+                                    : i64_values(im.required_constant(n, 1, "Stratum's shapes are static"));
+  if (std::any_of(pads.begin(), pads.end(), [](int64_t p) { return p != 0; }))
+    fail("pads {} are not all 0; Stratum imports padding only as a Conv's or pool's own", attr_str(pads));
+  im.set_output(n, 0, im.input(n, 0));
+}
+
 void identity(Importer& im, const NodeProto& n) {
   if (const onnx::TensorProto* c = im.constant(n, 0)) return im.set_constant(n, *c);
   im.set_output(n, 0, im.input(n, 0));
@@ -351,6 +360,7 @@ const std::vector<OpImporter>& op_importers() {
       {"MaxPool",
        {"auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides"},
        max_pool},
+      {"Pad", {"mode", "pads", "value"}, pad},
       {"Relu", {}, relu},
       {"Reshape", {"allowzero"}, reshape},
       {"Sigmoid", {}, sigmoid},
