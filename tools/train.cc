@@ -17,6 +17,7 @@
 #include "nets/nets.h"
 #include "passes/pass.h"
 #include "tools/flags.h"
+#include "tools/net_flags.h"
 #include "train/run_state.h"
 #include "train/trainer.h"
 
@@ -52,9 +53,11 @@ void list_nets() {
 
 int run(int argc, char** argv) {
   Flags flags(
-      "usage: train [--net=NAME|list] [--backend=PLUGIN] [flags]\n"
+      "usage: train [--net=NAME|list | --model=FILE.onnx] [--backend=PLUGIN] [flags]\n"
       "Trains a net on Fashion-MNIST with the book's recipe; flags override the recipe.");
   flags.add("net", "", "the net (default lenet; --net=list lists them with their recipes)");
+  flags.add("model", "", "instead of --net, an ONNX model's architecture (one input [N,1,H,H], logits out)");
+  flags.add("init", "", "with --model: start from its initializers (model, the default) or xavier");
   flags.add("backend", "", "the plugin that runs the step (default onednn, or the resumed run's)");
   flags.add("epochs", "", "epochs (default: the recipe's)");
   flags.add("batch", "", "batch size (default: the recipe's)");
@@ -83,7 +86,9 @@ int run(int argc, char** argv) {
   }
 
   TrainOptions options;
-  if (flags.is_set("net")) options.net = find_net(flags.get("net")).name;  // unknown: an error now
+  if (flags.is_set("net") || flags.is_set("model"))  // an unknown net or a bad model: an error now
+    options.net = flags.is_set("model") ? model_flag(flags) : net_flag(flags, "").name;
+  if (flags.is_set("init")) options.init = flags.get("init");
   options.data_dir = user_path(flags.get("data-dir"));
   const std::string resume = flags.is_set("resume") ? user_path(flags.get("resume")) : "";
   if (!resume.empty()) options.resumed = load_resume_checkpoint(resume);
@@ -99,8 +104,8 @@ int run(int argc, char** argv) {
   const std::string backend =
       flags.is_set("backend") ? flags.get("backend") : resumed_backend(options.resumed);
   options.out = flags.is_set("out") ? user_path(flags.get("out"))
-                : resume.empty()    ? default_run_dir(options.net.value_or("lenet"), backend)
-                                    : run_dir_of(resume);
+                : resume.empty() ? default_run_dir(find_any_net(options.net.value_or("lenet")).name, backend)
+                                 : run_dir_of(resume);
 
   const stratum_plugin& plugin = load_plugin(backend);
   std::cerr << fmt::format("training on {} ({}), run directory {}\n", plugin.name, plugin.description,

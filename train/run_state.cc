@@ -75,7 +75,11 @@ RunSettings resolve_settings(const TrainOptions& options) {
   const Checkpoint* resumed = options.resumed ? &*options.resumed : nullptr;
   RunSettings s;
   s.net = setting<std::string>("net", options.net, resumed, "lenet");
-  const Recipe& book = find_net(s.net).recipe;
+  const Recipe& book = find_any_net(s.net).recipe;
+  s.init = setting<std::string>("init", options.init, resumed, "model");
+  if (s.init != "model" && s.init != "xavier") fail("--init must be model or xavier, not '{}'", s.init);
+  if (options.init && !is_model_path(s.net))
+    fail("--init applies to an imported --model; the built-in nets start from the book's initialisation");
   s.recipe.batch = setting("batch", options.batch, resumed, book.batch);
   s.recipe.lr = setting("lr", options.lr, resumed, book.lr);
   s.recipe.input_size = setting("resize", options.resize, resumed, book.input_size);
@@ -123,6 +127,7 @@ Checkpoint run_checkpoint(const RunSettings& settings, const RunPosition& positi
   Checkpoint checkpoint;
   checkpoint.header = {
       {"net", settings.net},
+      {"init", settings.init},
       {"batch", to_text(settings.recipe.batch)},
       {"lr", to_text(settings.recipe.lr)},
       {"resize", to_text(settings.recipe.input_size)},

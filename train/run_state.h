@@ -7,14 +7,16 @@
 #include <vector>
 
 #include "nets/nets.h"
+#include "onnx/model_nets.h"
 #include "train/checkpoint.h"
 #include "train/trainer.h"
 
 namespace stratum {
 
 struct RunSettings {
-  std::string net;
-  Recipe recipe;  // as run: flags override the book's
+  std::string net;   // a built-in net or an ONNX model's path
+  std::string init;  // an imported model's starting weights: its initializers ("model") or "xavier"
+  Recipe recipe;     // as run: flags override the book's
   uint64_t seed = 0;
   int64_t limit = 0;  // 0: every example
   bool fusion = true;

@@ -11,6 +11,11 @@ namespace stratum {
 
 std::unique_ptr<Graph> build_step(const StepSpec& spec, const std::vector<const stratum_plugin*>& plugins) {
   auto graph = build_net(*spec.net, spec.batch_or_recipe(), spec.training, spec.size_or_recipe());
+  if (spec.logits) {
+    Value* logits = graph->find("loss")->producer()->input(0);
+    if (logits->name() != "logits") graph->rename(logits, "logits");
+    graph->add_output(logits);
+  }
   if (spec.training) {
     build_training_step(*graph, spec.lr > 0 ? spec.lr : spec.net->recipe.lr);
     DcePass().run(*graph);

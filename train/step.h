@@ -20,6 +20,7 @@ struct StepSpec {
   bool fusion = true;           // run fuse_graph
   double lr = 0;                // 0: the recipe's
   std::vector<std::string> disabled_fusions = {};  // fusion passes to skip
+  bool logits = false;                             // inference: the logits as a third output, %logits
 
   int64_t batch_or_recipe() const { return batch > 0 ? batch : net->recipe.batch; }
   int64_t size_or_recipe() const { return size > 0 ? size : net->recipe.input_size; }

@@ -20,8 +20,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 StepSpec step_spec(const RunSettings& run, int64_t batch, bool training) {
-  return {&find_net(run.net), batch,         run.recipe.input_size, training,
-          run.fusion,         run.recipe.lr, run.disabled_fusions};
+  return {&find_any_net(run.net), batch, run.recipe.input_size, training, run.fusion, run.recipe.lr,
+          run.disabled_fusions};
 }
 
 // The first node of the step whose output is not finite, found by running the step again on the reference
@@ -172,6 +172,7 @@ TrainResult train(const TrainOptions& options, const stratum_plugin& plugin) {
     state = options.resumed->tensors;
   } else {
     state = init_store(*graph, run.seed);
+    if (run.init == "model") use_model_weights(find_any_net(run.net), state);
   }
   executor.load_state(state);
   std::filesystem::create_directories(options.out);

@@ -26,15 +26,17 @@ CheckpointEvery parse_checkpoint_every(const std::string& text);
 // What to train. An unset setting is the recipe's, or when resuming the run's own: setting one that
 // contradicts the run is an Error naming both (but --epochs, which may grow to train on).
 struct TrainOptions {
-  std::optional<std::string> net;     // default lenet
-  std::string data_dir;               // the Fashion-MNIST idx files
-  std::string out;                    // the run directory
+  std::optional<std::string>
+      net;               // a built-in net or an ONNX model's path (onnx/model_nets.h); default lenet
+  std::string data_dir;  // the Fashion-MNIST idx files
+  std::string out;       // the run directory
   std::optional<Checkpoint> resumed;  // the checkpoint to continue from (run_state.h: load_resume_checkpoint)
   std::optional<int64_t> epochs, batch, resize;
   std::optional<double> lr;
-  std::optional<uint64_t> seed;                              // default 0
-  std::optional<int64_t> limit;                              // train and test on the first `limit` examples
-  std::optional<bool> fusion;                                // run the fusion passes (default true)
+  std::optional<uint64_t> seed;     // default 0
+  std::optional<int64_t> limit;     // train and test on the first `limit` examples
+  std::optional<std::string> init;  // an imported model's starting weights: "model" (default) or "xavier"
+  std::optional<bool> fusion;       // run the fusion passes (default true)
   std::optional<std::vector<std::string>> disabled_fusions;  // but these
   CheckpointEvery checkpoint_every;
   bool progress = true;  // the progress bar on standard error
