@@ -9,6 +9,7 @@
 #include "backends/loader.h"
 #include "ir/error.h"
 #include "tools/net_bench.h"
+#include "tools/net_flags.h"
 #include "tools/step_flags.h"
 #include "train/files.h"
 
@@ -17,6 +18,10 @@ namespace {
 
 std::vector<const NetDef*> selected_nets(const Flags& flags) {
   std::vector<const NetDef*> nets;
+  if (flags.is_set("model")) {
+    if (flags.is_set("nets")) fail("--nets and --model both name nets; give one");
+    return {&find_any_net(model_flag(flags))};
+  }
   if (flags.get("nets") == "all") {
     for (const NetDef& net : all_nets()) nets.push_back(&net);
     return nets;
@@ -38,12 +43,14 @@ const NetBench& faster(const NetBench& a, const NetBench& b) {
 
 int run(int argc, char** argv) {
   Flags flags(
-      "usage: bench [--nets=all|NAME,...] [--backend=PLUGIN] [--mode=train|infer] [--batch=N]\n"
+      "usage: bench [--nets=all|NAME,... | --model=FILE.onnx] [--backend=PLUGIN] [--mode=train|infer] "
+      "[--batch=N]\n"
       "             [--no-fusion|--compare-fusion] [flags]\n"
       "Times each net's step on the plugin: per layer forward and backward milliseconds, then one line per\n"
       "net with the columns of ../shared/bench/torch_anchor.py (net size batch mode img/s ms/step GFLOP/img\n"
       "GFLOP/s). --compare-fusion also times the unfused step and compares img/s and peak activation bytes.");
   flags.add("nets", "all", "all, or a comma-separated list of nets (bazel run //tools:opt -- --net=list)");
+  flags.add("model", "", "instead of --nets, an ONNX model (one input [N,1,H,H], logits out)");
   flags.add("backend", "onednn", "the plugin");
   flags.add("compare-fusion", "false",
             "also time each net unfused: img/s and peak activation bytes side by side");

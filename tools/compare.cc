@@ -9,6 +9,7 @@
 #include "backends/loader.h"
 #include "ir/error.h"
 #include "tools/comparison.h"
+#include "tools/net_flags.h"
 #include "tools/step_flags.h"
 #include "train/files.h"
 
@@ -17,11 +18,13 @@ namespace {
 
 int run(int argc, char** argv) {
   Flags flags(
-      "usage: compare --net=NAME --backends=A,B [--mode=train|infer] [--batch=N] [--no-fusion] [flags]\n"
+      "usage: compare --net=NAME|--model=FILE.onnx --backends=A,B [--mode=train|infer] [--batch=N] "
+      "[--no-fusion] [flags]\n"
       "Runs the same step on plugins A and B: per layer of the net, forward and backward time on each, how\n"
       "many times faster B runs, and how far B's values are from A's (largest difference, normalised MSE,\n"
       "plugin_check's bound). Writes the table as layers.csv and a bar chart as layers.svg.");
   flags.add("net", "lenet", "the net (bazel run //tools:opt -- --net=list)");
+  flags.add("model", "", "instead of --net, an ONNX model (one input [N,1,H,H], logits out)");
   flags.add("backends", "reference,onednn", "the two plugins, the baseline first");
   flags.add("out", "", "where to write layers.csv and layers.svg (default: runs/compare-<net>-<A>-<B>)");
   add_step_flags(flags);
@@ -29,7 +32,7 @@ int run(int argc, char** argv) {
   check_no_positional(flags);
   const std::vector<std::string> backends = name_list(flags, "backends");
   if (backends.size() != 2) fail("--backends takes two plugins, A,B; got '{}'", flags.get("backends"));
-  const StepSpec spec = step_spec(flags, find_net(flags.get("net")));
+  const StepSpec spec = step_spec(flags, net_flag(flags, "lenet"));
   const TimingOptions timing = timing_options(flags);
   apply_threads(flags);
   const stratum_plugin& a = load_plugin(backends[0]);

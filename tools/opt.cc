@@ -16,6 +16,7 @@
 #include "passes/pass_manager.h"
 #include "passes/registry.h"
 #include "tools/flags.h"
+#include "tools/net_flags.h"
 
 namespace stratum {
 namespace {
@@ -53,7 +54,7 @@ void fuse_and_report(Graph& graph, const FusionOptions& options, bool is_net) {
 
 int run(int argc, char** argv) {
   Flags flags(
-      "usage: opt FILE|--net=NAME [--passes=PIPELINE] [--print] [--print-after=PASS,...] "
+      "usage: opt FILE|--net=NAME|--model=FILE.onnx [--passes=PIPELINE] [--print] [--print-after=PASS,...] "
       "[--disable=PASS,...]\n"
       "           [--fuse [--explain]] [--time]\n"
       "Reads IR text from FILE (- for standard input) or builds a net's forward graph, runs the passes in\n"
@@ -71,6 +72,7 @@ int run(int argc, char** argv) {
   flags.add("time", "false", "print each pass's time");
   flags.add("ops", "false", "list every op and exit");
   flags.add("net", "", "build this net's forward graph instead of reading a file");
+  flags.add("model", "", "build this ONNX model's forward graph instead");
   flags.add("batch", "2", "the batch size of --net's graph");
   flags.add("inference", "false", "build --net for inference (batch norm on running statistics, no dropout)");
   flags.parse(argc, argv);
@@ -78,14 +80,15 @@ int run(int argc, char** argv) {
     list_ops();
     return 0;
   }
-  if (flags.positional().size() != (flags.is_set("net") ? 0u : 1u)) {
-    std::cerr << "error: give exactly one IR file, or --net\n\n" << flags.usage();
+  const bool is_net = flags.is_set("net") || flags.is_set("model");
+  if (flags.positional().size() != (is_net ? 0u : 1u)) {
+    std::cerr << "error: give exactly one IR file, or --net or --model\n\n" << flags.usage();
     return 2;
   }
 
   std::unique_ptr<Graph> graph;
-  if (flags.is_set("net")) {
-    graph = build_net(find_net(flags.get("net")), flags.get_int("batch"), !flags.get_bool("inference"));
+  if (is_net) {
+    graph = build_net(net_flag(flags, ""), flags.get_int("batch"), !flags.get_bool("inference"));
     std::cout << layer_summary(*graph);
   } else {
     const std::string& file = flags.positional()[0];
@@ -107,7 +110,7 @@ int run(int argc, char** argv) {
                        .disabled = disabled});
   manager.add_pipeline(flags.get("passes"));
   const PassReport report = manager.run(*graph);
-  if (flags.get_bool("fuse")) fuse_and_report(*graph, fusion, flags.is_set("net"));
+  if (flags.get_bool("fuse")) fuse_and_report(*graph, fusion, is_net);
   if (flags.get_bool("print")) std::cout << print_graph(*graph);
   if (flags.get_bool("time")) std::cerr << report.table();
   return 0;
