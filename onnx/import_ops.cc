@@ -35,8 +35,11 @@ Ints window_padding(const NodeProto& n, const Shape& x, const Ints& extent, cons
     after = {pads[2], pads[3]};
   } else if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
     for (int i = 0; i < 2; ++i) {
-      const int64_t in = x[2 + i], out = (in + stride[i] - 1) / stride[i];
-      const int64_t total = std::max<int64_t>((out - 1) * stride[i] + extent[i] - in, 0);
+      if (stride[i] < 1) fail("strides {} must be positive", attr_str(stride));
+      const int64_t in = x[2 + i], out = in / stride[i] + (in % stride[i] != 0);
+      const int64_t span =
+          checked_add(checked_mul(out - 1, stride[i], "the padding"), extent[i], "the padding");
+      const int64_t total = std::max<int64_t>(span - in, 0);
       before[i] = auto_pad == "SAME_UPPER" ? total / 2 : total - total / 2;
       after[i] = total - before[i];
     }
@@ -71,9 +74,10 @@ void conv(Importer& im, const NodeProto& n) {
          attr_str(kernel));
   ConvAttrs a{
       window_ints(n, "strides", {1, 1}), {}, window_ints(n, "dilations", {1, 1}), attr_int(n, "group", 1)};
-  a.padding =
-      window_padding(n, x->type().shape,
-                     {a.dilation[0] * (kernel[0] - 1) + 1, a.dilation[1] * (kernel[1] - 1) + 1}, a.stride);
+  Ints extent(2);  // of the dilated kernel
+  for (int i = 0; i < 2; ++i)
+    extent[i] = checked_add(checked_mul(a.dilation[i], kernel[i] - 1, "the kernel"), 1, "the kernel");
+  a.padding = window_padding(n, x->type().shape, extent, a.stride);
   Value* bias = nullptr;
   if (Importer::has_input(n, 2)) {
     const double fan_in = double(ws[1] * ws[2] * ws[3]);
@@ -86,11 +90,14 @@ void conv(Importer& im, const NodeProto& n) {
 void check_ceil_mode(const NodeProto& n, const Shape& x, const PoolAttrs& a) {
   if (attr_int(n, "ceil_mode", 0) == 0) return;
   for (int i = 0; i < 2; ++i) {
-    const int64_t span = x[2 + i] + 2 * a.padding[i] - a.kernel[i], s = a.stride[i];
-    if (span < 0) continue;  // the op itself reports a kernel that does not fit
-    int64_t ceil_out = (span + s - 1) / s + 1;
+    const int64_t s = a.stride[i];
+    const int64_t span =
+        checked_add(x[2 + i], checked_mul(2, a.padding[i], "the padding"), "the padding") - a.kernel[i];
+    if (span < 0 || s < 1) continue;  // the op itself reports a kernel that does not fit, or a bad stride
+    const int64_t floor_out = span / s + 1;
+    int64_t ceil_out = floor_out + (span % s != 0);
     if ((ceil_out - 1) * s >= x[2 + i] + a.padding[i]) --ceil_out;  // a last window only in the padding
-    if (ceil_out != span / s + 1)
+    if (ceil_out != floor_out)
       fail("ceil_mode=1 adds a partial window along dim {} that Stratum's pooling (rounding down) does not",
            2 + i);
   }
@@ -260,7 +267,7 @@ void reshape(Importer& im, const NodeProto& n) {
       if (inferred >= 0) fail("shape {} has more than one -1", shape_str(shape));
       inferred = i;
     } else {
-      known *= shape[i];
+      known = checked_mul(known, shape[i], "the shape");
     }
   }
   if (inferred >= 0) shape[inferred] = known > 0 ? x->type().num_elements() / known : 0;

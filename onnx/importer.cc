@@ -1,5 +1,7 @@
 #include "onnx/importer.h"
 
+#include <onnx/shape_inference/implementation.h>
+
 #include <cstring>
 #include <filesystem>
 
@@ -58,6 +60,13 @@ TensorType declared_type(const onnx::ValueInfoProto& info, int64_t batch) {
     fail("input '{}': {}", info.name(), e.what());
   }
   return type;
+}
+
+std::string dims_str(const onnx::TensorShapeProto& shape) {
+  std::string s;
+  for (const auto& d : shape.dim())
+    s += (s.empty() ? "" : ",") + (d.has_dim_value() ? std::to_string(d.dim_value()) : d.dim_param());
+  return "[" + s + "]";
 }
 
 }  // namespace
@@ -123,7 +132,61 @@ std::vector<Value*> Importer::run(const std::vector<Value*>& inputs) {
   }
   std::vector<Value*> outputs;
   for (const onnx::ValueInfoProto& out : g.output()) outputs.push_back(output_value(out.name()));
+  check_output_shapes(inputs, outputs);
   return outputs;
+}
+
+// ONNX's strict shape inference, on the model with the inputs as fed (and its weights only as types), must
+// agree with Stratum's on every output, as must the declared outputs but for their batch.
+void Importer::check_output_shapes(const std::vector<Value*>& inputs,
+                                   const std::vector<Value*>& outputs) const {
+  onnx::ModelProto copy = model_.proto;
+  onnx::GraphProto& g = *copy.mutable_graph();
+  g.clear_input();
+  g.clear_value_info();
+  for (size_t i = 0, fed = 0; i < size_t(model_.proto.graph().input_size()); ++i) {
+    const onnx::ValueInfoProto& in = model_.proto.graph().input(i);
+    if (constants_.count(in.name())) continue;
+    onnx::ValueInfoProto& info = *g.add_input() = in;
+    auto* dims = info.mutable_type()->mutable_tensor_type()->mutable_shape();
+    dims->clear_dim();
+    for (int64_t d : inputs[fed++]->type().shape) dims->add_dim()->set_dim_value(d);
+  }
+  google::protobuf::RepeatedPtrField<onnx::TensorProto> initializers;
+  initializers.Swap(g.mutable_initializer());
+  for (const onnx::TensorProto& t : initializers) {
+    if (t.data_type() == onnx::TensorProto::INT64) {
+      *g.add_initializer() = t;  // shapes, which inference reads
+      continue;
+    }
+    onnx::ValueInfoProto& info = *g.add_input();
+    info.set_name(t.name());
+    info.mutable_type()->mutable_tensor_type()->set_elem_type(t.data_type());
+    for (int64_t d : t.dims())
+      info.mutable_type()->mutable_tensor_type()->mutable_shape()->add_dim()->set_dim_value(d);
+  }
+  for (onnx::ValueInfoProto& out : *g.mutable_output())
+    out.mutable_type()->mutable_tensor_type()->clear_shape();
+  try {
+    onnx::shape_inference::InferShapes(copy, onnx::OpSchemaRegistry::Instance(), {true, 1, false});
+  } catch (const std::exception& e) {
+    fail("{}: ONNX's shape inference rejects the model: {}", model_.path, e.what());
+  }
+  for (int i = 0; i < g.output_size(); ++i) {
+    const Shape& got = outputs[i]->type().shape;
+    const auto& inferred = g.output(i).type().tensor_type().shape();
+    const auto& declared = model_.proto.graph().output(i).type().tensor_type().shape();
+    for (const auto* shape : {&inferred, &declared}) {
+      bool agrees = shape->dim_size() == 0 || shape->dim_size() == int(got.size());
+      for (int k = 0; agrees && k < shape->dim_size(); ++k)
+        agrees = !shape->dim(k).has_dim_value() || (shape == &declared && k == 0) ||
+                 shape->dim(k).dim_value() == got[k];
+      if (!agrees)
+        fail("{}: output '{}' is {} as imported, but the model {} it {}", model_.path, g.output(i).name(),
+             shape_str(got), shape == &declared ? "declares" : "(ONNX's shape inference) makes",
+             dims_str(*shape));
+    }
+  }
 }
 
 void Importer::emit(const onnx::NodeProto& n) {

@@ -42,6 +42,7 @@ class Importer {
 
  private:
   void emit(const onnx::NodeProto& n);
+  void check_output_shapes(const std::vector<Value*>& inputs, const std::vector<Value*>& outputs) const;
   Value* output_value(const std::string& name);
 
   const OnnxModel& model_;

@@ -23,6 +23,8 @@ struct OnnxModel {
 
 // Reads an ONNX file. Error naming the file when it is missing, not an ONNX model (truncated, another
 // format), rejected by onnx::checker, or imports an opset outside [kMinOpset, kMaxOpset] or another domain.
+// (ONNX's shape inference runs after an import, import.h: Debian's libonnx 1.12 crashes on some malformed
+// convolutions that Stratum's own checks reject first.)
 OnnxModel read_onnx(const std::string& path);
 // The same from the file's bytes; `path` names them in errors.
 OnnxModel parse_onnx(const std::string& bytes, const std::string& path);

@@ -2,7 +2,7 @@
 # Builds one fuzz target (fuzz/) with clang's libFuzzer, ASan and UBSan (bazel --config=fuzz) and runs it for
 # SECONDS from its committed corpus. Fails on any crash, sanitizer report, leak or slow input (over 10 s);
 # libFuzzer then says which input, saved under $FUZZ_OUT (default /tmp/fuzz-TARGET).
-# Usage: tools/fuzz.sh TARGET SECONDS     TARGET: checkpoint, idx, parser or subgraph
+# Usage: tools/fuzz.sh TARGET SECONDS     TARGET: checkpoint, idx, onnx, parser or subgraph
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${1:?usage: tools/fuzz.sh TARGET SECONDS}
