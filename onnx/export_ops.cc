@@ -27,7 +27,7 @@ void Emitter::add(const std::string& op, std::vector<std::string> inputs, const 
                   std::vector<onnx::AttributeProto> attrs) {
   onnx::NodeProto& node = *graph_.add_node();
   node.set_op_type(op);
-  node.set_name(output + "/" + op);
+  node.set_name(output);  // a value name is unique, so the node it makes is named by it
   for (std::string& input : inputs) node.add_input(std::move(input));
   node.add_output(output);
   for (onnx::AttributeProto& attr : attrs) *node.add_attribute() = std::move(attr);
@@ -180,10 +180,13 @@ void export_max_pool(Emitter& e, const Node& node) {
   e.add("MaxPool", {e.name(node.input(0))}, e.name(node.output(0)), pool_attrs(node));
 }
 
-// Stratum's avg_pool counts padded positions in the divisor, as PyTorch's default does.
+// Stratum's avg_pool counts padded positions in the divisor, as PyTorch's default does, unless the node
+// says otherwise.
 void export_avg_pool(Emitter& e, const Node& node) {
   Attributes attrs = pool_attrs(node);
-  attrs.push_back(MakeAttribute("count_include_pad", int64_t{1}));
+  auto it = node.attrs().find("count_include_pad");
+  const bool include_pad = it == node.attrs().end() || std::get<bool>(it->second);
+  attrs.push_back(MakeAttribute("count_include_pad", int64_t{include_pad}));
   e.add("AveragePool", {e.name(node.input(0))}, e.name(node.output(0)), std::move(attrs));
 }
 
