@@ -1,6 +1,5 @@
 #include "onnx/export.h"
 
-#include <cstring>
 #include <unordered_set>
 
 #include "ir/error.h"
@@ -80,19 +79,22 @@ void add_value_info(google::protobuf::RepeatedPtrField<onnx::ValueInfoProto>& li
   *info.mutable_type() = batched_type(type);
 }
 
-// The store's tensor for a weight, as an f32 initializer (raw little-endian bytes, as Stratum keeps them).
-void add_initializer(onnx::GraphProto& graph, const Value& weight, const std::string& name,
-                     const Store& store) {
+// The store's tensor for a weight, as an f32 initializer of the weight's name. ONNX's raw data is
+// little-endian, as the host's bytes then are.
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+              "raw_data is the tensor's bytes only on little-endian hosts");
+void add_initializer(onnx::GraphProto& graph, const Value& weight, const Store& store) {
   auto it = store.find(weight.name());
   if (it == store.end())
-    fail("the weights have no tensor %{} (a {} of the graph)", weight.name(), type_str(weight.type()));
+    fail("the weights have no tensor %{} ({}), which the graph reads", weight.name(),
+         type_str(weight.type()));
   const Tensor& tensor = it->second;
   if (tensor.type() != weight.type() || weight.type().dtype != DType::f32) {
     fail("the weights' %{} is {}, but the graph reads it as {} (only f32 exports)", weight.name(),
          type_str(tensor.type()), type_str(weight.type()));
   }
   onnx::TensorProto& proto = *graph.add_initializer();
-  proto.set_name(name);
+  proto.set_name(weight.name());
   proto.set_data_type(onnx::TensorProto::FLOAT);
   for (int64_t dim : tensor.shape()) proto.add_dims(dim);
   proto.set_raw_data(tensor.data(), static_cast<size_t>(tensor.type().bytes()));
@@ -116,8 +118,7 @@ const Value* logits_of(const Graph& graph) {
     logits = node->input(0);
   }
   if (logits == nullptr) fail("the graph has no softmax_cross_entropy, whose input would be the logits");
-  if (logits->type().rank() != 2 || logits->is_leaf())
-    fail("the logits must be computed [N,classes], got %{} {}", logits->name(), type_str(logits->type()));
+  if (logits->is_leaf()) fail("the logits are %{}, a leaf, not computed from %x", logits->name());
   return logits;
 }
 
@@ -139,7 +140,7 @@ onnx::ModelProto export_onnx(const Graph& graph, const Store& store) {
   const std::string& last = emitter.name(logits);
   if (last != "logits") emitter.add("Identity", {last}, "logits");
   add_value_info(*out.mutable_output(), "logits", logits->type());
-  for (const Value* weight : emitter.weights()) add_initializer(out, *weight, printed.at(weight), store);
+  for (const Value* weight : emitter.weights()) add_initializer(out, *weight, store);
   return model;
 }
 
