@@ -51,7 +51,9 @@ Value* Builder::max_pool(Value* x, const PoolAttrs& attrs) {
 }
 
 Value* Builder::avg_pool(Value* x, const PoolAttrs& attrs) {
-  return single("avg_pool", {x}, pool_attrs(attrs));
+  Attrs pool = pool_attrs(attrs);
+  pool["count_include_pad"] = attrs.count_include_pad;
+  return single("avg_pool", {x}, pool);
 }
 
 Value* Builder::global_avg_pool(Value* x) { return single("global_avg_pool", {x}); }

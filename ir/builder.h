@@ -26,6 +26,7 @@ struct PoolAttrs {
   Ints kernel;
   Ints stride;
   Ints padding = {0, 0};
+  bool count_include_pad = true;  // avg_pool's divisor (ir/ops/pool.cc); max_pool has none
 };
 
 struct BatchNormAttrs {

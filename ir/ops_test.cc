@@ -39,6 +39,8 @@ TEST(OpSchema, NamesTheArityAndEveryAttributeWithItsDefault) {
   EXPECT_EQ(op_schema(*find_op("relu")), "1 input");
   EXPECT_EQ(op_schema(*find_op("concat")), "1..* inputs; axis:int=1");
   EXPECT_EQ(op_schema(*find_op("sgd_update")), "2 inputs; lr:float");
+  EXPECT_EQ(op_schema(*find_op("avg_pool")),
+            "1 input; kernel:int list; stride:int list; padding:int list=[0,0]; count_include_pad:bool=true");
 }
 
 TEST(ShapeInference, Conv2d) {
@@ -145,6 +147,11 @@ TEST(ShapeInference, Pooling) {
   Attrs grad = pool;
   grad["input_shape"] = Ints{2, 64, 48, 48};
   EXPECT_EQ(infer("avg_pool_grad", {f32({2, 64, 24, 24})}, grad), std::vector{f32({2, 64, 48, 48})});
+  grad["count_include_pad"] = false;  // changes the divisor, not the shapes
+  EXPECT_EQ(infer("avg_pool_grad", {f32({2, 64, 24, 24})}, grad), std::vector{f32({2, 64, 48, 48})});
+  Attrs exclude = pool;
+  exclude["count_include_pad"] = false;
+  EXPECT_EQ(infer("avg_pool", {f32({2, 64, 48, 48})}, exclude), std::vector{f32({2, 64, 24, 24})});
   EXPECT_EQ(infer("avg_pool_sigmoid_grad", {f32({2, 64, 48, 48}), f32({2, 64, 24, 24})}, pool),
             std::vector{f32({2, 64, 48, 48})});
   EXPECT_ERROR(error_of("avg_pool_sigmoid_grad", {f32({2, 64, 48, 48}), f32({2, 64, 23, 24})}, pool),

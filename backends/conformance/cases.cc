@@ -86,15 +86,21 @@ void add_pool_cases(std::vector<Case>& cases) {
       {{2, 3, 7, 10}, {.kernel = {3, 2}, .stride = {1, 2}, .padding = {1, 0}}},
       {{2, 4, 13, 13}, {.kernel = {3, 3}, .stride = {2, 2}}},
   };
-  for (const char* op : {"max_pool", "avg_pool"}) {
-    for (const auto& [x, attrs] : pools) {
-      const std::string name = fmt::format("{} x{} k{} s{} p{}", op, shape_str(x), attr_str(attrs.kernel),
-                                           attr_str(attrs.stride), attr_str(attrs.padding));
-      cases.push_back(make_case(op, name, [op = std::string(op), x = x, attrs = attrs](Builder& b, Graph& g) {
-        Value* in = g.add_input("x", f32(x));
-        return op == "max_pool" ? b.max_pool(in, attrs) : b.avg_pool(in, attrs);
-      }));
-    }
+  auto add = [&cases](const std::string& op, const Shape& x, const PoolAttrs& attrs) {
+    const std::string name =
+        fmt::format("{} x{} k{} s{} p{}{}", op, shape_str(x), attr_str(attrs.kernel), attr_str(attrs.stride),
+                    attr_str(attrs.padding), attrs.count_include_pad ? "" : " excluding padding");
+    cases.push_back(make_case(op, name, [op, x, attrs](Builder& b, Graph& g) {
+      Value* in = g.add_input("x", f32(x));
+      return op == "max_pool" ? b.max_pool(in, attrs) : b.avg_pool(in, attrs);
+    }));
+  };
+  for (const auto& [x, attrs] : pools) {
+    add("max_pool", x, attrs);
+    add("avg_pool", x, attrs);
+    PoolAttrs excluding = attrs;
+    excluding.count_include_pad = false;
+    if (attrs.padding != Ints{0, 0}) add("avg_pool", x, excluding);  // else the divisor is the same
   }
   for (Shape x : {Shape{2, 5, 3, 3}, Shape{1, 7, 6, 5}}) {
     cases.push_back(

@@ -37,6 +37,8 @@ InputSpec i32(Shape shape) { return {{DType::i32, std::move(shape)}, Fill::kSmal
 
 std::vector<GradCase> grad_cases() {
   const Attrs pool_padded = {{"kernel", Ints{3, 3}}, {"stride", Ints{2, 2}}, {"padding", Ints{1, 1}}};
+  Attrs pool_padded_excluded = pool_padded;
+  pool_padded_excluded["count_include_pad"] = false;
   return {
       {"conv2d_padding_bias",
        "conv2d",
@@ -73,6 +75,14 @@ std::vector<GradCase> grad_cases() {
        {f32({1, 2, 3, 4}, Fill::kDistinct)},
        {{"kernel", Ints{2, 3}}, {"stride", Ints{1, 2}}, {"padding", Ints{1, 1}}}},
       {"avg_pool_padding", "avg_pool", {f32({1, 2, 5, 5})}, pool_padded},
+      {"avg_pool_padding_excluded", "avg_pool", {f32({1, 2, 5, 5})}, pool_padded_excluded},
+      {"avg_pool_k3_s1_padding_excluded",
+       "avg_pool",
+       {f32({1, 1, 3, 4})},
+       {{"kernel", Ints{3, 3}},
+        {"stride", Ints{1, 1}},
+        {"padding", Ints{1, 1}},
+        {"count_include_pad", false}}},
       {"global_avg_pool", "global_avg_pool", {f32({2, 3, 2, 2})}, {}},
       {"linear_bias", "linear", {f32({3, 4}), f32({2, 4}), f32({2})}, {}},
       {"linear", "linear", {f32({3, 4}), f32({2, 4})}, {}},

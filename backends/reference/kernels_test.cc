@@ -85,6 +85,29 @@ TEST(ReferenceKernels, AvgPoolCountsPaddingInTheDivisor) {
   expect_values(run_op("avg_pool", {x}, kernel3)[0], {10 / 9.0, 10 / 9.0, 10 / 9.0, 10 / 9.0});
 }
 
+// Kernel 3, stride 1, padding 1 over 1..9: corner windows hold 4 input elements, edge ones 6, the centre 9.
+const Attrs kKernel3Pad1Exclude = {
+    {"kernel", Ints{3, 3}}, {"stride", Ints{1, 1}}, {"padding", Ints{1, 1}}, {"count_include_pad", false}};
+
+TEST(ReferenceKernels, AvgPoolWithoutPaddingInTheDivisor) {
+  expect_values(run_op("avg_pool", {kOneToNine}, kKernel3Pad1Exclude)[0],
+                {12 / 4.0, 21 / 6.0, 16 / 4.0, 27 / 6.0, 45 / 9.0, 33 / 6.0, 24 / 4.0, 39 / 6.0, 28 / 4.0});
+  Attrs include = kKernel3Pad1Exclude;
+  include["count_include_pad"] = true;
+  expect_values(run_op("avg_pool", {kOneToNine}, include)[0],
+                {12 / 9.0, 21 / 9.0, 16 / 9.0, 27 / 9.0, 45 / 9.0, 33 / 9.0, 24 / 9.0, 39 / 9.0, 28 / 9.0});
+}
+
+TEST(ReferenceKernels, AvgPoolGradWithoutPaddingInTheDivisor) {
+  // dy = 1: each input element gathers 1/divisor from every window it is in.
+  Attrs attrs = kKernel3Pad1Exclude;
+  attrs["input_shape"] = Ints{1, 1, 3, 3};
+  const float corner = 1 / 4.0 + 2 / 6.0 + 1 / 9.0, edge = 2 / 4.0 + 3 / 6.0 + 1 / 9.0;
+  const float centre = 4 / 4.0 + 4 / 6.0 + 1 / 9.0;
+  expect_values(run_op("avg_pool_grad", {f32_tensor({1, 1, 3, 3}, std::vector<float>(9, 1))}, attrs)[0],
+                {corner, edge, corner, edge, centre, edge, corner, edge, corner});
+}
+
 TEST(ReferenceKernels, GlobalAvgPool) {
   expect_values(run_op("global_avg_pool", {f32_tensor({1, 2, 1, 2}, {1, 3, 10, 20})})[0], {2, 15});
   expect_values(run_op("global_avg_pool_grad", {f32_tensor({1, 2, 1, 1}, {2, 4})},
