@@ -40,6 +40,8 @@ Value* Builder::relu(Value* x) { return single("relu", {x}); }
 
 Value* Builder::sigmoid(Value* x) { return single("sigmoid", {x}); }
 
+Value* Builder::softmax(Value* x, int64_t axis) { return single("softmax", {x}, {{"axis", axis}}); }
+
 Value* Builder::add(Value* a, Value* b) { return single("add", {a, b}); }
 
 Value* Builder::dropout(Value* x, Value* key, double p, int64_t seed, bool training) {

@@ -57,6 +57,7 @@ class Builder {
                               const BatchNormAttrs& attrs = {});
   Value* relu(Value* x);
   Value* sigmoid(Value* x);
+  Value* softmax(Value* x, int64_t axis);
   Value* add(Value* a, Value* b);
   Value* dropout(Value* x, Value* key, double p, int64_t seed, bool training = true);
   Value* max_pool(Value* x, const PoolAttrs& attrs);

@@ -39,6 +39,7 @@ TEST(OpSchema, NamesTheArityAndEveryAttributeWithItsDefault) {
   EXPECT_EQ(op_schema(*find_op("relu")), "1 input");
   EXPECT_EQ(op_schema(*find_op("concat")), "1..* inputs; axis:int=1");
   EXPECT_EQ(op_schema(*find_op("sgd_update")), "2 inputs; lr:float");
+  EXPECT_EQ(op_schema(*find_op("softmax")), "1 input; axis:int");
   EXPECT_EQ(op_schema(*find_op("avg_pool")),
             "1 input; kernel:int list; stride:int list; padding:int list=[0,0]; count_include_pad:bool=true");
 }
@@ -176,6 +177,23 @@ TEST(ShapeInference, Elementwise) {
   EXPECT_ERROR(error_of("dropout", {f32({4, 8}), f32({})}), "key must be i32[]");
 }
 
+TEST(ShapeInference, Softmax) {
+  for (const Shape& shape : {Shape{7}, Shape{2, 3}, Shape{2, 3, 4}, Shape{2, 3, 4, 5}}) {
+    for (int64_t axis = 0; axis < int64_t(shape.size()); ++axis) {
+      EXPECT_EQ(infer("softmax", {f32(shape)}, {{"axis", axis}}), std::vector{f32(shape)});
+      EXPECT_EQ(infer("softmax_grad", {f32(shape), f32(shape)}, {{"axis", axis}}), std::vector{f32(shape)});
+    }
+  }
+  EXPECT_ERROR(error_of("softmax", {f32({2, 3})}), "missing attribute 'axis'");
+  EXPECT_ERROR(error_of("softmax", {f32({2, 3})}, {{"axis", int64_t{2}}}),
+               "axis 2 is out of range for f32[2,3]");
+  EXPECT_ERROR(error_of("softmax", {f32({2, 3})}, {{"axis", int64_t{-1}}}), "axis -1 is out of range");
+  EXPECT_ERROR(error_of("softmax", {f32({})}, {{"axis", int64_t{0}}}), "axis 0 is out of range for f32[]");
+  EXPECT_ERROR(error_of("softmax", {i32({2, 3})}, {{"axis", int64_t{1}}}), "input must be f32");
+  EXPECT_ERROR(error_of("softmax_grad", {f32({2, 3}), f32({3, 2})}, {{"axis", int64_t{1}}}),
+               "output gradient and output must have the same type");
+}
+
 TEST(ShapeInference, ShapeOps) {
   EXPECT_EQ(infer("flatten", {f32({2, 16, 5, 5})}), std::vector{f32({2, 400})});
   EXPECT_EQ(infer("reshape", {f32({2, 400})}, {{"shape", Ints{2, 16, 5, 5}}}),
@@ -234,6 +252,8 @@ TEST(ShapeInference, EveryOpIsCoveredAbove) {
                                          "relu_grad",
                                          "sigmoid",
                                          "sigmoid_grad",
+                                         "softmax",
+                                         "softmax_grad",
                                          "add",
                                          "dropout",
                                          "dropout_grad",

@@ -130,6 +130,19 @@ void add_elementwise_cases(std::vector<Case>& cases) {
   }
 }
 
+// softmax along the first, a middle and the last axis of ranks 1 to 4, lines of one element included.
+void add_softmax_cases(std::vector<Case>& cases) {
+  const std::pair<Shape, int64_t> softmaxes[] = {
+      {{10}, 0},      {{7, 9}, 1},       {{7, 9}, 0},       {{3, 1, 5}, 1},
+      {{3, 4, 5}, 2}, {{2, 3, 5, 5}, 1}, {{2, 3, 5, 5}, 3}, {{2, 3, 4, 5}, 0},
+  };
+  for (const auto& [x, axis] : softmaxes) {
+    cases.push_back(make_case(
+        "softmax", fmt::format("softmax x{} axis {}", shape_str(x), axis),
+        [x = x, axis = axis](Builder& b, Graph& g) { return b.softmax(g.add_input("x", f32(x)), axis); }));
+  }
+}
+
 void add_shape_and_linear_cases(std::vector<Case>& cases) {
   cases.push_back(make_case("flatten", "flatten x[2,3,4,5]", [](Builder& b, Graph& g) {
     return b.flatten(g.add_input("x", f32({2, 3, 4, 5})));
@@ -318,6 +331,7 @@ std::vector<Case> all_cases() {
   add_norm_cases(cases);
   add_pool_cases(cases);
   add_elementwise_cases(cases);
+  add_softmax_cases(cases);
   add_shape_and_linear_cases(cases);
   add_loss_and_update_cases(cases);
   add_fused_cases(cases);

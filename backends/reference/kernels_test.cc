@@ -243,6 +243,44 @@ TEST(ReferenceKernels, ElementwiseOps) {
   expect_values(run_op("add", {f32_tensor({2}, {1, 2}), f32_tensor({2}, {10, 20})})[0], {11, 22});
 }
 
+Attrs axis(int64_t a) { return {{"axis", a}}; }
+
+TEST(ReferenceKernels, SoftmaxHandComputed) {
+  // e^k / (e + e² + e³) for k = 1, 2, 3.
+  expect_values(run_op("softmax", {f32_tensor({3}, {1, 2, 3})}, axis(0))[0],
+                {0.09003057f, 0.24472847f, 0.66524096f}, 1e-7);
+  // Without the maximum subtracted, e^1000 would overflow; softmax(1000, 1001) is softmax(0, 1).
+  expect_values(run_op("softmax", {f32_tensor({2}, {1000, 1001})}, axis(0))[0], {0.26894142f, 0.73105858f},
+                1e-7);
+  expect_values(run_op("softmax", {f32_tensor({3}, {-1000, 0, 1000})}, axis(0))[0], {0, 0, 1}, 0);
+}
+
+TEST(ReferenceKernels, SoftmaxAlongEachAxis) {
+  const Tensor x = f32_tensor({2, 2}, {0, 1, 2, 2});
+  const float a = 0.26894142f, b = 0.73105858f;  // softmax(0, 1)
+  const float c = 0.11920292f, d = 0.88079708f;  // softmax(0, 2)
+  expect_values(run_op("softmax", {x}, axis(1))[0], {a, b, 0.5, 0.5}, 1e-7);
+  expect_values(run_op("softmax", {x}, axis(0))[0], {c, a, d, b}, 1e-7);
+  // [1,2,2,1] along axis 1: lines {0,2} and {1,3} of the flat order, as on a [2,2] along axis 0.
+  expect_values(run_op("softmax", {f32_tensor({1, 2, 2, 1}, {0, 1, 2, 2})}, axis(1))[0], {c, a, d, b}, 1e-7);
+  // [2,2,2] along axis 1: lines {0,2}, {1,2} (softmax(0,1) shifted), {0,0} and {0,2}.
+  expect_values(run_op("softmax", {f32_tensor({2, 2, 2}, {0, 1, 2, 2, 0, 0, 0, 2})}, axis(1))[0],
+                {c, a, d, b, 0.5, c, 0.5, d}, 1e-7);
+  // [2,1,2] along axis 1, a line of one element: every value is 1.
+  expect_values(run_op("softmax", {f32_tensor({2, 1, 2}, {5, -3, 1000, 7})}, axis(1))[0], {1, 1, 1, 1}, 0);
+}
+
+TEST(ReferenceKernels, SoftmaxGradHandComputed) {
+  // y = (1/2, 1/2), dy = (1, 0): Σ dy·y = 1/2, dx = y·(dy - 1/2).
+  expect_values(run_op("softmax_grad", {f32_tensor({2}, {1, 0}), f32_tensor({2}, {0.5, 0.5})}, axis(0))[0],
+                {0.25, -0.25});
+  // Along axis 0 of [2,2]: columns (dy 1, 3 with y .25, .75) and (dy 2, 2 with y .5, .5).
+  const Tensor dy = f32_tensor({2, 2}, {1, 2, 3, 2}), y = f32_tensor({2, 2}, {0.25, 0.5, 0.75, 0.5});
+  const double dot = 0.25 + 3 * 0.75;
+  expect_values(run_op("softmax_grad", {dy, y}, axis(0))[0],
+                {float(0.25 * (1 - dot)), 0, float(0.75 * (3 - dot)), 0});
+}
+
 TEST(ReferenceKernels, SgdUpdateAndFill) {
   expect_values(run_op("sgd_update", {f32_tensor({2}, {1, 2}), f32_tensor({2}, {10, 20})}, {{"lr", 0.1}})[0],
                 {0, 0});

@@ -430,6 +430,39 @@ TEST(Pool, AvgPoolExcludingPaddingHandComputed) {
   expect_matches_reference(t.graph, feeds, 1e-12);
 }
 
+// softmax and softmax_grad along every axis of ranks 1 to 5 and of the largest rank plugins take
+// (STRATUM_MAX_RANK), and of a conv's blocked output.
+TEST(Softmax, EveryAxisOfEveryRankMatchesReference) {
+  for (const Shape& shape : {Shape{37}, Shape{6, 10}, Shape{3, 4, 5}, Shape{2, 3, 5, 7}, Shape{2, 3, 2, 4, 3},
+                             Shape{2, 1, 3, 1, 2, 1, 2, 3}}) {
+    SCOPED_TRACE(shape_str(shape));
+    TestGraph t;
+    Value *x = t.input("x", shape), *dy = t.input("dy", shape);
+    for (int64_t axis = 0; axis < static_cast<int64_t>(shape.size()); ++axis) {
+      Value* y = t.b.softmax(x, axis);
+      t.outputs({y, t.op("softmax_grad", {dy, y}, {{"axis", axis}})});
+    }
+    expect_matches_reference(t.graph);
+  }
+  TestGraph t;
+  Value* y = t.b.softmax(t.b.conv2d(t.input("x", {2, 3, 5, 5}), t.input("w", {16, 3, 3, 3})), 1);
+  t.outputs({y, t.op("softmax_grad", {t.input("dy", {2, 16, 3, 3}), y}, {{"axis", int64_t{1}}})});
+  expect_matches_reference(t.graph);
+}
+
+// e^1000 overflows f32: the maximum must be subtracted first. softmax(1000, 1001, 1002) is softmax(0, 1, 2).
+TEST(Softmax, LargeValuesDoNotOverflow) {
+  TestGraph t;
+  Value* y = t.b.softmax(t.input("x", {2, 3}), 1);
+  t.graph.rename(y, "y");
+  t.outputs({y});
+  const Feeds feeds = {{"x", tensor({2, 3}, {1000, 1001, 1002, -1000, 0, 1000})}};
+  std::map<std::string, Tensor> out = onednn_outputs(t.graph, feeds);
+  ASSERT_EQ(out.size(), 1u);
+  expect_values(out["y"], {0.09003057f, 0.24472847f, 0.66524096f, 0, 0, 1}, 1e-6);
+  expect_matches_reference(t.graph, feeds);
+}
+
 TEST(Linear, ForwardAndGradientsMatchReference) {
   TestGraph t;
   Value *x = t.input("x", {8, 20}), *w = t.input("w", {10, 20}), *dy = t.input("dy", {8, 10});
