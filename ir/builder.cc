@@ -40,6 +40,8 @@ Value* Builder::relu(Value* x) { return single("relu", {x}); }
 
 Value* Builder::sigmoid(Value* x) { return single("sigmoid", {x}); }
 
+Value* Builder::softmax(Value* x, int64_t axis) { return single("softmax", {x}, {{"axis", axis}}); }
+
 Value* Builder::add(Value* a, Value* b) { return single("add", {a, b}); }
 
 Value* Builder::dropout(Value* x, Value* key, double p, int64_t seed, bool training) {
@@ -51,7 +53,9 @@ Value* Builder::max_pool(Value* x, const PoolAttrs& attrs) {
 }
 
 Value* Builder::avg_pool(Value* x, const PoolAttrs& attrs) {
-  return single("avg_pool", {x}, pool_attrs(attrs));
+  Attrs pool = pool_attrs(attrs);
+  pool["count_include_pad"] = attrs.count_include_pad;
+  return single("avg_pool", {x}, pool);
 }
 
 Value* Builder::global_avg_pool(Value* x) { return single("global_avg_pool", {x}); }

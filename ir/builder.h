@@ -26,6 +26,7 @@ struct PoolAttrs {
   Ints kernel;
   Ints stride;
   Ints padding = {0, 0};
+  bool count_include_pad = true;  // avg_pool's divisor (ir/ops/pool.cc); max_pool has none
 };
 
 struct BatchNormAttrs {
@@ -56,6 +57,7 @@ class Builder {
                               const BatchNormAttrs& attrs = {});
   Value* relu(Value* x);
   Value* sigmoid(Value* x);
+  Value* softmax(Value* x, int64_t axis);
   Value* add(Value* a, Value* b);
   Value* dropout(Value* x, Value* key, double p, int64_t seed, bool training = true);
   Value* max_pool(Value* x, const PoolAttrs& attrs);

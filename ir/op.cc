@@ -22,6 +22,7 @@ const Registry& registry() {
     ops::add_norm_ops(r->defs);
     ops::add_pool_ops(r->defs);
     ops::add_elementwise_ops(r->defs);
+    ops::add_softmax_ops(r->defs);
     ops::add_shape_ops(r->defs);
     ops::add_linear_ops(r->defs);
     ops::add_loss_ops(r->defs);

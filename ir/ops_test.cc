@@ -39,6 +39,9 @@ TEST(OpSchema, NamesTheArityAndEveryAttributeWithItsDefault) {
   EXPECT_EQ(op_schema(*find_op("relu")), "1 input");
   EXPECT_EQ(op_schema(*find_op("concat")), "1..* inputs; axis:int=1");
   EXPECT_EQ(op_schema(*find_op("sgd_update")), "2 inputs; lr:float");
+  EXPECT_EQ(op_schema(*find_op("softmax")), "1 input; axis:int");
+  EXPECT_EQ(op_schema(*find_op("avg_pool")),
+            "1 input; kernel:int list; stride:int list; padding:int list=[0,0]; count_include_pad:bool=true");
 }
 
 TEST(ShapeInference, Conv2d) {
@@ -145,6 +148,11 @@ TEST(ShapeInference, Pooling) {
   Attrs grad = pool;
   grad["input_shape"] = Ints{2, 64, 48, 48};
   EXPECT_EQ(infer("avg_pool_grad", {f32({2, 64, 24, 24})}, grad), std::vector{f32({2, 64, 48, 48})});
+  grad["count_include_pad"] = false;  // changes the divisor, not the shapes
+  EXPECT_EQ(infer("avg_pool_grad", {f32({2, 64, 24, 24})}, grad), std::vector{f32({2, 64, 48, 48})});
+  Attrs exclude = pool;
+  exclude["count_include_pad"] = false;
+  EXPECT_EQ(infer("avg_pool", {f32({2, 64, 48, 48})}, exclude), std::vector{f32({2, 64, 24, 24})});
   EXPECT_EQ(infer("avg_pool_sigmoid_grad", {f32({2, 64, 48, 48}), f32({2, 64, 24, 24})}, pool),
             std::vector{f32({2, 64, 48, 48})});
   EXPECT_ERROR(error_of("avg_pool_sigmoid_grad", {f32({2, 64, 48, 48}), f32({2, 64, 23, 24})}, pool),
@@ -167,6 +175,23 @@ TEST(ShapeInference, Elementwise) {
   EXPECT_EQ(infer("dropout_grad", {f32({4, 8}), i32({})}), std::vector{f32({4, 8})});
   EXPECT_ERROR(error_of("dropout", {f32({4, 8}), i32({})}, {{"p", 1.0}}), "p must be in [0,1)");
   EXPECT_ERROR(error_of("dropout", {f32({4, 8}), f32({})}), "key must be i32[]");
+}
+
+TEST(ShapeInference, Softmax) {
+  for (const Shape& shape : {Shape{7}, Shape{2, 3}, Shape{2, 3, 4}, Shape{2, 3, 4, 5}}) {
+    for (int64_t axis = 0; axis < int64_t(shape.size()); ++axis) {
+      EXPECT_EQ(infer("softmax", {f32(shape)}, {{"axis", axis}}), std::vector{f32(shape)});
+      EXPECT_EQ(infer("softmax_grad", {f32(shape), f32(shape)}, {{"axis", axis}}), std::vector{f32(shape)});
+    }
+  }
+  EXPECT_ERROR(error_of("softmax", {f32({2, 3})}), "missing attribute 'axis'");
+  EXPECT_ERROR(error_of("softmax", {f32({2, 3})}, {{"axis", int64_t{2}}}),
+               "axis 2 is out of range for f32[2,3]");
+  EXPECT_ERROR(error_of("softmax", {f32({2, 3})}, {{"axis", int64_t{-1}}}), "axis -1 is out of range");
+  EXPECT_ERROR(error_of("softmax", {f32({})}, {{"axis", int64_t{0}}}), "axis 0 is out of range for f32[]");
+  EXPECT_ERROR(error_of("softmax", {i32({2, 3})}, {{"axis", int64_t{1}}}), "input must be f32");
+  EXPECT_ERROR(error_of("softmax_grad", {f32({2, 3}), f32({3, 2})}, {{"axis", int64_t{1}}}),
+               "output gradient and output must have the same type");
 }
 
 TEST(ShapeInference, ShapeOps) {
@@ -227,6 +252,8 @@ TEST(ShapeInference, EveryOpIsCoveredAbove) {
                                          "relu_grad",
                                          "sigmoid",
                                          "sigmoid_grad",
+                                         "softmax",
+                                         "softmax_grad",
                                          "add",
                                          "dropout",
                                          "dropout_grad",

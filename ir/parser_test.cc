@@ -35,6 +35,25 @@ TEST(Parser, PrintParsePrintIsTheIdentity) {
   EXPECT_EQ(graph->nodes()[0]->attr_ints("stride"), (Ints{1, 1}));  // a default, filled in
 }
 
+// softmax's axis, and avg_pool's count_include_pad, printed only where it is not its default (true), so
+// that text written before it existed keeps its meaning.
+TEST(Parser, SoftmaxAxisAndCountIncludePadRoundTrip) {
+  constexpr char kText[] = R"(graph g {
+  input %x : f32[1,2,3,3]
+  %0 = avg_pool(%x) {kernel=[3,3], stride=[1,1], padding=[1,1], count_include_pad=false} : f32[1,2,3,3]
+  %1 = avg_pool(%x) {kernel=[3,3], stride=[1,1], padding=[1,1]} : f32[1,2,3,3]
+  %2 = softmax(%0) {axis=1} : f32[1,2,3,3]
+  output %1, %2
+}
+)";
+  auto graph = parse_graph(kText);
+  verify_graph(*graph);
+  EXPECT_EQ(print_graph(*graph), kText);
+  EXPECT_FALSE(graph->nodes()[0]->attr_bool("count_include_pad"));
+  EXPECT_TRUE(graph->nodes()[1]->attr_bool("count_include_pad"));
+  EXPECT_EQ(graph->nodes()[2]->attr_int("axis"), 1);
+}
+
 TEST(Parser, CommentsAndLayoutAreFree) {
   auto graph =
       parse_graph("# a comment\ngraph g{input %x:f32[3]   # trailing\n%y=relu(%x):f32[3] output %y}");

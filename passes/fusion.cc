@@ -388,7 +388,8 @@ bool fuse_pool_sigmoid_grad(Fuser& f, Node& grad) {
   if (why.empty()) why = f.why_not_same_backend({pool, &grad});
   if (!why.empty()) return f.skip(grad, why);
   Attrs attrs;
-  for (const char* name : {"kernel", "stride", "padding"}) attrs[name] = pool->attrs().at(name);
+  for (const char* name : {"kernel", "stride", "padding", "count_include_pad"})
+    attrs[name] = pool->attrs().at(name);
   Node* fused = f.add(grad, "avg_pool_sigmoid_grad", {grad.input(1), pool->input(0)}, attrs, &grad, &grad);
   if (fused == nullptr) return false;
   f.take_over(grad.output(), fused->output());

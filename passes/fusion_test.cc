@@ -188,6 +188,39 @@ void expect_fusion_keeps_results(bool training, bool relu) {
   for (size_t i = 0; i < want.size(); ++i) EXPECT_LT(nmse(got[i], want[i]), 1e-12) << "result " << i;
 }
 
+// sigmoid_grad(avg_pool_grad(dy), y) with padding: the fused op keeps the pool's divisor.
+TEST(FusionTest, PoolSigmoidGradKeepsCountIncludePad) {
+  for (bool count_include_pad : {true, false}) {
+    Graph unfused, fused;
+    for (Graph* graph : {&unfused, &fused}) {
+      Value* y = Builder(*graph).sigmoid(graph->add_input("x", f32({1, 2, 5, 5})));
+      const Attrs pool = {{"kernel", Ints{3, 3}},
+                          {"stride", Ints{2, 2}},
+                          {"padding", Ints{1, 1}},
+                          {"count_include_pad", count_include_pad},
+                          {"input_shape", Ints{1, 2, 5, 5}}};
+      Node* pooled_grad = graph->add_node("avg_pool_grad", {graph->add_input("dy", f32({1, 2, 3, 3}))}, pool);
+      graph->add_output(graph->add_node("sigmoid_grad", {pooled_grad->output(), y})->output());
+    }
+    fuse_graph(fused, /*training=*/true);
+    verify_graph(fused);
+    ASSERT_EQ(op_names(fused), (std::vector<std::string>{"sigmoid", "avg_pool_sigmoid_grad"}));
+    EXPECT_EQ(fused.nodes()[1]->attr_bool("count_include_pad"), count_include_pad);
+    std::mt19937_64 rng(3);
+    std::uniform_real_distribution<float> uniform(-1, 1);
+    std::map<std::string, Tensor> feeds = {{"x", Tensor(f32({1, 2, 5, 5}))},
+                                           {"dy", Tensor(f32({1, 2, 3, 3}))}};
+    for (auto& [name, t] : feeds) {
+      for (int64_t i = 0; i < t.size(); ++i) t.f32()[i] = uniform(rng);
+    }
+    Interpreter want(unfused), got(fused);
+    Store no_state;
+    want.run(feeds, no_state);
+    got.run(feeds, no_state);
+    EXPECT_LT(nmse(got.outputs()[0], want.outputs()[0]), 1e-12);
+  }
+}
+
 TEST(FusionTest, FusedGraphsComputeWhatUnfusedOnesDo) {
   for (bool training : {false, true}) {
     for (bool relu : {false, true}) expect_fusion_keeps_results(training, relu);

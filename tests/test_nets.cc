@@ -74,7 +74,7 @@ std::unique_ptr<Graph> every_op_net(int64_t batch, bool training) {
   h = l.batch_norm("bn3", b.concat({b.max_pool(h, pool), b.avg_pool(b.sigmoid(h), pool)}));
   h = b.dropout(l.conv("conv3", h, 6, 1, {.stride = {2, 2}}), key, 0.25, 7, training);
   h = b.flatten(b.global_avg_pool(h));
-  h = b.reshape(l.linear("fc1", h, 8), {batch, 2, 2, 2});
+  h = b.softmax(b.reshape(l.linear("fc1", h, 8), {batch, 2, 2, 2}), /*axis=*/2);
   h = b.sigmoid(l.batch_norm("bn2", b.flatten(h)));
   l.loss(l.linear("fc2", h, 5), labels);
   return graph;

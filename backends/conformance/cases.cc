@@ -86,15 +86,21 @@ void add_pool_cases(std::vector<Case>& cases) {
       {{2, 3, 7, 10}, {.kernel = {3, 2}, .stride = {1, 2}, .padding = {1, 0}}},
       {{2, 4, 13, 13}, {.kernel = {3, 3}, .stride = {2, 2}}},
   };
-  for (const char* op : {"max_pool", "avg_pool"}) {
-    for (const auto& [x, attrs] : pools) {
-      const std::string name = fmt::format("{} x{} k{} s{} p{}", op, shape_str(x), attr_str(attrs.kernel),
-                                           attr_str(attrs.stride), attr_str(attrs.padding));
-      cases.push_back(make_case(op, name, [op = std::string(op), x = x, attrs = attrs](Builder& b, Graph& g) {
-        Value* in = g.add_input("x", f32(x));
-        return op == "max_pool" ? b.max_pool(in, attrs) : b.avg_pool(in, attrs);
-      }));
-    }
+  auto add = [&cases](const std::string& op, const Shape& x, const PoolAttrs& attrs) {
+    const std::string name =
+        fmt::format("{} x{} k{} s{} p{}{}", op, shape_str(x), attr_str(attrs.kernel), attr_str(attrs.stride),
+                    attr_str(attrs.padding), attrs.count_include_pad ? "" : " excluding padding");
+    cases.push_back(make_case(op, name, [op, x, attrs](Builder& b, Graph& g) {
+      Value* in = g.add_input("x", f32(x));
+      return op == "max_pool" ? b.max_pool(in, attrs) : b.avg_pool(in, attrs);
+    }));
+  };
+  for (const auto& [x, attrs] : pools) {
+    add("max_pool", x, attrs);
+    add("avg_pool", x, attrs);
+    PoolAttrs excluding = attrs;
+    excluding.count_include_pad = false;
+    if (attrs.padding != Ints{0, 0}) add("avg_pool", x, excluding);  // else the divisor is the same
   }
   for (Shape x : {Shape{2, 5, 3, 3}, Shape{1, 7, 6, 5}}) {
     cases.push_back(
@@ -121,6 +127,19 @@ void add_elementwise_cases(std::vector<Case>& cases) {
                       return b.dropout(g.add_input("x", f32(x)), key, 0.3, 11, training);
                     }));
     }
+  }
+}
+
+// softmax along the first, a middle and the last axis of ranks 1 to 4, lines of one element included.
+void add_softmax_cases(std::vector<Case>& cases) {
+  const std::pair<Shape, int64_t> softmaxes[] = {
+      {{10}, 0},      {{7, 9}, 1},       {{7, 9}, 0},       {{3, 1, 5}, 1},
+      {{3, 4, 5}, 2}, {{2, 3, 5, 5}, 1}, {{2, 3, 5, 5}, 3}, {{2, 3, 4, 5}, 0},
+  };
+  for (const auto& [x, axis] : softmaxes) {
+    cases.push_back(make_case(
+        "softmax", fmt::format("softmax x{} axis {}", shape_str(x), axis),
+        [x = x, axis = axis](Builder& b, Graph& g) { return b.softmax(g.add_input("x", f32(x)), axis); }));
   }
 }
 
@@ -312,6 +331,7 @@ std::vector<Case> all_cases() {
   add_norm_cases(cases);
   add_pool_cases(cases);
   add_elementwise_cases(cases);
+  add_softmax_cases(cases);
   add_shape_and_linear_cases(cases);
   add_loss_and_update_cases(cases);
   add_fused_cases(cases);

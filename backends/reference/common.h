@@ -15,6 +15,7 @@ void add_conv_kernels(KernelTable& table);
 void add_pool_kernels(KernelTable& table);
 void add_norm_kernels(KernelTable& table);
 void add_elementwise_kernels(KernelTable& table);
+void add_softmax_kernels(KernelTable& table);
 void add_shape_kernels(KernelTable& table);
 void add_linear_kernels(KernelTable& table);
 void add_loss_kernels(KernelTable& table);

@@ -15,8 +15,9 @@ namespace stratum {
 namespace {
 
 // How an input's elements are drawn. Relu's inputs stay off its kink, max_pool's apart from each other
-// (ties and near-ties would let the perturbation move the maximum), variances positive.
-enum class Fill { kUniform, kAwayFromZero, kDistinct, kPositive, kSmallInts };
+// (ties and near-ties would let the perturbation move the maximum), variances positive; large values near
+// 1000 check that softmax does not overflow.
+enum class Fill { kUniform, kAwayFromZero, kDistinct, kPositive, kLarge, kSmallInts };
 
 struct InputSpec {
   TensorType type;
@@ -37,6 +38,8 @@ InputSpec i32(Shape shape) { return {{DType::i32, std::move(shape)}, Fill::kSmal
 
 std::vector<GradCase> grad_cases() {
   const Attrs pool_padded = {{"kernel", Ints{3, 3}}, {"stride", Ints{2, 2}}, {"padding", Ints{1, 1}}};
+  Attrs pool_padded_excluded = pool_padded;
+  pool_padded_excluded["count_include_pad"] = false;
   return {
       {"conv2d_padding_bias",
        "conv2d",
@@ -73,6 +76,14 @@ std::vector<GradCase> grad_cases() {
        {f32({1, 2, 3, 4}, Fill::kDistinct)},
        {{"kernel", Ints{2, 3}}, {"stride", Ints{1, 2}}, {"padding", Ints{1, 1}}}},
       {"avg_pool_padding", "avg_pool", {f32({1, 2, 5, 5})}, pool_padded},
+      {"avg_pool_padding_excluded", "avg_pool", {f32({1, 2, 5, 5})}, pool_padded_excluded},
+      {"avg_pool_k3_s1_padding_excluded",
+       "avg_pool",
+       {f32({1, 1, 3, 4})},
+       {{"kernel", Ints{3, 3}},
+        {"stride", Ints{1, 1}},
+        {"padding", Ints{1, 1}},
+        {"count_include_pad", false}}},
       {"global_avg_pool", "global_avg_pool", {f32({2, 3, 2, 2})}, {}},
       {"linear_bias", "linear", {f32({3, 4}), f32({2, 4}), f32({2})}, {}},
       {"linear", "linear", {f32({3, 4}), f32({2, 4})}, {}},
@@ -81,6 +92,13 @@ std::vector<GradCase> grad_cases() {
       {"concat3_axis1", "concat", {f32({2, 1, 3}), f32({2, 2, 3}), f32({2, 3, 3})}, {}},
       {"concat3_axis0", "concat", {f32({1, 3}), f32({2, 3}), f32({1, 3})}, {{"axis", int64_t{0}}}},
       {"softmax_cross_entropy", "softmax_cross_entropy", {f32({3, 4}), i32({3})}, {}},
+      {"softmax_rank1", "softmax", {f32({5})}, {{"axis", int64_t{0}}}},
+      {"softmax_rank2_axis0", "softmax", {f32({4, 3})}, {{"axis", int64_t{0}}}},
+      {"softmax_rank2_axis1", "softmax", {f32({3, 4})}, {{"axis", int64_t{1}}}},
+      {"softmax_rank3_axis1", "softmax", {f32({2, 3, 4})}, {{"axis", int64_t{1}}}},
+      {"softmax_rank4_axis3", "softmax", {f32({2, 2, 2, 3})}, {{"axis", int64_t{3}}}},
+      {"softmax_rank4_axis0", "softmax", {f32({3, 2, 1, 2})}, {{"axis", int64_t{0}}}},
+      {"softmax_large_values", "softmax", {f32({2, 3}, Fill::kLarge)}, {{"axis", int64_t{1}}}},
   };
 }
 
@@ -96,6 +114,7 @@ Tensor random_tensor(const TensorType& type, Fill fill, std::mt19937& rng) {
     if (fill == Fill::kUniform) t.f32()[i] = u;
     if (fill == Fill::kAwayFromZero) t.f32()[i] = std::copysign(0.2f + 0.8f * std::abs(u), u);
     if (fill == Fill::kPositive) t.f32()[i] = 1.0f + 0.5f * u;
+    if (fill == Fill::kLarge) t.f32()[i] = 1000.0f + u;
     if (fill == Fill::kDistinct) t.f32()[i] = 0.1f * float(i - t.size() / 2);  // shuffled below
   }
   if (fill == Fill::kDistinct) std::shuffle(t.f32(), t.f32() + t.size(), rng);

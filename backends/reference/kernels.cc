@@ -30,6 +30,7 @@ const Kernel* find_reference_kernel(std::string_view op) {
     reference::add_pool_kernels(*t);
     reference::add_norm_kernels(*t);
     reference::add_elementwise_kernels(*t);
+    reference::add_softmax_kernels(*t);
     reference::add_shape_kernels(*t);
     reference::add_linear_kernels(*t);
     reference::add_loss_kernels(*t);

@@ -85,6 +85,29 @@ TEST(ReferenceKernels, AvgPoolCountsPaddingInTheDivisor) {
   expect_values(run_op("avg_pool", {x}, kernel3)[0], {10 / 9.0, 10 / 9.0, 10 / 9.0, 10 / 9.0});
 }
 
+// Kernel 3, stride 1, padding 1 over 1..9: corner windows hold 4 input elements, edge ones 6, the centre 9.
+const Attrs kKernel3Pad1Exclude = {
+    {"kernel", Ints{3, 3}}, {"stride", Ints{1, 1}}, {"padding", Ints{1, 1}}, {"count_include_pad", false}};
+
+TEST(ReferenceKernels, AvgPoolWithoutPaddingInTheDivisor) {
+  expect_values(run_op("avg_pool", {kOneToNine}, kKernel3Pad1Exclude)[0],
+                {12 / 4.0, 21 / 6.0, 16 / 4.0, 27 / 6.0, 45 / 9.0, 33 / 6.0, 24 / 4.0, 39 / 6.0, 28 / 4.0});
+  Attrs include = kKernel3Pad1Exclude;
+  include["count_include_pad"] = true;
+  expect_values(run_op("avg_pool", {kOneToNine}, include)[0],
+                {12 / 9.0, 21 / 9.0, 16 / 9.0, 27 / 9.0, 45 / 9.0, 33 / 9.0, 24 / 9.0, 39 / 9.0, 28 / 9.0});
+}
+
+TEST(ReferenceKernels, AvgPoolGradWithoutPaddingInTheDivisor) {
+  // dy = 1: each input element gathers 1/divisor from every window it is in.
+  Attrs attrs = kKernel3Pad1Exclude;
+  attrs["input_shape"] = Ints{1, 1, 3, 3};
+  const float corner = 1 / 4.0 + 2 / 6.0 + 1 / 9.0, edge = 2 / 4.0 + 3 / 6.0 + 1 / 9.0;
+  const float centre = 4 / 4.0 + 4 / 6.0 + 1 / 9.0;
+  expect_values(run_op("avg_pool_grad", {f32_tensor({1, 1, 3, 3}, std::vector<float>(9, 1))}, attrs)[0],
+                {corner, edge, corner, edge, centre, edge, corner, edge, corner});
+}
+
 TEST(ReferenceKernels, GlobalAvgPool) {
   expect_values(run_op("global_avg_pool", {f32_tensor({1, 2, 1, 2}, {1, 3, 10, 20})})[0], {2, 15});
   expect_values(run_op("global_avg_pool_grad", {f32_tensor({1, 2, 1, 1}, {2, 4})},
@@ -218,6 +241,44 @@ TEST(ReferenceKernels, ElementwiseOps) {
   expect_values(run_op("sigmoid", {f32_tensor({2}, {0, 2})})[0], {0.5, float(1 / (1 + std::exp(-2.0)))});
   expect_values(run_op("sigmoid_grad", {f32_tensor({1}, {2}), f32_tensor({1}, {0.5})})[0], {0.5});
   expect_values(run_op("add", {f32_tensor({2}, {1, 2}), f32_tensor({2}, {10, 20})})[0], {11, 22});
+}
+
+Attrs axis(int64_t a) { return {{"axis", a}}; }
+
+TEST(ReferenceKernels, SoftmaxHandComputed) {
+  // e^k / (e + e² + e³) for k = 1, 2, 3.
+  expect_values(run_op("softmax", {f32_tensor({3}, {1, 2, 3})}, axis(0))[0],
+                {0.09003057f, 0.24472847f, 0.66524096f}, 1e-7);
+  // Without the maximum subtracted, e^1000 would overflow; softmax(1000, 1001) is softmax(0, 1).
+  expect_values(run_op("softmax", {f32_tensor({2}, {1000, 1001})}, axis(0))[0], {0.26894142f, 0.73105858f},
+                1e-7);
+  expect_values(run_op("softmax", {f32_tensor({3}, {-1000, 0, 1000})}, axis(0))[0], {0, 0, 1}, 0);
+}
+
+TEST(ReferenceKernels, SoftmaxAlongEachAxis) {
+  const Tensor x = f32_tensor({2, 2}, {0, 1, 2, 2});
+  const float a = 0.26894142f, b = 0.73105858f;  // softmax(0, 1)
+  const float c = 0.11920292f, d = 0.88079708f;  // softmax(0, 2)
+  expect_values(run_op("softmax", {x}, axis(1))[0], {a, b, 0.5, 0.5}, 1e-7);
+  expect_values(run_op("softmax", {x}, axis(0))[0], {c, a, d, b}, 1e-7);
+  // [1,2,2,1] along axis 1: lines {0,2} and {1,3} of the flat order, as on a [2,2] along axis 0.
+  expect_values(run_op("softmax", {f32_tensor({1, 2, 2, 1}, {0, 1, 2, 2})}, axis(1))[0], {c, a, d, b}, 1e-7);
+  // [2,2,2] along axis 1: lines {0,2}, {1,2} (softmax(0,1) shifted), {0,0} and {0,2}.
+  expect_values(run_op("softmax", {f32_tensor({2, 2, 2}, {0, 1, 2, 2, 0, 0, 0, 2})}, axis(1))[0],
+                {c, a, d, b, 0.5, c, 0.5, d}, 1e-7);
+  // [2,1,2] along axis 1, a line of one element: every value is 1.
+  expect_values(run_op("softmax", {f32_tensor({2, 1, 2}, {5, -3, 1000, 7})}, axis(1))[0], {1, 1, 1, 1}, 0);
+}
+
+TEST(ReferenceKernels, SoftmaxGradHandComputed) {
+  // y = (1/2, 1/2), dy = (1, 0): Σ dy·y = 1/2, dx = y·(dy - 1/2).
+  expect_values(run_op("softmax_grad", {f32_tensor({2}, {1, 0}), f32_tensor({2}, {0.5, 0.5})}, axis(0))[0],
+                {0.25, -0.25});
+  // Along axis 0 of [2,2]: columns (dy 1, 3 with y .25, .75) and (dy 2, 2 with y .5, .5).
+  const Tensor dy = f32_tensor({2, 2}, {1, 2, 3, 2}), y = f32_tensor({2, 2}, {0.25, 0.5, 0.75, 0.5});
+  const double dot = 0.25 + 3 * 0.75;
+  expect_values(run_op("softmax_grad", {dy, y}, axis(0))[0],
+                {float(0.25 * (1 - dot)), 0, float(0.75 * (3 - dot)), 0});
 }
 
 TEST(ReferenceKernels, SgdUpdateAndFill) {

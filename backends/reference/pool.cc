@@ -1,5 +1,6 @@
 // max_pool, avg_pool, global_avg_pool and their backward ops. Padded positions never take part in a window
-// (so padding never wins a max); avg_pool still divides by the whole kernel area, as PyTorch's default does.
+// (so padding never wins a max); avg_pool still divides by the whole kernel area, as PyTorch's default does,
+// unless count_include_pad is false.
 #include "backends/reference/common.h"
 
 namespace stratum::reference {
@@ -57,13 +58,19 @@ void max_pool_grad(const Node& node, const std::vector<const Tensor*>& in, const
   store(dx, *out[0]);
 }
 
+// What avg_pool divides a window's sum by: the kernel area, or the window's elements that are not padding.
+double divisor(const Node& node, const PoolGeometry& g, const std::vector<int64_t>& indices) {
+  return node.attr_bool("count_include_pad") ? double(g.area()) : double(indices.size());
+}
+
 void avg_pool(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
   const PoolGeometry g = pool_geometry(node, in[0]->shape(), out[0]->shape());
   const float* x = in[0]->f32();
   for (int64_t i = 0; i < out[0]->size(); ++i) {
+    const std::vector<int64_t> indices = window(g, i);
     double sum = 0;
-    for (int64_t j : window(g, i)) sum += x[j];
-    out[0]->f32()[i] = static_cast<float>(sum / g.area());
+    for (int64_t j : indices) sum += x[j];
+    out[0]->f32()[i] = static_cast<float>(sum / divisor(node, g, indices));
   }
 }
 
@@ -73,7 +80,8 @@ void avg_pool_grad(const Node& node, const std::vector<const Tensor*>& in, const
   const float* dy = in[0]->f32();
   std::vector<double> dx(out[0]->size(), 0.0);
   for (int64_t i = 0; i < in[0]->size(); ++i) {
-    for (int64_t j : window(g, i)) dx[j] += double(dy[i]) / g.area();
+    const std::vector<int64_t> indices = window(g, i);
+    for (int64_t j : indices) dx[j] += dy[i] / divisor(node, g, indices);
   }
   store(dx, *out[0]);
 }

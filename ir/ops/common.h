@@ -52,6 +52,7 @@ void add_conv_ops(OpList& ops);
 void add_norm_ops(OpList& ops);
 void add_pool_ops(OpList& ops);
 void add_elementwise_ops(OpList& ops);
+void add_softmax_ops(OpList& ops);
 void add_shape_ops(OpList& ops);
 void add_linear_ops(OpList& ops);
 void add_loss_ops(OpList& ops);

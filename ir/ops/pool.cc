@@ -1,4 +1,5 @@
-// max_pool, avg_pool (PyTorch's default: padding counts in the divisor), global_avg_pool, and backward ops.
+// max_pool, avg_pool (padding counts in the divisor unless count_include_pad is false), global_avg_pool, and
+// backward ops.
 #include "ir/ops/common.h"
 
 namespace stratum::ops {
@@ -9,6 +10,9 @@ const AttrSpec kKernel{"kernel", AttrKind::kInts, std::nullopt};
 const AttrSpec kPoolStride{"stride", AttrKind::kInts, std::nullopt};
 const AttrSpec kPoolPadding{"padding", AttrKind::kInts, Ints{0, 0}};
 const AttrSpec kInputShape{"input_shape", AttrKind::kInts, std::nullopt};
+// true: avg_pool divides by the kernel area (PyTorch's default, ONNX count_include_pad=1); false: by the
+// window's elements that are not padding (ONNX's default).
+const AttrSpec kCountIncludePad{"count_include_pad", AttrKind::kBool, true};
 
 Shape pool_output_shape(const OpCall& call, const TensorType& x) {
   expect_rank(x, 4, "input");
@@ -113,15 +117,15 @@ void add_pool_ops(OpList& ops) {
   ops.push_back({"avg_pool",
                  1,
                  1,
-                 {kKernel, kPoolStride, kPoolPadding},
+                 {kKernel, kPoolStride, kPoolPadding, kCountIncludePad},
                  infer_pool,
                  grad_avg_pool,
                  {},
-                 "average pooling; padded positions count in the divisor (PyTorch's default)"});
+                 "average pooling; padded positions count in the divisor unless count_include_pad=false"});
   ops.push_back({"avg_pool_grad",
                  1,
                  1,
-                 {kKernel, kPoolStride, kPoolPadding, kInputShape},
+                 {kKernel, kPoolStride, kPoolPadding, kCountIncludePad, kInputShape},
                  infer_avg_pool_grad,
                  nullptr,
                  {},
@@ -129,7 +133,7 @@ void add_pool_ops(OpList& ops) {
   ops.push_back({"avg_pool_sigmoid_grad",
                  2,
                  2,
-                 {kKernel, kPoolStride, kPoolPadding},
+                 {kKernel, kPoolStride, kPoolPadding, kCountIncludePad},
                  infer_avg_pool_sigmoid_grad,
                  nullptr,
                  {.inplace = true},

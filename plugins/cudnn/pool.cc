@@ -1,6 +1,6 @@
 // max_pool and avg_pool through cuDNN's pooling (max: padding never wins, and the deterministic backward;
-// avg: padded positions count in the divisor, PyTorch's default), global_avg_pool as plane means. cuDNN's
-// pooling backward reads the forward's y, which max_pool_grad recomputes into a buffer.
+// avg: padded positions count in the divisor unless count_include_pad is false), global_avg_pool as plane
+// means. cuDNN's pooling backward reads the forward's y, which max_pool_grad recomputes into a buffer.
 //
 // The pooling calls are deprecated in cuDNN 9 in favour of the graph API; they are used for the same
 // reason as the legacy convolution calls (conv.cc).
@@ -68,17 +68,20 @@ void max_pool_grad(const Node& node, Compiler& c) {
   pool_backward(c, d, y, c.input(node.input(0)), x, c.output(node.output()));
 }
 
+// avg_pool's divisor: the kernel area (PyTorch's default), or the window's elements that are not padding.
+cudnnPoolingMode_t average_of(const Node& node) {
+  return node.attr_bool("count_include_pad") ? CUDNN_POOLING_AVERAGE_COUNT_INCLUDE_PADDING
+                                             : CUDNN_POOLING_AVERAGE_COUNT_EXCLUDE_PADDING;
+}
+
 void avg_pool(const Node& node, Compiler& c) {
-  pool_forward(c,
-               descs_of(node, CUDNN_POOLING_AVERAGE_COUNT_INCLUDE_PADDING, node.input(0)->type().shape,
-                        node.output()->type().shape),
+  pool_forward(c, descs_of(node, average_of(node), node.input(0)->type().shape, node.output()->type().shape),
                c.input(node.input(0)), c.output(node.output()));
 }
 
 // dy -> dx. Average pooling's backward reads neither x nor y: dy and dx stand in for them.
 void avg_pool_grad(const Node& node, Compiler& c) {
-  const PoolDescs d = descs_of(node, CUDNN_POOLING_AVERAGE_COUNT_INCLUDE_PADDING, input_shape(node),
-                               node.input(0)->type().shape);
+  const PoolDescs d = descs_of(node, average_of(node), input_shape(node), node.input(0)->type().shape);
   const Ref dy = c.input(node.input(0)), dx = c.output(node.output());
   pool_backward(c, d, dy, dy, dx, dx);
 }

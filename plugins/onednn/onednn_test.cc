@@ -363,17 +363,104 @@ TEST(Pool, MaxPoolAndGradientMatchReference) {
 }
 
 TEST(Pool, AveragePoolsAndGradientsMatchReference) {
+  for (bool count_include_pad : {true, false}) {
+    SCOPED_TRACE(count_include_pad ? "count_include_pad" : "padding excluded");
+    TestGraph t;
+    Value* x = t.input("x", {2, 3, 7, 7});
+    const PoolAttrs window = {
+        .kernel = {3, 3}, .stride = {2, 2}, .padding = {1, 1}, .count_include_pad = count_include_pad};
+    Value* avg = t.b.avg_pool(x, window);
+    Value* global = t.b.global_avg_pool(x);
+    Attrs grad_attrs = avg->producer()->attrs();
+    grad_attrs["input_shape"] = Ints{2, 3, 7, 7};
+    t.outputs(
+        {avg, global, t.op("avg_pool_grad", {t.input("dy", {2, 3, 4, 4})}, grad_attrs),
+         t.op("global_avg_pool_grad", {t.input("dg", {2, 3, 1, 1})}, {{"input_shape", Ints{2, 3, 7, 7}}})});
+    expect_matches_reference(t.graph);
+  }
+}
+
+Tensor tensor(const Shape& shape, const std::vector<float>& values) {
+  Tensor t(f32(shape));
+  std::copy(values.begin(), values.end(), t.f32());
+  return t;
+}
+
+// The graph's outputs computed by the oneDNN plugin alone, by value name.
+std::map<std::string, Tensor> onednn_outputs(const Graph& graph, const Feeds& feeds) {
+  Compiled compiled(onednn(), graph);
+  EXPECT_NE(compiled.program(), nullptr) << onednn().last_error();
+  if (compiled.program() == nullptr) return {};
+  std::vector<Tensor> outputs = compiled.run(feeds);
+  std::map<std::string, Tensor> named;
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    named[compiled.desc().args()[compiled.desc().subgraph().n_inputs + i]->name()] = std::move(outputs[i]);
+  }
+  return named;
+}
+
+void expect_values(const Tensor& t, const std::vector<float>& expected, double tolerance) {
+  ASSERT_EQ(t.size(), static_cast<int64_t>(expected.size()));
+  for (int64_t i = 0; i < t.size(); ++i) EXPECT_NEAR(t.f32()[i], expected[i], tolerance) << "element " << i;
+}
+
+// Kernel 3, stride 1, padding 1 over 1..9 with count_include_pad false: corner windows divide by 4, edge
+// ones by 6, the centre by 9; the gradient of dy = 1 gathers 1/divisor from each window an element is in.
+TEST(Pool, AvgPoolExcludingPaddingHandComputed) {
   TestGraph t;
-  Value* x = t.input("x", {2, 3, 7, 7});
-  const PoolAttrs window = {.kernel = {3, 3}, .stride = {2, 2}, .padding = {1, 1}};
-  Value* avg = t.b.avg_pool(x, window);
-  Value* global = t.b.global_avg_pool(x);
-  Attrs grad_attrs = avg->producer()->attrs();
-  grad_attrs["input_shape"] = Ints{2, 3, 7, 7};
-  t.outputs(
-      {avg, global, t.op("avg_pool_grad", {t.input("dy", {2, 3, 4, 4})}, grad_attrs),
-       t.op("global_avg_pool_grad", {t.input("dg", {2, 3, 1, 1})}, {{"input_shape", Ints{2, 3, 7, 7}}})});
+  const PoolAttrs window = {
+      .kernel = {3, 3}, .stride = {1, 1}, .padding = {1, 1}, .count_include_pad = false};
+  Value* y = t.b.avg_pool(t.input("x", {1, 1, 3, 3}), window);
+  Attrs grad_attrs = y->producer()->attrs();
+  grad_attrs["input_shape"] = Ints{1, 1, 3, 3};
+  Value* dx = t.op("avg_pool_grad", {t.input("dy", {1, 1, 3, 3})}, grad_attrs);
+  t.graph.rename(y, "y");
+  t.graph.rename(dx, "dx");
+  t.outputs({y, dx});
+  const Feeds feeds = {{"x", tensor({1, 1, 3, 3}, {1, 2, 3, 4, 5, 6, 7, 8, 9})},
+                       {"dy", tensor({1, 1, 3, 3}, std::vector<float>(9, 1))}};
+  std::map<std::string, Tensor> out = onednn_outputs(t.graph, feeds);
+  ASSERT_EQ(out.size(), 2u);
+  expect_values(out["y"],
+                {12 / 4.0, 21 / 6.0, 16 / 4.0, 27 / 6.0, 45 / 9.0, 33 / 6.0, 24 / 4.0, 39 / 6.0, 28 / 4.0},
+                1e-6);
+  const float corner = 1 / 4.0 + 2 / 6.0 + 1 / 9.0, edge = 2 / 4.0 + 3 / 6.0 + 1 / 9.0;
+  const float centre = 4 / 4.0 + 4 / 6.0 + 1 / 9.0;
+  expect_values(out["dx"], {corner, edge, corner, edge, centre, edge, corner, edge, corner}, 1e-6);
+  expect_matches_reference(t.graph, feeds, 1e-12);
+}
+
+// softmax and softmax_grad along every axis of ranks 1 to 5 and of the largest rank plugins take
+// (STRATUM_MAX_RANK), and of a conv's blocked output.
+TEST(Softmax, EveryAxisOfEveryRankMatchesReference) {
+  for (const Shape& shape : {Shape{37}, Shape{6, 10}, Shape{3, 4, 5}, Shape{2, 3, 5, 7}, Shape{2, 3, 2, 4, 3},
+                             Shape{2, 1, 3, 1, 2, 1, 2, 3}}) {
+    SCOPED_TRACE(shape_str(shape));
+    TestGraph t;
+    Value *x = t.input("x", shape), *dy = t.input("dy", shape);
+    for (int64_t axis = 0; axis < static_cast<int64_t>(shape.size()); ++axis) {
+      Value* y = t.b.softmax(x, axis);
+      t.outputs({y, t.op("softmax_grad", {dy, y}, {{"axis", axis}})});
+    }
+    expect_matches_reference(t.graph);
+  }
+  TestGraph t;
+  Value* y = t.b.softmax(t.b.conv2d(t.input("x", {2, 3, 5, 5}), t.input("w", {16, 3, 3, 3})), 1);
+  t.outputs({y, t.op("softmax_grad", {t.input("dy", {2, 16, 3, 3}), y}, {{"axis", int64_t{1}}})});
   expect_matches_reference(t.graph);
+}
+
+// e^1000 overflows f32: the maximum must be subtracted first. softmax(1000, 1001, 1002) is softmax(0, 1, 2).
+TEST(Softmax, LargeValuesDoNotOverflow) {
+  TestGraph t;
+  Value* y = t.b.softmax(t.input("x", {2, 3}), 1);
+  t.graph.rename(y, "y");
+  t.outputs({y});
+  const Feeds feeds = {{"x", tensor({2, 3}, {1000, 1001, 1002, -1000, 0, 1000})}};
+  std::map<std::string, Tensor> out = onednn_outputs(t.graph, feeds);
+  ASSERT_EQ(out.size(), 1u);
+  expect_values(out["y"], {0.09003057f, 0.24472847f, 0.66524096f, 0, 0, 1}, 1e-6);
+  expect_matches_reference(t.graph, feeds);
 }
 
 TEST(Linear, ForwardAndGradientsMatchReference) {

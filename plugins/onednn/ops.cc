@@ -11,6 +11,7 @@ OpTable make_table() {
   add_norm_ops(table);
   add_pool_ops(table);
   add_eltwise_ops(table);
+  add_softmax_ops(table);
   add_shape_ops(table);
   add_loss_ops(table);
   add_fused_ops(table);

@@ -20,6 +20,7 @@ void add_linear_ops(OpTable& table);
 void add_norm_ops(OpTable& table);
 void add_pool_ops(OpTable& table);
 void add_eltwise_ops(OpTable& table);
+void add_softmax_ops(OpTable& table);
 void add_shape_ops(OpTable& table);
 void add_loss_ops(OpTable& table);
 void add_fused_ops(OpTable& table);

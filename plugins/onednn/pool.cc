@@ -12,8 +12,15 @@ namespace {
 using dnnl::memory;
 
 constexpr dnnl::algorithm kMax = dnnl::algorithm::pooling_max;
-// PyTorch's average: padded positions count in the divisor.
-constexpr dnnl::algorithm kAverage = dnnl::algorithm::pooling_avg_include_padding;
+// global_avg_pool's windows have no padding: either average serves.
+constexpr dnnl::algorithm kGlobalAverage = dnnl::algorithm::pooling_avg_include_padding;
+
+// avg_pool's divisor: the kernel area (PyTorch's default), or only the window's elements that are not
+// padding.
+dnnl::algorithm average_of(const Node& node) {
+  return node.attr_bool("count_include_pad") ? dnnl::algorithm::pooling_avg_include_padding
+                                             : dnnl::algorithm::pooling_avg_exclude_padding;
+}
 
 struct Window {
   memory::dims kernel, strides, padding;
@@ -93,35 +100,36 @@ void max_pool_grad(const Node& node, Compiler& c) {
 }
 
 // avg_pool and global_avg_pool: x -> y
-void average(const Node& node, Compiler& c, const Window& w) {
+void average(const Node& node, Compiler& c, dnnl::algorithm algorithm, const Window& w) {
   const memory x = c.input(node.input(0));
-  const auto pd = forward_pd(kAverage, dnnl::prop_kind::forward_inference, x.get_desc(),
+  const auto pd = forward_pd(algorithm, dnnl::prop_kind::forward_inference, x.get_desc(),
                              node.output()->type().shape, w, c);
   c.add(pd, {{DNNL_ARG_SRC, x}, {DNNL_ARG_DST, c.output(node.output(), pd.dst_desc())}});
 }
 
 // avg_pool_grad and global_avg_pool_grad: dy -> dx, in dy's layout (the forward's input is not at hand).
-void average_grad(const Node& node, Compiler& c, const Window& w) {
+void average_grad(const Node& node, Compiler& c, dnnl::algorithm algorithm, const Window& w) {
   const memory dy = c.input(node.input(0));
   const Shape& x = node.output()->type().shape;
-  const auto forward = forward_pd(kAverage, dnnl::prop_kind::forward_training, plain_desc(dims_of(x)),
+  const auto forward = forward_pd(algorithm, dnnl::prop_kind::forward_training, plain_desc(dims_of(x)),
                                   node.input(0)->type().shape, w, c);
-  const auto pd = backward_pd(kAverage, any_desc(dims_of(x)), dy.get_desc(), w, forward, c);
+  const auto pd = backward_pd(algorithm, any_desc(dims_of(x)), dy.get_desc(), w, forward, c);
   c.add(pd, {{DNNL_ARG_DIFF_DST, c.convert(dy, pd.diff_dst_desc())},
              {DNNL_ARG_DIFF_SRC, c.output(node.output(), pd.diff_src_desc())}});
 }
 
-void avg_pool(const Node& node, Compiler& c) { average(node, c, window(node)); }
-void avg_pool_grad(const Node& node, Compiler& c) { average_grad(node, c, window(node)); }
+void avg_pool(const Node& node, Compiler& c) { average(node, c, average_of(node), window(node)); }
+void avg_pool_grad(const Node& node, Compiler& c) { average_grad(node, c, average_of(node), window(node)); }
 void global_avg_pool(const Node& node, Compiler& c) {
-  average(node, c, global_window(node.input(0)->type().shape));
+  average(node, c, kGlobalAverage, global_window(node.input(0)->type().shape));
 }
 void global_avg_pool_grad(const Node& node, Compiler& c) {
-  average_grad(node, c, global_window(node.output()->type().shape));
+  average_grad(node, c, kGlobalAverage, global_window(node.output()->type().shape));
 }
 
 // (y, dy) -> dx = avg_pool_grad(dy)·y·(1 - y), the gradient at the input of the sigmoid whose output y the
-// pool read, for windows that tile the input (supports() declines others): each element takes one dy. One
+// pool read, for windows that tile the input (supports() declines others, so there is no padding and
+// count_include_pad does not matter): each element takes one dy. One
 // loop in y's layout (plain, or blocked where the channels fill the blocks), over y where y dies here.
 void avg_pool_sigmoid_grad(const Node& node, Compiler& c) {
   const Value *y_value = node.input(0), *dy_value = node.input(1);
