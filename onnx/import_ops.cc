@@ -124,10 +124,9 @@ void max_pool(Importer& im, const NodeProto& n) {
 
 void average_pool(Importer& im, const NodeProto& n) {
   Value* x = im.input(n, 0);
-  const PoolAttrs a = pool_attrs(n, x);
-  Attrs attrs = {{"kernel", a.kernel}, {"stride", a.stride}, {"padding", a.padding}};
-  if (a.padding != Ints{0, 0}) attrs["count_include_pad"] = attr_int(n, "count_include_pad", 0) != 0;
-  im.set_output(n, 0, im.layers().graph().add_node("avg_pool", {x}, attrs)->output());
+  PoolAttrs a = pool_attrs(n, x);
+  a.count_include_pad = attr_int(n, "count_include_pad", 0) != 0 || a.padding == Ints{0, 0};  // same without
+  im.set_output(n, 0, im.ops().avg_pool(x, a));
 }
 
 void global_average_pool(Importer& im, const NodeProto& n) {
@@ -298,15 +297,11 @@ void softmax(Importer& im, const NodeProto& n) {
   Value* x = im.input(n, 0);
   const Shape& s = x->type().shape;
   const int64_t axis = normalized_axis(attr_int(n, "axis", im.opset() < 13 ? 1 : -1), s.size());
-  Graph& g = im.layers().graph();
-  if (im.opset() >= 13) {
-    im.set_output(n, 0, g.add_node("softmax", {x}, {{"axis", axis}})->output());
-    return;
-  }
+  if (im.opset() >= 13) return im.set_output(n, 0, im.ops().softmax(x, axis));
   // Before opset 13, Softmax normalises over all dims from `axis` on, as one.
   const int64_t outer = num_elements({s.begin(), s.begin() + axis});
   Value* rows = reshaped(im, x, {outer, x->type().num_elements() / outer});
-  im.set_output(n, 0, reshaped(im, g.add_node("softmax", {rows}, {{"axis", int64_t{1}}})->output(), s));
+  im.set_output(n, 0, reshaped(im, im.ops().softmax(rows, 1), s));
 }
 
 // Pad that pads nothing (PyTorch writes one before each AveragePool); real padding belongs in the window op.
