@@ -76,6 +76,7 @@ CaseResult run_case(const OnnxModel& model, const fs::path& data_set, const std:
     for (int64_t k = 0; k < want.size(); ++k) {
       const double diff = std::abs(double(outputs[i].f32()[k]) - want.f32()[k]);
       result.max_abs_diff = std::max(result.max_abs_diff, diff);
+      result.max_abs_want = std::max(result.max_abs_want, double(std::abs(want.f32()[k])));
       result.worst = std::max(result.worst, diff / (abs_tolerance + rel_tolerance * std::abs(want.f32()[k])));
     }
   }

@@ -18,6 +18,7 @@ OnnxModel bound_model(const std::filesystem::path& dir, const std::filesystem::p
 
 struct CaseResult {
   double max_abs_diff = 0;  // over every element of every output
+  double max_abs_want = 0;  // the largest expected value, for scale
   double worst = 0;  // the largest |got - want| / (abs_tolerance + rel_tolerance·|want|): ≤ 1 passes
 };
 

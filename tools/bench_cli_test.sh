@@ -18,15 +18,7 @@ grep -q '^step (wall clock): reference' "$out/compare.txt"
 [[ $(wc -l <"$out/compare/layers.csv") == 12 ]]  # header, 9 layers, total, step
 grep -q '</svg>' "$out/compare/layers.svg"
 
-expect_error() {
-  local message=$1
-  shift
-  if "$@" >/dev/null 2>"$out/error.txt"; then
-    echo "FAIL: $* succeeded"
-    exit 1
-  fi
-  grep -q -- "$message" "$out/error.txt" || { echo "FAIL: $*: expected '$message' in:"; cat "$out/error.txt"; exit 1; }
-}
+source "$(dirname "$0")/cli_testing.sh"
 expect_error "--mode must be train or infer" "$bench" --nets=lenet --mode=eval
 expect_error "no net 'lenet5'" "$bench" --nets=lenet5
 expect_error "unexpected argument '4'" "$bench" --nets=lenet --batch 4

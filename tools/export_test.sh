@@ -16,15 +16,7 @@ grep -q '"logits_shape": \[8, 10\]' "$out/lenet.json"
 "$export_tool" --net=bn_lenet --fusion=false --batch=2 --out="$out/bn_lenet.onnx" >"$out/stdout.txt"
 grep -q "bn_lenet 28×28 unfused, 16 nodes, 26 initializers" "$out/stdout.txt"
 
-expect_error() {
-  local message=$1
-  shift
-  if "$@" >/dev/null 2>"$out/error.txt"; then
-    echo "FAIL: $* succeeded"
-    exit 1
-  fi
-  grep -q -- "$message" "$out/error.txt" || { echo "FAIL: $*: expected '$message' in:"; cat "$out/error.txt"; exit 1; }
-}
+source "$(dirname "$0")/cli_testing.sh"
 expect_error "--fusion takes true or false, got 'maybe'" "$export_tool" --fusion=maybe --out="$out/x.onnx"
 expect_error "--out is required" "$export_tool" --net=lenet
 expect_error "no net 'nonet'" "$export_tool" --net=nonet --out="$out/x.onnx"

@@ -115,6 +115,29 @@ TEST(Trainer, ResumeIsBitIdenticalToAnUninterruptedRun) {
   EXPECT_EQ(resumed.epochs[1].test_acc, whole.epochs[1].test_acc);
 }
 
+// An imported model trains from its own initializers (an lr too small to move them leaves them exactly as
+// they were), or with init=xavier from the book's initialisation.
+TEST(Trainer, AnImportedModelStartsFromItsInitializersOrXavier) {
+  TrainOptions options = quick("model", 1);
+  options.net = std::filesystem::absolute("onnx/testdata/lenet_opset13/model.onnx").string();
+  options.lr = 1e-30;
+  options.limit = 64;
+  const TrainResult own = train(options, reference_plugin());
+  Store model = own.state;
+  use_model_weights(find_any_net(*options.net), model);
+  testing::expect_bit_equal(model, own.state);
+  options.out = temp_path("model_xavier");
+  options.init = "xavier";
+  const TrainResult xavier = train(options, reference_plugin());
+  EXPECT_GT(nmse(xavier.state.at("0.weight"), model.at("0.weight")), 0.5);
+  EXPECT_NE(error_of([&] {
+              TrainOptions builtin = quick("builtin_init", 1);
+              builtin.init = "xavier";
+              train(builtin, reference_plugin());
+            }).find("--init applies to an imported --model"),
+            std::string::npos);
+}
+
 TEST(Trainer, ANonFiniteLossNamesTheStepAndTheNode) {
   TrainOptions options = quick("nan", 1);
   options.lr = 1e300;  // the first update takes the weights to infinity
