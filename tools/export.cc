@@ -14,6 +14,7 @@
 
 #include "ir/error.h"
 #include "onnx/export.h"
+#include "onnx/model_nets.h"
 #include "tools/flags.h"
 #include "train/files.h"
 #include "train/run_state.h"
@@ -43,7 +44,7 @@ const NetDef& checkpoint_net(const Checkpoint& checkpoint, const Flags& flags) {
     fail("--net={} but the checkpoint is of {}; leave --net out or give --net={}", flags.get("net"),
          it->second, it->second);
   }
-  return find_net(it->second);
+  return find_any_net(it->second);  // a built-in net, or the ONNX model a run was trained from
 }
 
 // --size, else the size the checkpoint's run trained at, else the recipe's.
