@@ -16,10 +16,13 @@ int64_t normalized_axis(int64_t axis, int64_t rank) {
   return axis < 0 ? axis + rank : axis;
 }
 
+bool is_reshaped(const Value* x) {
+  return x->producer() && (x->producer()->op_name() == "reshape" || x->producer()->op_name() == "flatten");
+}
+
 // A reshape that reads through earlier reshapes and is no node at all when the shape already is `shape`.
 Value* reshaped(Importer& im, Value* x, const Shape& shape) {
-  while (x->producer() && (x->producer()->op_name() == "reshape" || x->producer()->op_name() == "flatten"))
-    x = x->producer()->input(0);
+  while (is_reshaped(x)) x = x->producer()->input(0);
   return x->type().shape == shape ? x : im.ops().reshape(x, shape);
 }
 
@@ -247,6 +250,7 @@ void flatten(Importer& im, const NodeProto& n) {
   const Shape& s = x->type().shape;
   const int64_t axis = attr_int(n, "axis", 1);
   const int64_t split = axis == int64_t(s.size()) ? axis : normalized_axis(axis, s.size());
+  if (split == 1 && s.size() > 2 && !is_reshaped(x)) return im.set_output(n, 0, im.ops().flatten(x));
   const int64_t outer = num_elements({s.begin(), s.begin() + split});
   im.set_output(n, 0, reshaped(im, x, {outer, x->type().num_elements() / outer}));
 }
