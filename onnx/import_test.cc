@@ -58,7 +58,7 @@ int count_nodes(const Graph& graph, const std::string& op) {
 }
 
 TEST(OnnxImportTest, GemmWithTransposedWeightAndBiasIsOneLinear) {
-  const OnnxModel m = model(header(13) + R"(
+  const OnnxModel m = model(header(18) + R"(
     g (float[N, 3] x) => (float[N, 2] y) <float[2, 3] w = {1, 2, 3, 4, 5, 6}, float[2] b = {0.5, -1}> {
       y = Gemm <transB = 1> (x, w, b)
     })");
@@ -162,6 +162,8 @@ TEST(OnnxImportTest, BadFilesAreErrorsNamingTheFile) {
   expect_error([&] { read_onnx("/nonexistent/model.onnx"); }, {"/nonexistent/model.onnx: cannot open"});
   expect_error([&] { model(header(8) + "g (float[1, 2] x) => (float[1, 2] y) { y = Relu (x) }"); },
                {"test.onnx: opset 8 is not supported; Stratum imports opsets 9 to 18"});
+  expect_error([&] { model(header(19) + "g (float[1, 2] x) => (float[1, 2] y) { y = Relu (x) }"); },
+               {"test.onnx: opset 19 is not supported; Stratum imports opsets 9 to 18"});
   expect_error(
       [&] {
         run_model(model(header(13) + "g (float[1, 2] x) => (float[1, 3] y) { y = Relu (x) }"), {{1, 2}});
