@@ -101,6 +101,21 @@ TEST(OnnxImportTest, ReshapesReadThroughEachOtherAndVanishWhenTheyChangeNothing)
   EXPECT_EQ(count_nodes(*run.graph, "reshape") + count_nodes(*run.graph, "flatten"), 1);
 }
 
+TEST(OnnxImportTest, ADilatedGroupedConvKeepsItsDilationAndGroups) {
+  const OnnxModel m = model(header(13) + R"(
+    g (float[1, 2, 5, 5] x) => (float[1, 2, 3, 3] y) <float[2, 1, 2, 2] w = {1, 1, 1, 1, 1, 0, 0, -1}> {
+      y = Conv <dilations = [2, 2], group = 2> (x, w)
+    })");
+  std::vector<float> x(50);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = float(i);
+  const ImportedRun run = run_model(m, {x});
+  // channel 0: x[i,j] + x[i,j+2] + x[i+2,j] + x[i+2,j+2]; channel 1 (x + 25): x[i,j] - x[i+2,j+2]
+  EXPECT_EQ(run.outputs[0].f32()[0], 0 + 2 + 10 + 12);
+  EXPECT_EQ(run.outputs[0].f32()[9], 25 - 37);
+  EXPECT_EQ(run.graph->nodes().front()->attr_ints("dilation"), (Ints{2, 2}));
+  EXPECT_EQ(run.graph->nodes().front()->attr_int("groups"), 2);
+}
+
 TEST(OnnxImportTest, BatchNormalizationKeepsItsStatisticsAsState) {
   const OnnxModel m = model(header(9) + R"(
     g (float[1, 2] x) => (float[1, 2] y)

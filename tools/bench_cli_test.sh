@@ -18,10 +18,19 @@ grep -q '^step (wall clock): reference' "$out/compare.txt"
 [[ $(wc -l <"$out/compare/layers.csv") == 12 ]]  # header, 9 layers, total, step
 grep -q '</svg>' "$out/compare/layers.svg"
 
+model=onnx/testdata/lenet_opset13/model.onnx  # LeNet from PyTorch: bench and compare take --model
+"$bench" --model=$model --batch=8 --steps=1 --mode=infer >"$out/bench.txt"
+grep -q '^model 28 8 infer [0-9.]* img/s' "$out/bench.txt"
+"$compare" --model=$model --batch=4 --steps=1 --mode=infer --out="$out/compare_model" >"$out/compare.txt"
+grep -q '^step (wall clock): reference' "$out/compare.txt"
+
 source "$(dirname "$0")/cli_testing.sh"
 expect_error "--mode must be train or infer" "$bench" --nets=lenet --mode=eval
 expect_error "no net 'lenet5'" "$bench" --nets=lenet5
 expect_error "unexpected argument '4'" "$bench" --nets=lenet --batch 4
 expect_error "--backends takes two plugins" "$compare" --backends=onednn
 expect_error "exclude each other" "$bench" --compare-fusion --no-fusion
+expect_error "--nets and --model both name nets" "$bench" --nets=lenet --model=$model
+expect_error "--net and --model both name a net" "$compare" --net=lenet --model=$model
+expect_error "nonet.onnx: cannot open" "$bench" --model=nonet.onnx
 echo PASS

@@ -18,4 +18,6 @@ grep -q "bad.ir:3:13: %q is not defined" "$tmp/error.txt" || { echo "unexpected 
 
 if "$opt" "$example" --passes=autodiff,nosuchpass 2> "$tmp/error.txt"; then echo "unknown pass accepted"; exit 1; fi
 grep -q "unknown pass 'nosuchpass'" "$tmp/error.txt" || { echo "unexpected error:"; cat "$tmp/error.txt"; exit 1; }
+"$opt" --model=onnx/testdata/bn_lenet_opset17/model.onnx --inference --fuse > "$tmp/model.txt"
+grep -q "^batch_norm " "$tmp/model.txt" || { echo "no batch norm in the imported BN-LeNet:"; cat "$tmp/model.txt"; exit 1; }
 echo "opt: all checks passed"
