@@ -160,6 +160,17 @@ TEST(OnnxImportTest, WhatStratumCannotRepresentIsAnErrorNamingTheAttribute) {
       y = Reshape (x, s)
     })");
   expect_error([&] { run_model(computed_shape, {{1, 2, 3, 4}, {4, 1}}); }, {"is not a float tensor"});
+  const OnnxModel text = model(header(13) + R"(
+    g (float[1, 2] x) => (float[1, 2] y) {
+      t = Constant <value_string = "two"> ()
+      y = Relu (x)
+    })");
+  expect_error(
+      [&] {
+        run_model(text, {{1, 2}});
+      },
+      {"node 0 (Constant, opset 13): attribute 'value_string' is not supported; Stratum's Constant "
+       "takes value, value_float, value_floats, value_int, value_ints"});
   const OnnxModel dilated = model(header(13) + R"(
     g (float[1, 1, 4, 4] x) => (float[1, 1, 2, 2] y) {
       y = MaxPool <kernel_shape = [2, 2], dilations = [2, 2]> (x)

@@ -193,7 +193,8 @@ void Importer::emit(const onnx::NodeProto& n) {
   const OpImporter& op = find_importer(n);
   for (const onnx::AttributeProto& a : n.attribute()) {
     if (std::find(op.attrs.begin(), op.attrs.end(), a.name()) == op.attrs.end())
-      fail("attribute '{}' is not supported", a.name());
+      fail("attribute '{}' is not supported; Stratum's {} takes {}", a.name(), op.op,
+           op.attrs.empty() ? "none" : fmt::format("{}", fmt::join(op.attrs, ", ")));
   }
   op.emit(*this, n);
 }
