@@ -180,13 +180,10 @@ void export_max_pool(Emitter& e, const Node& node) {
   e.add("MaxPool", {e.name(node.input(0))}, e.name(node.output(0)), pool_attrs(node));
 }
 
-// Stratum's avg_pool counts padded positions in the divisor, as PyTorch's default does, unless the node
-// says otherwise.
+// Stratum's avg_pool counts padded positions in the divisor unless count_include_pad is false, as ONNX's.
 void export_avg_pool(Emitter& e, const Node& node) {
   Attributes attrs = pool_attrs(node);
-  auto it = node.attrs().find("count_include_pad");
-  const bool include_pad = it == node.attrs().end() || std::get<bool>(it->second);
-  attrs.push_back(MakeAttribute("count_include_pad", int64_t{include_pad}));
+  attrs.push_back(MakeAttribute("count_include_pad", int64_t{node.attr_bool("count_include_pad")}));
   e.add("AveragePool", {e.name(node.input(0))}, e.name(node.output(0)), std::move(attrs));
 }
 
@@ -207,6 +204,11 @@ void export_reshape(Emitter& e, const Node& node) {
 
 void export_concat(Emitter& e, const Node& node) {
   e.add("Concat", names(e, node, 0, node.inputs().size()), e.name(node.output(0)),
+        {MakeAttribute("axis", node.attr_int("axis"))});
+}
+
+void export_softmax(Emitter& e, const Node& node) {
+  e.add("Softmax", {e.name(node.input(0))}, e.name(node.output(0)),
         {MakeAttribute("axis", node.attr_int("axis"))});
 }
 
@@ -232,6 +234,7 @@ OpExporter find_exporter(const std::string& op) {
       {"reshape", export_reshape},
       {"concat", export_concat},
       {"dropout", export_dropout},
+      {"softmax", export_softmax},
   };
   auto it = exporters.find(op);
   return it == exporters.end() ? nullptr : it->second;

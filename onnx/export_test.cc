@@ -149,6 +149,20 @@ TEST(Export, DropoutIsIdentityAndReshapeCopiesTheBatch) {
   EXPECT_EQ(error_of([&] { check_onnx(model); }), "");
 }
 
+// What the importer brings in beyond the built-in nets' ops exports too: avg_pool that leaves the padding
+// out of its divisor, softmax.
+TEST(Export, AveragePoolExcludingPaddingAndSoftmax) {
+  auto graph = small_graph([](Builder& b, Value* x, Value* w) {
+    const PoolAttrs pool{{3, 3}, {1, 1}, {1, 1}, /*count_include_pad=*/false};
+    return b.softmax(b.linear(b.flatten(b.avg_pool(x, pool)), w), 1);
+  });
+  const onnx::ModelProto model = export_onnx(*graph, init_store(*graph, 0));
+  EXPECT_EQ(op_types(model), (std::vector<std::string>{"AveragePool", "Flatten", "Gemm", "Softmax"}));
+  for (const onnx::AttributeProto& a : model.graph().node(0).attribute())
+    if (a.name() == "count_include_pad") EXPECT_EQ(a.i(), 0);
+  EXPECT_EQ(error_of([&] { check_onnx(model); }), "");
+}
+
 TEST(Export, UnsupportedOpNamesTheNodeAndOp) {
   auto graph = small_graph([](Builder& b, Value* x, Value* w) {
     Value* h = b.graph()
