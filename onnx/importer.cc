@@ -39,8 +39,12 @@ const OpImporter& find_importer(const onnx::NodeProto& n) {
 
 TensorType declared_type(const onnx::ValueInfoProto& info, int64_t batch) {
   const onnx::TypeProto::Tensor& t = info.type().tensor_type();
-  if (!info.type().has_tensor_type() || t.elem_type() != onnx::TensorProto::FLOAT)
-    fail("input '{}' is not a float tensor; Stratum's graphs take float inputs", info.name());
+  if (!info.type().has_tensor_type())
+    fail("input '{}' is not a tensor (a sequence, map or optional); Stratum's graphs take float tensors",
+         info.name());
+  if (t.elem_type() != onnx::TensorProto::FLOAT)
+    fail("input '{}' is {}, not FLOAT; Stratum's graphs take float tensors", info.name(),
+         onnx_type_name(t.elem_type()));
   if (!t.has_shape()) fail("input '{}' has no shape; Stratum needs static shapes", info.name());
   Shape shape;
   for (const onnx::TensorShapeProto::Dimension& dim : t.shape().dim()) {

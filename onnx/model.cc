@@ -28,17 +28,11 @@ void check_opsets(OnnxModel& model) {
   }
 }
 
-std::string type_name(int32_t type) {
-  return onnx::TensorProto_DataType_IsValid(type)
-             ? onnx::TensorProto_DataType_Name(static_cast<onnx::TensorProto_DataType>(type))
-             : "an unknown type";
-}
-
 template <typename T>
 std::vector<T> values(const onnx::TensorProto& tensor, onnx::TensorProto_DataType type) {
   const std::string name = tensor.name().empty() ? "a constant" : "tensor '" + tensor.name() + "'";
   if (tensor.data_type() != type)
-    fail("{} is {}, expected {}", name, type_name(tensor.data_type()), type_name(type));
+    fail("{} is {}, expected {}", name, onnx_type_name(tensor.data_type()), onnx_type_name(type));
   if (tensor.data_location() == onnx::TensorProto::EXTERNAL)
     fail("{} keeps its data in an external file, which Stratum does not read", name);
   Shape dims(tensor.dims().begin(), tensor.dims().end());
@@ -55,6 +49,12 @@ std::vector<T> values(const onnx::TensorProto& tensor, onnx::TensorProto_DataTyp
 }
 
 }  // namespace
+
+std::string onnx_type_name(int32_t type) {
+  return onnx::TensorProto_DataType_IsValid(type)
+             ? onnx::TensorProto_DataType_Name(static_cast<onnx::TensorProto_DataType>(type))
+             : "an unknown type";
+}
 
 OnnxModel parse_onnx(const std::string& bytes, const std::string& path) {
   OnnxModel model{path, {}, 0};

@@ -29,6 +29,9 @@ OnnxModel read_onnx(const std::string& path);
 // The same from the file's bytes; `path` names them in errors.
 OnnxModel parse_onnx(const std::string& bytes, const std::string& path);
 
+// An element type's name ("FLOAT", "INT64").
+std::string onnx_type_name(int32_t type);
+
 // A float tensor's elements as an f32 Tensor; Error naming the tensor when it has another type, external
 // data, or a number of elements its dims do not give.
 Tensor f32_tensor(const onnx::TensorProto& tensor);
