@@ -158,8 +158,11 @@ TEST(Export, AveragePoolExcludingPaddingAndSoftmax) {
   });
   const onnx::ModelProto model = export_onnx(*graph, init_store(*graph, 0));
   EXPECT_EQ(op_types(model), (std::vector<std::string>{"AveragePool", "Flatten", "Gemm", "Softmax"}));
-  for (const onnx::AttributeProto& a : model.graph().node(0).attribute())
-    if (a.name() == "count_include_pad") EXPECT_EQ(a.i(), 0);
+  for (const onnx::AttributeProto& a : model.graph().node(0).attribute()) {
+    if (a.name() == "count_include_pad") {
+      EXPECT_EQ(a.i(), 0);
+    }
+  }
   EXPECT_EQ(error_of([&] { check_onnx(model); }), "");
 }
 
