@@ -6,43 +6,53 @@
 
 namespace stratum {
 
+size_t place_buffers(std::vector<BlockBuffer>& buffers, size_t alignment) {
+  auto align_up = [&](size_t bytes) { return (bytes + alignment - 1) / alignment * alignment; };
+  std::vector<size_t> order(buffers.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return align_up(buffers[a].bytes) > align_up(buffers[b].bytes);
+  });
+  std::vector<const BlockBuffer*> placed;
+  size_t block = 0;
+  for (size_t i : order) {
+    BlockBuffer& buffer = buffers[i];
+    std::vector<std::pair<size_t, size_t>> taken;  // [begin, end) of the placed buffers live with it
+    for (const BlockBuffer* other : placed) {
+      if (other->first <= buffer.last && buffer.first <= other->last)
+        taken.emplace_back(other->offset, other->offset + other->bytes);
+    }
+    std::sort(taken.begin(), taken.end());
+    size_t offset = 0;
+    for (const auto& [begin, end] : taken) {
+      if (offset + buffer.bytes <= begin) break;
+      offset = std::max(offset, align_up(end));
+    }
+    buffer.offset = offset;
+    block = std::max(block, align_up(offset + buffer.bytes));
+    placed.push_back(&buffer);
+  }
+  return block;
+}
+
 int ArenaPlan::add(size_t bytes, bool reusable) {
-  const size_t rounded = (std::max<size_t>(bytes, 1) + alignment_ - 1) / alignment_ * alignment_;
-  buffers_.push_back({rounded, INT_MAX, -1, reusable});
+  buffers_.push_back({bytes, INT_MAX, -1});
+  reusable_.push_back(reusable);
   return static_cast<int>(buffers_.size() - 1);
 }
 
 void ArenaPlan::use(int id, int step) {
-  Buffer& b = buffers_.at(id);
+  BlockBuffer& b = buffers_.at(id);
   b.first = std::min(b.first, step);
   b.last = std::max(b.last, step);
 }
 
 void ArenaPlan::place() {
-  std::vector<size_t> order(buffers_.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](size_t a, size_t b) { return buffers_[a].bytes > buffers_[b].bytes; });
-  std::vector<const Buffer*> placed;
-  bytes_ = 0;
-  for (size_t i : order) {
-    Buffer& b = buffers_[i];
-    if (!b.reusable || b.last < 0) b.first = 0, b.last = INT_MAX;  // apart from everything
-    std::vector<const Buffer*> live;
-    for (const Buffer* p : placed) {
-      if (p->first <= b.last && b.first <= p->last) live.push_back(p);
-    }
-    std::sort(live.begin(), live.end(),
-              [](const Buffer* x, const Buffer* y) { return x->offset < y->offset; });
-    size_t offset = 0;
-    for (const Buffer* p : live) {
-      if (offset + b.bytes <= p->offset) break;
-      offset = std::max(offset, p->offset + p->bytes);
-    }
-    b.offset = offset;
-    bytes_ = std::max(bytes_, offset + b.bytes);
-    placed.push_back(&b);
+  for (size_t i = 0; i < buffers_.size(); ++i) {
+    BlockBuffer& b = buffers_[i];
+    if (!reusable_[i] || b.last < 0) b.first = 0, b.last = INT_MAX;  // apart from everything
   }
+  bytes_ = place_buffers(buffers_, alignment_);
 }
 
 }  // namespace stratum

@@ -83,8 +83,9 @@ std::vector<stratum_op_schema> op_schemas_where(Runs runs) {
   return picked;
 }
 
-// The ABI's program functions for a plugin whose compiled subgraphs are `Program`s (with run(args) and
-// node_times(), ms per node) made by `Compile`. The ABI's opaque stratum_program is a Compiled.
+// The ABI's program functions for a plugin whose compiled subgraphs are `Program`s (with run(args),
+// node_times(), ms per node, and, where the plugin gives arena_bytes, arena_bytes()) made by `Compile`. The
+// ABI's opaque stratum_program is a Compiled.
 template <typename Program, std::unique_ptr<Program> (*Compile)(const stratum_subgraph&)>
 struct ProgramFunctions {
   struct Compiled {
@@ -111,6 +112,7 @@ struct ProgramFunctions {
       std::copy(times.begin(), times.end(), ms);
     });
   }
+  static size_t arena_bytes(stratum_program* program) { return of(program)->program->arena_bytes(); }
   static Compiled* of(stratum_program* program) { return reinterpret_cast<Compiled*>(program); }
 };
 

@@ -284,6 +284,17 @@ std::vector<Tensor> Executor::outputs() const {
   return result;
 }
 
+std::map<std::string, size_t> Executor::arena_bytes() const {
+  std::map<std::string, size_t> bytes;
+  for (const Step& step : steps_) {
+    const stratum_plugin& plugin = *step.plugin;
+    if (step.program == nullptr || !STRATUM_PLUGIN_HAS(&plugin, arena_bytes) || plugin.arena_bytes == nullptr)
+      continue;
+    bytes[plugin.name] += plugin.arena_bytes(step.program);
+  }
+  return bytes;
+}
+
 std::vector<std::pair<const Node*, double>> Executor::node_times() const {
   std::vector<std::pair<const Node*, double>> times;
   size_t partition = 0;

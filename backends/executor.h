@@ -73,6 +73,10 @@ class Executor {
   // Milliseconds per node in the last run, for partitions whose plugin reports them; 0 for the constant
   // nodes when it did not run them.
   std::vector<std::pair<const Node*, double>> node_times() const;
+  // Per plugin that reports them (stratum_plugin::arena_bytes), by name: the bytes its programs allocated
+  // for themselves at compile. Not counted: the buffers of values between partitions, which the executor
+  // allocates.
+  std::map<std::string, size_t> arena_bytes() const;
 
  private:
   struct Buffer;

@@ -327,5 +327,22 @@ TEST(Executor, NodeTimesCoverEveryNodeOfPluginsThatReportThem) {
   EXPECT_TRUE(executor.node_times().empty());  // the reference plugin reports none
 }
 
+// arena_bytes is summed over a plugin's programs, and read only where the plugin's struct_size covers it.
+TEST(Executor, ArenaBytesOfPluginsThatReportThem) {
+  auto graph = training_step();
+  EXPECT_TRUE(Executor(*graph, reference_plugin()).arena_bytes().empty());  // the reference reports none
+  stratum_plugin reporting = reference_plugin();
+  reporting.name = "reporting";
+  reporting.arena_bytes = [](stratum_program*) -> size_t { return 1000; };
+  const Executor executor(*graph, reporting);
+  size_t programs = 0;
+  for (const Partition& p : executor.partitions()) programs += p.plugin == &reporting;
+  ASSERT_GT(programs, 0u);
+  EXPECT_EQ(executor.arena_bytes(), (std::map<std::string, size_t>{{"reporting", 1000 * programs}}));
+  stratum_plugin older = reporting;  // built before arena_bytes existed: what lies there is not read
+  older.struct_size = offsetof(stratum_plugin, arena_bytes);
+  EXPECT_TRUE(Executor(*graph, older).arena_bytes().empty());
+}
+
 }  // namespace
 }  // namespace stratum

@@ -158,6 +158,11 @@ typedef struct {
    * device (...)"), or null where it can. Stratum then reports the plugin as unavailable, which tools and
    * tests treat as a skip rather than a failure. */
   const char* (*unavailable)(void);
+
+  /* Optional: the bytes `program` allocated for itself when it compiled (its arena: the subgraph's internal
+   * values, temporaries, scratchpads, workspaces) and holds until released; not the args, which Stratum
+   * allocates with `alloc`. Tools report it beside the memory plan's peak (//tools:bench). */
+  size_t (*arena_bytes)(stratum_program* program);
 } stratum_plugin;
 
 typedef const stratum_plugin* (*stratum_plugin_entry_fn)(void);

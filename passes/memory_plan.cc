@@ -6,10 +6,10 @@
 #include <cmath>
 #include <cstdlib>
 #include <memory>
-#include <numeric>
 #include <set>
 #include <unordered_set>
 
+#include "backends/arena_plan.h"
 #include "ir/error.h"
 #include "ir/op.h"
 #include "ir/printer.h"
@@ -19,8 +19,6 @@ namespace stratum {
 namespace {
 
 constexpr int64_t kAlignment = 64;
-
-int64_t align_up(int64_t bytes) { return (bytes + kAlignment - 1) / kAlignment * kAlignment; }
 
 // Node indices, both ends included; `last` is the node count for a value that outlives the graph.
 struct Lifetime {
@@ -63,41 +61,6 @@ bool takes_input_buffer(const Node& node, int index, const Lifetimes& lifetimes)
   auto it = lifetimes.find(in);  // leaves have no lifetime: they are not planned
   return it != lifetimes.end() && it->second.last == index &&
          in->type().bytes() == node.output(0)->type().bytes();
-}
-
-// Bytes shared by one value or by a chain of in-place values.
-struct Buffer {
-  int64_t bytes = 0;
-  Lifetime life;
-  int64_t offset = 0;
-};
-
-// The lowest aligned offset at which `buffer` overlaps no placed buffer it is live with.
-int64_t lowest_free_offset(const Buffer& buffer, const std::vector<const Buffer*>& placed) {
-  std::vector<std::pair<int64_t, int64_t>> taken;  // [begin, end)
-  for (const Buffer* other : placed) {
-    if (other->life.overlaps(buffer.life)) taken.emplace_back(other->offset, other->offset + other->bytes);
-  }
-  std::sort(taken.begin(), taken.end());
-  int64_t offset = 0;
-  for (const auto& [begin, end] : taken) {
-    if (offset + buffer.bytes <= begin) break;
-    offset = std::max(offset, align_up(end));
-  }
-  return offset;
-}
-
-// Largest first (node order among equals), each at its lowest free offset.
-void place(std::vector<Buffer>& buffers) {
-  std::vector<size_t> order(buffers.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](size_t a, size_t b) { return buffers[a].bytes > buffers[b].bytes; });
-  std::vector<const Buffer*> placed;
-  for (size_t b : order) {
-    buffers[b].offset = lowest_free_offset(buffers[b], placed);
-    placed.push_back(&buffers[b]);
-  }
 }
 
 // ---- The checker: shares no logic with the planner but Lifetime and Graph::constant_nodes ----------------
@@ -231,7 +194,7 @@ std::string format_bytes(int64_t bytes) {
 MemoryPlan plan_memory(const Graph& graph) {
   const Lifetimes lifetimes = use_list_lifetimes(graph);
   MemoryPlan plan;
-  std::vector<Buffer> buffers;
+  std::vector<BlockBuffer> buffers;  // one per value, or per chain of in-place values
   std::unordered_map<const Value*, size_t> buffer_of;
   for (int i = 0; i < static_cast<int>(graph.nodes().size()); ++i) {
     const Node& node = *graph.nodes()[i];
@@ -240,20 +203,18 @@ MemoryPlan plan_memory(const Graph& graph) {
       plan.total_bytes += out->type().bytes();
       if (out == node.output(0) && takes_input_buffer(node, i, lifetimes)) {
         const size_t shared = buffer_of.at(node.input(0));
-        buffers[shared].life.last = std::max(buffers[shared].life.last, lifetimes.at(out).last);
+        buffers[shared].last = std::max(buffers[shared].last, lifetimes.at(out).last);
         buffer_of[out] = shared;
         plan.inplace.emplace_back(out, node.input(0));
       } else {
         buffer_of[out] = buffers.size();
-        buffers.push_back({out->type().bytes(), lifetimes.at(out)});
+        const Lifetime life = lifetimes.at(out);
+        buffers.push_back({static_cast<size_t>(out->type().bytes()), life.first, life.last});
       }
     }
   }
-  place(buffers);
-  for (const auto& [value, b] : buffer_of) {
-    plan.offset[value] = buffers[b].offset;
-    plan.peak_bytes = std::max(plan.peak_bytes, buffers[b].offset + buffers[b].bytes);
-  }
+  plan.peak_bytes = static_cast<int64_t>(place_buffers(buffers, kAlignment));
+  for (const auto& [value, b] : buffer_of) plan.offset[value] = static_cast<int64_t>(buffers[b].offset);
   return plan;
 }
 

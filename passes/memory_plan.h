@@ -20,14 +20,14 @@ namespace stratum {
 struct MemoryPlan {
   std::unordered_map<const Value*, int64_t> offset;            // for every node output, 64-byte aligned
   std::vector<std::pair<const Value*, const Value*>> inplace;  // (output, input) pairs sharing bytes
-  int64_t peak_bytes = 0;                                      // the arena's size
+  int64_t peak_bytes = 0;                                      // the arena's size, 64-byte aligned
   int64_t total_bytes = 0;                                     // every planned value's bytes, no reuse
 };
 
 // A value lives from its producer to its last user; graph outputs and update values live to the end.
-// Buffers are placed largest first, each at the lowest offset clear of every placed buffer it is live
-// with. Output 0 of an op with traits.inplace takes input 0's buffer when that input is planned, dies at
-// this node (so is no graph output or update value) and has the same size.
+// Buffers are placed by place_buffers (backends/arena_plan.h), the placement the plugins' arenas use, and
+// peak_bytes is its block size. Output 0 of an op with traits.inplace takes input 0's buffer when that input
+// is planned, dies at this node (so is no graph output or update value) and has the same size.
 MemoryPlan plan_memory(const Graph& graph);
 
 // Checks a plan independently of the planner: recomputes lifetimes, and throws Error naming the values

@@ -48,12 +48,15 @@ int run(int argc, char** argv) {
       "             [--no-fusion|--compare-fusion] [flags]\n"
       "Times each net's step on the plugin: per layer forward and backward milliseconds, then one line per\n"
       "net with the columns of ../shared/bench/torch_anchor.py (net size batch mode img/s ms/step GFLOP/img\n"
-      "GFLOP/s). --compare-fusion also times the unfused step and compares img/s and peak activation bytes.");
+      "GFLOP/s). After each net's table, its memory: the plan's peak, the bytes the plugin allocated for "
+      "its\n"
+      "arenas, and the process's peak RSS so far. --compare-fusion also times the unfused step and compares\n"
+      "img/s, planned peaks and arena bytes.");
   flags.add("nets", "all", "all, or a comma-separated list of nets (bazel run //tools:opt -- --net=list)");
   flags.add("model", "", "instead of --nets, an ONNX model (one input [N,1,H,H], logits out)");
   flags.add("backend", "onednn", "the plugin");
   flags.add("compare-fusion", "false",
-            "also time each net unfused: img/s and peak activation bytes side by side");
+            "also time each net unfused: img/s, planned peak and arena bytes side by side");
   flags.add("out", "", "also write layers.csv and summary.csv into this directory");
   add_step_flags(flags);
   flags.parse(argc, argv);
@@ -78,7 +81,7 @@ int run(int argc, char** argv) {
     std::cout << fmt::format("\n{} {}, batch {}, {}×{}, {}:\n", net->name, spec.mode(),
                              spec.batch_or_recipe(), spec.size_or_recipe(), spec.size_or_recipe(),
                              spec.fusion_name())
-              << layer_table(benches.back()) << std::flush;
+              << layer_table(benches.back()) << memory_line(benches.back()) << std::flush;
     if (!compare_fusion) continue;
     // In the order fused, unfused, unfused, fused, each keeping its faster run: neither gains from its place
     // (a second run of the same graph measured up to 6% faster here).

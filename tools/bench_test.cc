@@ -112,6 +112,9 @@ TEST(Bench, LeNetOnOneDnnTimesEveryLayer) {
     const NetBench bench = bench_net(lenet_step(training), load_plugin("onednn"), {1, 2}, progress);
     EXPECT_GT(bench.step.step_ms, 0);
     EXPECT_GT(bench.peak_bytes, 0);
+    EXPECT_GT(bench.arena_bytes, 0);
+    EXPECT_GT(bench.peak_rss_bytes, bench.arena_bytes);
+    EXPECT_NE(memory_line(bench).find("onednn arena"), std::string::npos) << memory_line(bench);
     for (size_t i = 0; i < bench.layers.size(); ++i) EXPECT_TRUE(positive(bench.times[i], bench.layers[i]));
     const auto rows = parse_csv(layers_csv({bench}));
     ASSERT_EQ(rows.size(), bench.layers.size() + 1);

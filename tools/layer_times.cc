@@ -109,6 +109,7 @@ StepTimes time_step(const Graph& graph, const stratum_plugin& plugin, const Timi
     run_ms += ms_since(start);
   }
   times.step_ms = run_ms / options.steps;
+  times.arena_bytes = executor.arena_bytes();
   executor.node_times();  // asks for them: a plugin may time nodes only from the next run on
   const int64_t node_runs = std::max<int64_t>(1, options.steps / 2);
   for (int64_t i = 0; i < node_runs; ++i) {

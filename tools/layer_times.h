@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -23,6 +24,7 @@ struct StepTimes {
   double step_ms = 0;                               // wall clock per step, mean of the timed steps
   std::unordered_map<const Node*, double> node_ms;  // every node, per step
   std::set<std::string> timed_alone;                // the plugins whose nodes were timed alone
+  std::map<std::string, size_t> arena_bytes;        // Executor::arena_bytes: per plugin that reports them
 };
 
 // Runs `graph` on `plugin` (the reference backend taking what it lacks) from init_store(graph, 1) on

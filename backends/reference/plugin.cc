@@ -76,7 +76,8 @@ const stratum_plugin& reference_plugin() {
                                         release,
                                         nullptr,  // node_times
                                         plugin_last_error_c_str,
-                                        nullptr};  // unavailable
+                                        nullptr,   // unavailable
+                                        nullptr};  // arena_bytes: it allocates as it runs
   return plugin;
 }
 

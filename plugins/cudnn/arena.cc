@@ -12,7 +12,7 @@ Arena::~Arena() {
 
 void Arena::plan() {
   plan_.place();
-  check(cudaMalloc(&memory_, std::max(plan_.bytes(), kAlignment)), "cudaMalloc (the program's arena)");
+  check(cudaMalloc(&memory_, bytes()), "cudaMalloc (the program's arena)");
   // On the plugin's stream (which does not wait for the default one), done before the first run.
   check(cudaMemsetAsync(memory_, 0, plan_.bytes(), device().stream), "cudaMemsetAsync (the program's arena)");
   check(cudaStreamSynchronize(device().stream), "cudaStreamSynchronize (the program's arena)");

@@ -3,7 +3,9 @@
 // lifetimes (the steps that touch them) do not overlap sharing bytes. A run allocates nothing.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
+
 #include "backends/arena_plan.h"
 
 namespace stratum::cudnn {
@@ -22,7 +24,8 @@ class Arena {
   // Places every buffer (backends/arena_plan.h) and allocates the whole, zeroed.
   void plan();
   char* address(int id) const { return memory_ + plan_.offset(id); }
-  size_t bytes() const { return plan_.bytes(); }
+  // The bytes allocated, once planned: the plan's block, at least one alignment's worth.
+  size_t bytes() const { return std::max(plan_.bytes(), kAlignment); }
 
  private:
   static constexpr size_t kAlignment = 256;  // what cudaMalloc gives, and cuDNN's tensor cores like

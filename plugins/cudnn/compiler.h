@@ -60,6 +60,7 @@ class Program {
   // Milliseconds each node took in the last run; zeros unless it was timed. Asking turns timing on: later
   // runs are enqueued node by node between events instead of replayed as a graph.
   const std::vector<double>& node_times();
+  size_t arena_bytes() const { return arena_.bytes(); }
 
  private:
   friend class Compiler;

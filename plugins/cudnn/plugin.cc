@@ -88,7 +88,8 @@ const stratum_plugin& plugin() {
                                         Programs::release,
                                         Programs::node_times,
                                         plugin_last_error_c_str,
-                                        unavailable};
+                                        unavailable,
+                                        Programs::arena_bytes};
   return plugin;
 }
 

@@ -8,10 +8,9 @@ namespace stratum::onednn {
 
 void Arena::plan() {
   plan_.place();
-  const size_t bytes = std::max(plan_.bytes(), kAlignment);
-  memory_.reset(static_cast<char*>(std::aligned_alloc(kAlignment, bytes)));
+  memory_.reset(static_cast<char*>(std::aligned_alloc(kAlignment, bytes())));
   if (!memory_) throw std::bad_alloc();
-  std::memset(memory_.get(), 0, bytes);
+  std::memset(memory_.get(), 0, bytes());
 }
 
 }  // namespace stratum::onednn

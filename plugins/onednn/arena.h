@@ -3,6 +3,7 @@
 // stay in cache longer.
 #pragma once
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 
@@ -19,7 +20,8 @@ class Arena {
   // Places every buffer and allocates, zeroed; buffers whose step ranges overlap never overlap in memory.
   void plan();
   void* address(int id) const { return memory_.get() + plan_.offset(id); }
-  size_t bytes() const { return plan_.bytes(); }
+  // The bytes allocated, once planned: the plan's block, at least one alignment's worth.
+  size_t bytes() const { return std::max(plan_.bytes(), kAlignment); }
 
  private:
   static constexpr size_t kAlignment = 64;  // a cache line, and what AVX-512 loads like best

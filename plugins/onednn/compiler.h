@@ -49,6 +49,7 @@ class Program {
   void run(void* const* args);
   // Milliseconds each node took in the last run, in node order.
   const std::vector<double>& node_times() const { return times_; }
+  size_t arena_bytes() const { return arena_.bytes(); }
 
  private:
   friend class Compiler;

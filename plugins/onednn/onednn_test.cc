@@ -18,6 +18,7 @@
 #include "ir/op.h"
 #include "ir/parser.h"
 #include "passes/autodiff.h"
+#include "passes/memory_plan.h"
 #include "tests/test_nets.h"
 
 namespace stratum {
@@ -569,6 +570,29 @@ TEST(OnednnPlugin, ReportsNodeTimes) {
   ASSERT_EQ(onednn().node_times(compiled.program(), ms.data(), n), 0) << onednn().last_error();
   for (double t : ms) EXPECT_GE(t, 0);
   EXPECT_NE(onednn().node_times(compiled.program(), ms.data(), n + 1), 0);
+}
+
+// A program's arena is laid out by the memory plan's placement (backends/arena_plan.h) over the same
+// lifetimes, but holds only the subgraph's internal values: its outputs are args, in the caller's memory.
+// On plain f32 ops (no blocked layout, no scratchpad) it is the plan's peak less the output's bytes, plus
+// the buffers the plan shares in place and the plugin does not (an eltwise primitive writes a new buffer).
+TEST(OnednnPlugin, ArenaIsThePlansPeakLessTheOutputArg) {
+  constexpr int64_t kValue = 8 * 1024 * 4;
+  for (bool chain : {false, true}) {
+    TestGraph t;
+    Value* x = t.input("x", {8, 1024});
+    Value* a = t.b.relu(x);         // a buffer of its own: x is an arg
+    if (chain) a = t.b.sigmoid(a);  // in the plan, over relu's output, which dies here
+    t.outputs({t.b.add(x, a)});     // not in place: its input 0 is x
+    const MemoryPlan plan = plan_memory(t.graph);
+    EXPECT_EQ(plan.inplace.size(), chain ? 1u : 0u);
+    EXPECT_EQ(plan.peak_bytes, 2 * kValue);
+    Compiled compiled(onednn(), t.graph);
+    ASSERT_NE(compiled.program(), nullptr) << onednn().last_error();
+    ASSERT_TRUE(STRATUM_PLUGIN_HAS(&onednn(), arena_bytes) && onednn().arena_bytes != nullptr);
+    const int64_t arena = static_cast<int64_t>(onednn().arena_bytes(compiled.program()));
+    EXPECT_EQ(arena, plan.peak_bytes - kValue + (chain ? kValue : 0)) << "chain " << chain;
+  }
 }
 
 TEST(OnednnPlugin, CompileErrorsNameTheNode) {

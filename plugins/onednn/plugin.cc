@@ -65,7 +65,8 @@ const stratum_plugin& plugin() {
                                         Programs::release,
                                         Programs::node_times,
                                         plugin_last_error_c_str,
-                                        nullptr};  // unavailable: it runs wherever it loads
+                                        nullptr,  // unavailable: it runs wherever it loads
+                                        Programs::arena_bytes};
   return plugin;
 }
 
