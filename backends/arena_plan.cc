@@ -41,10 +41,10 @@ int ArenaPlan::add(size_t bytes, bool reusable) {
   return static_cast<int>(buffers_.size() - 1);
 }
 
-void ArenaPlan::use(int id, int step) {
+void ArenaPlan::use(int id, int at) {
   BlockBuffer& b = buffers_.at(id);
-  b.first = std::min(b.first, step);
-  b.last = std::max(b.last, step);
+  b.first = std::min(b.first, at);
+  b.last = std::max(b.last, at);
 }
 
 void ArenaPlan::place() {

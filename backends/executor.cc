@@ -18,8 +18,8 @@ struct Executor::Buffer {
   size_t bytes;
 };
 
-// A partition's run, or a copy of a value between two domains.
-struct Executor::Step {
+// One task of a run: a partition's program, or a copy of a value between two domains.
+struct Executor::Task {
   const Partition* partition = nullptr;
   const stratum_plugin* plugin = nullptr;
   stratum_program* program = nullptr;
@@ -87,7 +87,7 @@ Executor::Executor(const Graph& graph, const stratum_plugin& plugin)
   for (Partition& partition : partition_nodes(rest, plugin)) partitions_.push_back(std::move(partition));
   for (size_t i = 0; i < partitions_.size(); ++i) {
     plan_partition(partitions_[i]);
-    if (i + 1 == prologue_partitions_) prologue_steps_ = steps_.size();
+    if (i + 1 == prologue_partitions_) prologue_tasks_ = tasks_.size();
   }
   for (const Value* leaf : graph.leaves()) {
     if (!home_.count(leaf)) buffer(leaf, nullptr);  // leaves no node reads keep a home too
@@ -111,8 +111,8 @@ void Executor::plan_updates() {
 }
 
 Executor::~Executor() {
-  for (const Step& step : steps_) {
-    if (step.program != nullptr) step.plugin->release(step.program);
+  for (const Task& task : tasks_) {
+    if (task.program != nullptr) task.plugin->release(task.program);
   }
   for (const auto& b : buffers_) b->owner->free(b->data);
 }
@@ -149,7 +149,7 @@ void Executor::plan_partition(const Partition& partition) {
   descs_.push_back(std::make_unique<SubgraphDesc>(partition.nodes, needed_outside));
   const SubgraphDesc& desc = *descs_.back();
   const stratum_plugin* domain = domain_of(*partition.plugin);
-  Step run;
+  Task run;
   run.partition = &partition;
   run.plugin = partition.plugin;
   for (size_t i = 0; i < desc.args().size(); ++i) {
@@ -158,10 +158,10 @@ void Executor::plan_partition(const Partition& partition) {
     const bool fresh = !by_value_.count({v, domain});
     Buffer& b = buffer(v, domain);
     if (input && fresh && &home(v) != &b) {
-      Step copy;
+      Task copy;
       copy.from = &home(v);
       copy.to = &b;
-      steps_.push_back(copy);
+      tasks_.push_back(copy);
     }
     run.args.push_back(b.data);
   }
@@ -170,7 +170,7 @@ void Executor::plan_partition(const Partition& partition) {
     fail("{}: compiling {} nodes from {} failed: {}", partition.plugin->name, partition.nodes.size(),
          partition.nodes.front()->label(), partition.plugin->last_error());
   }
-  steps_.push_back(std::move(run));
+  tasks_.push_back(std::move(run));
 }
 
 void Executor::copy(const Buffer& from, const Buffer& to) const {
@@ -233,15 +233,15 @@ void Executor::run(const std::map<std::string, Tensor>& feeds) {
     check(b.owner->copy_from_host(b.data, it->second.data(), b.bytes), *b.owner, "copy to the device");
   }
   ran_prologue_ = state_loaded_;
-  for (size_t i = ran_prologue_ ? 0 : prologue_steps_; i < steps_.size(); ++i) {
-    const Step& step = steps_[i];
-    if (step.program == nullptr) {
-      copy(*step.from, *step.to);
-    } else if (step.plugin->run(step.program, step.args.data(), static_cast<int32_t>(step.args.size())) !=
+  for (size_t i = ran_prologue_ ? 0 : prologue_tasks_; i < tasks_.size(); ++i) {
+    const Task& task = tasks_[i];
+    if (task.program == nullptr) {
+      copy(*task.from, *task.to);
+    } else if (task.plugin->run(task.program, task.args.data(), static_cast<int32_t>(task.args.size())) !=
                0) {
-      const auto& nodes = step.partition->nodes;
-      fail("{}: running {} node(s) from {} to {} failed: {}", step.plugin->name, nodes.size(),
-           nodes.front()->label(), nodes.back()->label(), step.plugin->last_error());
+      const auto& nodes = task.partition->nodes;
+      fail("{}: running {} node(s) from {} to {} failed: {}", task.plugin->name, nodes.size(),
+           nodes.front()->label(), nodes.back()->label(), task.plugin->last_error());
     }
   }
   state_loaded_ = false;
@@ -298,17 +298,17 @@ std::map<std::string, size_t> Executor::arena_bytes() const {
 std::vector<std::pair<const Node*, double>> Executor::node_times() const {
   std::vector<std::pair<const Node*, double>> times;
   size_t partition = 0;
-  for (const Step& step : steps_) {
-    if (step.program == nullptr) continue;
+  for (const Task& task : tasks_) {
+    if (task.program == nullptr) continue;
     const bool idle = partition < prologue_partitions_ && !ran_prologue_;
     const auto& nodes = partitions_[partition++].nodes;
-    if (step.plugin->node_times == nullptr) continue;
+    if (task.plugin->node_times == nullptr) continue;
     if (idle) {
       for (const Node* node : nodes) times.emplace_back(node, 0.0);
       continue;
     }
     std::vector<double> ms(nodes.size());
-    check(step.plugin->node_times(step.program, ms.data(), static_cast<int32_t>(ms.size())), *step.plugin,
+    check(task.plugin->node_times(task.program, ms.data(), static_cast<int32_t>(ms.size())), *task.plugin,
           "node_times");
     for (size_t i = 0; i < nodes.size(); ++i) times.emplace_back(nodes[i], ms[i]);
   }

@@ -1,10 +1,11 @@
-// Runs a graph on a chosen plugin, step after step. The partitioner gives each node to the plugin when it
-// lists the node's op and supports the node (plugin_supports), and to the reference backend otherwise (said
-// once per op kind); each maximal run of consecutive nodes on one backend is a partition, compiled once.
-// Values cross between partitions through buffers allocated once, with copies where they change device. run()
-// allocates nothing. The graph's constant nodes (Graph::constant_nodes) form partitions of their own, run
-// first and only when the state was loaded since. A training step commits its updates only when they and the
-// graph's outputs are finite, so params and state never hold a value of a step that went wrong.
+// Runs a graph on a chosen plugin, partition after partition. The partitioner gives each node to the plugin
+// when it lists the node's op and supports the node (plugin_supports), and to the reference backend otherwise
+// (said once per op kind); each maximal run of consecutive nodes on one backend is a partition, compiled
+// once. Values cross between partitions through buffers allocated once, with copies where they change
+// device. run() allocates nothing. The graph's constant nodes (Graph::constant_nodes) form partitions of
+// their own, run first and only when the state was loaded since. A training step commits its updates only
+// when they and the graph's outputs are finite, so params and state never hold a value of a training step
+// that went wrong.
 #pragma once
 
 #include <map>
@@ -34,7 +35,8 @@ bool plugin_runs(const stratum_plugin& plugin, const Node& node);
 std::vector<Partition> partition_nodes(const std::vector<const Node*>& nodes, const stratum_plugin& plugin);
 std::vector<Partition> partition_graph(const Graph& graph, const stratum_plugin& plugin);
 
-// Thrown by Executor::run when a step's update or output is not finite; the state is then as before the step.
+// Thrown by Executor::run when a training step's update or output is not finite; the state is then as before
+// the run.
 class NonFiniteStep : public Error {
  public:
   NonFiniteStep(const std::string& message, const Value* value) : Error(message), value_(value) {}
@@ -59,7 +61,7 @@ class Executor {
   // save_state into the tensors `store` already holds where their types match: no allocation.
   void save_state(Store& store) const;
 
-  // One step: copies each graph input from `feeds` (by name), runs every partition, applies the updates,
+  // One run: copies each graph input from `feeds` (by name), runs every partition, applies the updates,
   // all at once (an update may read another's target). When the graph has updates, they are applied only
   // if every f32 update value and graph output is finite: else NonFiniteStep, and the state is unchanged,
   // as it is when a plugin fails (Error naming the plugin and its nodes).
@@ -80,7 +82,7 @@ class Executor {
 
  private:
   struct Buffer;
-  struct Step;
+  struct Task;
   Buffer& buffer(const Value* value, const stratum_plugin* domain);    // the value's, made once
   Buffer& allocate(const Value* value, const stratum_plugin* domain);  // a new one
   const Buffer& home(const Value* value) const;
@@ -91,7 +93,7 @@ class Executor {
 
   const Graph& graph_;
   std::vector<Partition> partitions_;
-  size_t prologue_partitions_ = 0, prologue_steps_ = 0;
+  size_t prologue_partitions_ = 0, prologue_tasks_ = 0;
   bool state_loaded_ = true;   // since the constant nodes last ran
   bool state_ready_;           // the last load_state succeeded (or there is no param or state)
   bool ran_prologue_ = false;  // in the last run
@@ -99,7 +101,7 @@ class Executor {
   std::vector<std::unique_ptr<Buffer>> buffers_;
   std::map<std::pair<const Value*, const stratum_plugin*>, Buffer*> by_value_;
   std::unordered_map<const Value*, Buffer*> home_;  // where a value is written: its producer's domain
-  std::vector<Step> steps_;
+  std::vector<Task> tasks_;                         // what a run does, in order
   std::vector<std::pair<const Buffer*, const Buffer*>> staged_;   // new values that are targets, copied first
   std::vector<std::pair<const Buffer*, const Buffer*>> updates_;  // (new value, param or state)
   mutable std::vector<char> staging_;  // host bytes for copies between two devices and finite checks

@@ -5,35 +5,17 @@
 //   auto [loss, correct] = b.softmax_cross_entropy(b.linear(b.flatten(y), fc_w, fc_b), labels);
 //
 // Every method checks its inputs and attributes through the op registry (Error on a mismatch) and returns
-// the new node's output. Backward ops are made by autodiff, not by hand.
+// the new node's output. Backward ops are made by autodiff, not by hand. The attribute structs (ConvAttrs,
+// PoolAttrs, BatchNormAttrs) and their defaults are in ir/op_attrs.h.
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "ir/graph.h"
+#include "ir/op_attrs.h"
 
 namespace stratum {
-
-struct ConvAttrs {
-  Ints stride = {1, 1};
-  Ints padding = {0, 0};
-  Ints dilation = {1, 1};
-  int64_t groups = 1;
-};
-
-struct PoolAttrs {
-  Ints kernel;
-  Ints stride;
-  Ints padding = {0, 0};
-  bool count_include_pad = true;  // avg_pool's divisor (ir/ops/pool.cc); max_pool has none
-};
-
-struct BatchNormAttrs {
-  double eps = 1e-5;
-  double momentum = 0.1;
-  bool training = true;
-};
 
 struct BatchNormOutputs {
   Value* y;

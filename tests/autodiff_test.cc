@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <random>
 
+#include "backends/random_feeds.h"
 #include "backends/reference/interpreter.h"
 #include "ir/error.h"
 #include "passes/autodiff.h"
@@ -15,22 +15,8 @@ namespace {
 
 using Feeds = std::map<std::string, Tensor>;
 
-Feeds random_feeds(const Graph& graph, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  Feeds feeds;
-  for (const Value* input : graph.leaves_of(ValueKind::kInput)) {
-    Tensor t(input->type());
-    if (input->type().dtype == DType::i32) {
-      const int64_t classes = 3;  // labels below every test net's class count; the dropout key is any int
-      for (int64_t i = 0; i < t.size(); ++i) t.i32()[i] = static_cast<int32_t>(rng() % classes);
-    } else {
-      std::uniform_real_distribution<float> uniform(-1, 1);
-      for (int64_t i = 0; i < t.size(); ++i) t.f32()[i] = uniform(rng);
-    }
-    feeds[input->name()] = std::move(t);
-  }
-  return feeds;
-}
+// Labels below every test net's class count.
+constexpr int32_t kClasses = 3;
 
 double loss_of(const Graph& forward, const Feeds& feeds, Store store) {
   Interpreter interpreter(forward);
@@ -46,7 +32,7 @@ void expect_gradients_match_finite_differences(std::unique_ptr<Graph> (*make)(in
   auto step = make(4);
   build_training_step(*step, 0.1);
   const Store store = init_store(*forward, 1);
-  const Feeds feeds = random_feeds(*forward, 2);
+  const Feeds feeds = random_feeds(*forward, 2, kClasses);
 
   Store step_store = store;
   Interpreter interpreter(*step);
@@ -89,7 +75,7 @@ TEST(Autodiff, TrainingStepUpdatesEveryParamBySgd) {
   Store store = init_store(*step, 3);
   const Store before = store;
   Interpreter interpreter(*step);
-  interpreter.run(random_feeds(*step, 4), store);
+  interpreter.run(random_feeds(*step, 4, kClasses), store);
   for (const Value* param : step->leaves_of(ValueKind::kParam)) {
     const Tensor& grad = interpreter.value(step->find(param->name() + ".grad"));
     for (int64_t i = 0; i < grad.size(); ++i) {

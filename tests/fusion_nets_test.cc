@@ -9,13 +9,13 @@
 
 #include "backends/executor.h"
 #include "backends/loader.h"
+#include "backends/random_feeds.h"
 #include "backends/reference/interpreter.h"
 #include "ir/printer.h"
 #include "nets/nets.h"
 #include "passes/autodiff.h"
 #include "passes/dce.h"
 #include "passes/fusion.h"
-#include "tools/net_step.h"
 
 namespace stratum {
 namespace {

@@ -8,6 +8,7 @@
 
 #include "backends/conformance/runner.h"
 #include "backends/executor.h"
+#include "backends/random_feeds.h"
 #include "backends/reference/interpreter.h"
 #include "tools/bar_chart.h"
 #include "tools/layer_groups.h"

@@ -4,11 +4,11 @@
 //   bazel run //tools:infer -- --checkpoint=runs/lenet-onednn-20261130-120000 --images=my-images-idx3-ubyte
 #include <fmt/format.h>
 
-#include <cmath>
 #include <iostream>
 
 #include "backends/executor.h"
 #include "backends/loader.h"
+#include "backends/softmax_row.h"
 #include "data/batches.h"
 #include "data/fashion_mnist.h"
 #include "ir/error.h"
@@ -48,10 +48,8 @@ Dataset images_from_flags(const Flags& flags) {
 }
 
 Prediction predict(const float* logits, int label) {
-  const int best = int(std::max_element(logits, logits + kClasses) - logits);
-  double sum = 0;
-  for (int c = 0; c < kClasses; ++c) sum += std::exp(double(logits[c]) - logits[best]);
-  return {label, best, float(1 / sum)};
+  const SoftmaxRow row(logits, kClasses);
+  return {label, int(row.argmax), float(1 / row.sum_exp)};
 }
 
 // Runs the net over every image, `batch` at a time (the last batch smaller, each shape compiled once).

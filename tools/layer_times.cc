@@ -7,6 +7,7 @@
 #include <random>
 
 #include "backends/executor.h"
+#include "backends/random_feeds.h"
 #include "backends/reference/interpreter.h"
 #include "backends/subgraph.h"
 #include "ir/error.h"

@@ -6,10 +6,10 @@
 #include <chrono>
 #include <cmath>
 #include <map>
-#include <random>
 
 #include "backends/conformance/cases.h"
 #include "backends/conformance/plugin_run.h"
+#include "backends/random_feeds.h"
 #include "backends/reference/interpreter.h"
 #include "backends/reference/plugin.h"
 #include "backends/subgraph.h"
@@ -24,21 +24,13 @@ namespace {
 // of 1e-3 per element.
 constexpr double kFloorMs = 1e-6;
 
-// Random inputs: f32 in [-1,1] (variances in [0.5,1.5]), labels in [0,3), keys anything.
-std::map<std::string, Tensor> random_feeds(const Graph& graph, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::map<std::string, Tensor> feeds;
-  for (const Value* input : graph.leaves_of(ValueKind::kInput)) {
-    Tensor t(input->type());
-    for (int64_t i = 0; i < t.size(); ++i) {
-      const double u = double(rng() >> 11) * 0x1p-53;
-      if (input->type().dtype == DType::i32) {
-        t.i32()[i] = input->name() == "labels" ? int32_t(rng() % 3) : int32_t(rng() % 1000);
-      } else {
-        t.f32()[i] = static_cast<float>(input->name() == "var" ? 0.5 + u : 2 * u - 1);
-      }
-    }
-    feeds[input->name()] = std::move(t);
+// Random inputs: f32 in [-1,1), variances (batch_norm's %var) moved to [0.5,1.5), i32 in [0,3) (labels of the
+// loss cases' three classes; a dropout key can be anything).
+std::map<std::string, Tensor> case_feeds(const Graph& graph, uint64_t seed) {
+  auto feeds = random_feeds(graph, seed, /*classes=*/3);
+  if (auto var = feeds.find("var"); var != feeds.end()) {
+    float* v = var->second.f32();
+    for (int64_t i = 0; i < var->second.size(); ++i) v[i] = 1 + v[i] / 2;
   }
   return feeds;
 }
@@ -163,7 +155,7 @@ std::vector<Result> run_conformance(const stratum_plugin& plugin, Mode mode, con
     auto graph = with_gradients(c);
     Interpreter reference(*graph);
     Store no_state;
-    reference.run(random_feeds(*graph, ++seed), no_state);
+    reference.run(case_feeds(*graph, ++seed), no_state);
     const Node& subject = *graph->nodes()[0];
     if (mode == Mode::kPerf) {
       if (op.empty() || op == c.op) results.push_back(time_case(plugin, reference, subject, c.name));

@@ -1,42 +1,23 @@
 // softmax_cross_entropy and its backward op, sgd_update, fill.
-#include <cmath>
-
 #include "backends/reference/common.h"
+#include "backends/softmax_row.h"
 #include "ir/error.h"
 
 namespace stratum::reference {
 
 namespace {
 
-// One row of logits [N,K] and its label.
-struct Row {
-  const float* logits;
+// Row n of logits [N,K], and its label, checked to lie in [0,K).
+struct Row : SoftmaxRow {
+  Row(const Tensor& logits, const Tensor& labels, int64_t n)
+      : SoftmaxRow(logits.f32() + n * logits.shape()[1], logits.shape()[1]),
+        classes(logits.shape()[1]),
+        label(labels.i32()[n]) {
+    if (label < 0 || label >= classes) fail("row {} has label {}, outside [0,{})", n, label, classes);
+  }
   int64_t classes;
   int32_t label;
-
-  double max() const { return logits[argmax()]; }
-  int64_t argmax() const {  // the first maximum
-    int64_t best = 0;
-    for (int64_t k = 1; k < classes; ++k) {
-      if (logits[k] > logits[best]) best = k;
-    }
-    return best;
-  }
-  // log Σ exp(logits), shifted by the maximum so that no exp overflows.
-  double log_sum_exp() const {
-    const double m = max();
-    double sum = 0;
-    for (int64_t k = 0; k < classes; ++k) sum += std::exp(logits[k] - m);
-    return m + std::log(sum);
-  }
 };
-
-Row row(const Tensor& logits, const Tensor& labels, int64_t n) {
-  const int64_t classes = logits.shape()[1];
-  const int32_t label = labels.i32()[n];
-  if (label < 0 || label >= classes) fail("row {} has label {}, outside [0,{})", n, label, classes);
-  return {logits.f32() + n * classes, classes, label};
-}
 
 // (logits [N,K], labels i32[N]) -> mean of -log softmax[label], count of rows whose argmax is the label.
 void softmax_cross_entropy(const Node&, const std::vector<const Tensor*>& in,
@@ -45,9 +26,9 @@ void softmax_cross_entropy(const Node&, const std::vector<const Tensor*>& in,
   double loss = 0;
   int32_t correct = 0;
   for (int64_t n = 0; n < rows; ++n) {
-    const Row r = row(*in[0], *in[1], n);
-    loss += r.log_sum_exp() - r.logits[r.label];
-    correct += r.argmax() == r.label;
+    const Row r(*in[0], *in[1], n);
+    loss += r.log_sum_exp - r.logits[r.label];
+    correct += r.argmax == r.label;
   }
   out[0]->f32()[0] = static_cast<float>(loss / rows);
   out[1]->i32()[0] = correct;
@@ -59,12 +40,10 @@ void softmax_cross_entropy_grad(const Node&, const std::vector<const Tensor*>& i
   const int64_t rows = in[1]->shape()[0];
   const double scale = double(in[0]->f32()[0]) / rows;
   for (int64_t n = 0; n < rows; ++n) {
-    const Row r = row(*in[1], *in[2], n);
-    const double lse = r.log_sum_exp();
+    const Row r(*in[1], *in[2], n);
     float* d = out[0]->f32() + n * r.classes;
-    for (int64_t k = 0; k < r.classes; ++k) {
-      d[k] = static_cast<float>(scale * (std::exp(r.logits[k] - lse) - (k == r.label)));
-    }
+    for (int64_t k = 0; k < r.classes; ++k)
+      d[k] = static_cast<float>(scale * (r.probability(k) - (k == r.label)));
   }
 }
 

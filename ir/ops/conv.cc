@@ -1,12 +1,14 @@
 // conv2d and its backward ops.
+#include "ir/op_attrs.h"
 #include "ir/ops/common.h"
 
 namespace stratum::ops {
 
-const AttrSpec kStride{"stride", AttrKind::kInts, Ints{1, 1}};
-const AttrSpec kPadding{"padding", AttrKind::kInts, Ints{0, 0}};
-const AttrSpec kDilation{"dilation", AttrKind::kInts, Ints{1, 1}};
-const AttrSpec kGroups{"groups", AttrKind::kInt, int64_t{1}};
+// The defaults are ConvAttrs' (ir/op_attrs.h).
+const AttrSpec kStride{"stride", AttrKind::kInts, ConvAttrs{}.stride};
+const AttrSpec kPadding{"padding", AttrKind::kInts, ConvAttrs{}.padding};
+const AttrSpec kDilation{"dilation", AttrKind::kInts, ConvAttrs{}.dilation};
+const AttrSpec kGroups{"groups", AttrKind::kInt, ConvAttrs{}.groups};
 
 namespace {
 

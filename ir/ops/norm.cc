@@ -1,10 +1,13 @@
 // batch_norm (training with batch statistics, or inference with running statistics) and its backward op.
+#include "ir/op_attrs.h"
 #include "ir/ops/common.h"
 
 namespace stratum::ops {
 
-const AttrSpec kEps{"eps", AttrKind::kFloat, 1e-5};
-const AttrSpec kMomentum{"momentum", AttrKind::kFloat, 0.1};
+// The defaults are BatchNormAttrs' (ir/op_attrs.h).
+const AttrSpec kEps{"eps", AttrKind::kFloat, BatchNormAttrs{}.eps};
+const AttrSpec kMomentum{"momentum", AttrKind::kFloat, BatchNormAttrs{}.momentum};
+const AttrSpec kTraining{"training", AttrKind::kBool, BatchNormAttrs{}.training};
 
 // x is [N,C] or [N,C,H,W]; statistics are per channel C.
 TensorType channel_type(const TensorType& x) {
@@ -81,7 +84,7 @@ void add_norm_ops(OpList& ops) {
   ops.push_back({"batch_norm",
                  5,
                  5,
-                 {kEps, kMomentum, {"training", AttrKind::kBool, true}, kRelu},
+                 {kEps, kMomentum, kTraining, kRelu},
                  infer_batch_norm,
                  grad_batch_norm,
                  {},

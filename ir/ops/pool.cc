@@ -1,5 +1,6 @@
 // max_pool, avg_pool (padding counts in the divisor unless count_include_pad is false), global_avg_pool, and
 // backward ops.
+#include "ir/op_attrs.h"
 #include "ir/ops/common.h"
 
 namespace stratum::ops {
@@ -8,11 +9,12 @@ namespace {
 
 const AttrSpec kKernel{"kernel", AttrKind::kInts, std::nullopt};
 const AttrSpec kPoolStride{"stride", AttrKind::kInts, std::nullopt};
-const AttrSpec kPoolPadding{"padding", AttrKind::kInts, Ints{0, 0}};
+// The defaults are PoolAttrs' (ir/op_attrs.h).
+const AttrSpec kPoolPadding{"padding", AttrKind::kInts, PoolAttrs{}.padding};
 const AttrSpec kInputShape{"input_shape", AttrKind::kInts, std::nullopt};
 // true: avg_pool divides by the kernel area (PyTorch's default, ONNX count_include_pad=1); false: by the
 // window's elements that are not padding (ONNX's default).
-const AttrSpec kCountIncludePad{"count_include_pad", AttrKind::kBool, true};
+const AttrSpec kCountIncludePad{"count_include_pad", AttrKind::kBool, PoolAttrs{}.count_include_pad};
 
 Shape pool_output_shape(const OpCall& call, const TensorType& x) {
   expect_rank(x, 4, "input");

@@ -1,6 +1,6 @@
 // The plugin's device memory: every buffer a program needs (values inside the subgraph, temporaries,
 // convolution workspaces) is requested while it compiles and placed in one cudaMalloc, buffers whose
-// lifetimes (the steps that touch them) do not overlap sharing bytes. A run allocates nothing.
+// lifetimes (the launches that touch them) do not overlap sharing bytes. A run allocates nothing.
 #pragma once
 
 #include <algorithm>
@@ -19,8 +19,8 @@ class Arena {
 
   // A new buffer of `bytes`; returns its id.
   int add(size_t bytes) { return plan_.add(bytes); }
-  // Buffer `id` is read or written by step `step` (steps are numbered in run order).
-  void use(int id, int step) { plan_.use(id, step); }
+  // Buffer `id` is read or written by launch `launch` (launches are numbered in run order).
+  void use(int id, int launch) { plan_.use(id, launch); }
   // Places every buffer (backends/arena_plan.h) and allocates the whole, zeroed.
   void plan();
   char* address(int id) const { return memory_ + plan_.offset(id); }

@@ -46,7 +46,7 @@ void Program::enqueue(const RunContext& context, bool timed) {
   if (timed) check(cudaEventRecord(events_[0], context.stream()), "cudaEventRecord");
   for (size_t n = 0; n < nodes_.size(); ++n) {
     try {
-      for (const Step& step : nodes_[n].steps) step(context);
+      for (const Launch& launch : nodes_[n].launches) launch(context);
       check(cudaGetLastError(), "launching a kernel");
     } catch (const std::exception& e) {
       fail("{}: {}", nodes_[n].label, e.what());
@@ -85,7 +85,7 @@ void Program::capture(const RunContext& context, const std::vector<void*>& args)
 }
 
 std::unique_ptr<Program> Compiler::compile(const stratum_subgraph& subgraph) {
-  device();  // fails here, not in a step, where there is no device
+  device();  // fails here, not in a launch, where there is no device
   auto program = std::make_unique<Program>();
   Compiler compiler(subgraph, *program);
   const auto& nodes = compiler.graph().nodes();
@@ -143,12 +143,12 @@ void Compiler::alias(const Value* value, Ref ref) {
 
 Ref Compiler::buffer(size_t bytes) { return {-1, program_.arena_.add(bytes)}; }
 
-void Compiler::add(Step step, const std::vector<Ref>& memory) {
+void Compiler::add(Launch launch, const std::vector<Ref>& memory) {
   for (const Ref& ref : memory) {
-    if (ref.buffer >= 0) program_.arena_.use(ref.buffer, steps_);
+    if (ref.buffer >= 0) program_.arena_.use(ref.buffer, launches_);
   }
-  ++steps_;
-  program_.nodes_.back().steps.push_back(std::move(step));
+  ++launches_;
+  program_.nodes_.back().launches.push_back(std::move(launch));
 }
 
 void Compiler::copy(Ref from, Ref to, size_t bytes) {

@@ -1,4 +1,4 @@
-// Compiling a subgraph into a Program: each node becomes steps (cuDNN and cuBLAS calls, kernels of
+// Compiling a subgraph into a Program: each node becomes launches (cuDNN and cuBLAS calls, kernels of
 // kernels.h) whose descriptors, algorithms and memory are all decided at compile time, so that a run only
 // enqueues them on the stream; and from the second run on, replays them as one CUDA graph (unless
 // STRATUM_CUDNN_GRAPHS=0), so that small nets are not bound by launch overhead.
@@ -30,7 +30,7 @@ struct Ref {
   explicit operator bool() const { return arg >= 0 || buffer >= 0; }  // Ref{} is none
 };
 
-// What a step sees when it runs: the device, and the address of every Ref.
+// What a launch sees when it runs: the device, and the address of every Ref.
 struct RunContext {
   const Device& device;
   void* const* args;
@@ -44,7 +44,7 @@ struct RunContext {
   cudaStream_t stream() const { return device.stream; }
 };
 
-using Step = std::function<void(const RunContext&)>;
+using Launch = std::function<void(const RunContext&)>;
 
 // A compiled subgraph.
 class Program {
@@ -64,9 +64,9 @@ class Program {
 
  private:
   friend class Compiler;
-  struct NodeSteps {
+  struct NodeLaunches {
     std::string label;
-    std::vector<Step> steps;
+    std::vector<Launch> launches;
   };
 
   void enqueue(const RunContext& context, bool timed);
@@ -76,7 +76,7 @@ class Program {
   void capture(const RunContext& context, const std::vector<void*>& args);
 
   Arena arena_;
-  std::vector<NodeSteps> nodes_;
+  std::vector<NodeLaunches> nodes_;
   size_t n_args_ = 0;
   int runs_ = 0;
   bool timing_ = false, capturable_ = true, last_run_timed_ = false;
@@ -87,7 +87,7 @@ class Program {
 };
 
 // Builds a Program. The op compilers (ops.h) drive it: they read their inputs' memory, declare their
-// outputs' and add steps, which run in the order they are added.
+// outputs' and add launches, which run in the order they are added.
 class Compiler {
  public:
   // Throws Error naming the node that could not be compiled.
@@ -103,8 +103,8 @@ class Compiler {
   // Memory that is no value: a temporary, a workspace.
   Ref buffer(size_t bytes);
 
-  // A step of the current node; `memory` is all it reads or writes, from which the arena plans lifetimes.
-  void add(Step step, const std::vector<Ref>& memory);
+  // A launch of the current node; `memory` is all it reads or writes, from which the arena plans lifetimes.
+  void add(Launch launch, const std::vector<Ref>& memory);
   // A copy of `bytes` from one Ref to another.
   void copy(Ref from, Ref to, size_t bytes);
 
@@ -116,7 +116,7 @@ class Compiler {
   RebuiltGraph rebuilt_;
   std::unordered_map<const Value*, int> output_args_;
   std::unordered_map<const Value*, Ref> values_;
-  int steps_ = 0;
+  int launches_ = 0;
 };
 
 }  // namespace stratum::cudnn

@@ -9,7 +9,7 @@ namespace {
 using kernels::Binary;
 using kernels::Unary;
 
-void unary_step(Compiler& c, Unary op, Ref x, Ref y, int64_t n) {
+void unary_launch(Compiler& c, Unary op, Ref x, Ref y, int64_t n) {
   c.add([=](const RunContext& r) { kernels::unary(op, r.at(x), r.at(y), n, r.stream()); }, {x, y});
 }
 
@@ -21,13 +21,13 @@ void binary_op(const Node& node, Compiler& c, Binary op, const Value* output) {
 }
 
 void relu(const Node& node, Compiler& c) {
-  unary_step(c, Unary::kRelu, c.input(node.input(0)), c.output(node.output()),
-             node.output()->type().num_elements());
+  unary_launch(c, Unary::kRelu, c.input(node.input(0)), c.output(node.output()),
+               node.output()->type().num_elements());
 }
 
 void sigmoid(const Node& node, Compiler& c) {
-  unary_step(c, Unary::kSigmoid, c.input(node.input(0)), c.output(node.output()),
-             node.output()->type().num_elements());
+  unary_launch(c, Unary::kSigmoid, c.input(node.input(0)), c.output(node.output()),
+               node.output()->type().num_elements());
 }
 
 void relu_grad(const Node& node, Compiler& c) { binary_op(node, c, Binary::kReluGrad, node.output()); }

@@ -1,4 +1,4 @@
-// The op compilers: one function per op turns a node into steps of the program being compiled; and the
+// The op compilers: one function per op turns a node into launches of the program being compiled; and the
 // pieces the fused ops share (a convolution, a batch norm) for conv_bn to compose.
 #pragma once
 

@@ -15,9 +15,9 @@ class Arena {
  public:
   // A new buffer of `bytes`; returns its id. A buffer that is not `reusable` shares its bytes with none.
   int add(size_t bytes, bool reusable = true) { return plan_.add(bytes, reusable); }
-  // Buffer `id` is read or written by step `step` (steps are numbered in run order).
-  void use(int id, int step) { plan_.use(id, step); }
-  // Places every buffer and allocates, zeroed; buffers whose step ranges overlap never overlap in memory.
+  // Buffer `id` is read or written by call `call` (calls are numbered in run order).
+  void use(int id, int call) { plan_.use(id, call); }
+  // Places every buffer and allocates, zeroed; buffers whose call ranges overlap never overlap in memory.
   void plan();
   void* address(int id) const { return memory_.get() + plan_.offset(id); }
   // The bytes allocated, once planned: the plan's block, at least one alignment's worth.

@@ -63,11 +63,11 @@ void Program::run(void* const* args) {
   for (size_t n = 0; n < nodes_.size(); ++n) {
     const auto start = std::chrono::steady_clock::now();
     try {
-      for (const Step& step : nodes_[n].steps) {
-        if (step.loop) {
-          step.loop();
+      for (const Call& call : nodes_[n].calls) {
+        if (call.loop) {
+          call.loop();
         } else {
-          step.primitive.execute(stream_, step.args);
+          call.primitive.execute(stream_, call.args);
         }
       }
     } catch (const std::exception& e) {
@@ -253,11 +253,11 @@ void Compiler::add(const dnnl::primitive_desc_base& pd, Args args) {
   if (scratchpad.get_size() > 0) args[DNNL_ARG_SCRATCHPAD] = buffer(scratchpad);
   std::vector<memory> memories;
   for (const auto& [id, m] : args) memories.push_back(m);
-  add_step({dnnl::primitive(pd.get()), std::move(args), nullptr}, memories);
+  add_call({dnnl::primitive(pd.get()), std::move(args), nullptr}, memories);
 }
 
 void Compiler::add_loop(std::function<void()> loop, const std::vector<memory>& memories) {
-  add_step({{}, {}, std::move(loop)}, memories);
+  add_call({{}, {}, std::move(loop)}, memories);
 }
 
 void Compiler::reorder(const memory& from, const memory& to) {
@@ -265,14 +265,14 @@ void Compiler::reorder(const memory& from, const memory& to) {
       {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}});
 }
 
-// Every step records the buffers it touches, which is what the arena plans their lifetimes from.
-void Compiler::add_step(Program::Step step, const std::vector<memory>& memories) {
+// Every call records the buffers it touches, which is what the arena plans their lifetimes from.
+void Compiler::add_call(Program::Call call, const std::vector<memory>& memories) {
   for (const memory& m : memories) {
     const Place& place = places_.at(m.get());
-    if (place.buffer >= 0) program_.arena_.use(place.buffer, steps_);
+    if (place.buffer >= 0) program_.arena_.use(place.buffer, calls_);
   }
-  ++steps_;
-  program_.nodes_.back().steps.push_back(std::move(step));
+  ++calls_;
+  program_.nodes_.back().calls.push_back(std::move(call));
 }
 
 memory Compiler::workspace(const Node* forward) const {

@@ -53,15 +53,15 @@ class Program {
 
  private:
   friend class Compiler;
-  // One thing a run does: a primitive with its arguments, or a loop.
-  struct Step {
+  // One call of a run: a primitive executed with its arguments, or a host loop.
+  struct Call {
     dnnl::primitive primitive;
     Args args;
     std::function<void()> loop;
   };
-  struct NodeSteps {
+  struct NodeCalls {
     std::string label;
-    std::vector<Step> steps;
+    std::vector<Call> calls;
   };
   struct ArgMemory {
     dnnl::memory memory;
@@ -70,13 +70,13 @@ class Program {
 
   dnnl::stream stream_{cpu_engine()};
   Arena arena_;
-  std::vector<NodeSteps> nodes_;
+  std::vector<NodeCalls> nodes_;
   std::vector<ArgMemory> arg_memories_;  // given args[arg] as their data at each run
   std::vector<double> times_;
 };
 
 // Builds a Program. The op compilers (ops.h) drive it: they take their inputs in the layouts their
-// primitives want, declare their outputs and add steps, which run in the order they are added.
+// primitives want, declare their outputs and add calls, which run in the order they are added.
 class Compiler {
  public:
   // Throws Error naming the node that could not be compiled.
@@ -93,7 +93,7 @@ class Compiler {
   dnnl::memory input(const Value* value, const dnnl::memory::desc& desc);
   dnnl::memory plain_input(const Value* value);
 
-  // Memory in `desc` for the node's steps to write `value` into.
+  // Memory in `desc` for the node's calls to write `value` into.
   dnnl::memory output(const Value* value, const dnnl::memory::desc& desc);
   dnnl::memory plain_output(const Value* value);
   // `value` is `memory`, not a copy of it: a reshape, an identity.
@@ -102,7 +102,7 @@ class Compiler {
   // in other layouts, or that it was made as, no longer hold what it holds.
   void write_over(const Value* value, const dnnl::memory& memory);
 
-  // Memory that is no value (a workspace, a temporary), alive from the first step that touches it to the
+  // Memory that is no value (a workspace, a temporary), alive from the first call that touches it to the
   // last.
   dnnl::memory buffer(const dnnl::memory::desc& desc);
   // The same bytes through another desc: a reshape or a sub-memory.
@@ -110,12 +110,12 @@ class Compiler {
   // `memory` in layout `desc`: itself, or a reorder of it, made once.
   dnnl::memory convert(const dnnl::memory& memory, const dnnl::memory::desc& desc);
 
-  // Steps of the current node. `memories` are those a loop reads or writes.
+  // Calls of the current node. `memories` are those a loop reads or writes.
   void add(const dnnl::primitive_desc_base& pd, Args args);
   void add_loop(std::function<void()> loop, const std::vector<dnnl::memory>& memories);
   void reorder(const dnnl::memory& from, const dnnl::memory& to);
 
-  // Fusion: `node`, later in the subgraph, is computed by the current node's steps; it gets none itself.
+  // Fusion: `node`, later in the subgraph, is computed by the current node's calls; it gets none itself.
   void claim(const Node* node) { claimed_.insert(node); }
   bool claimed(const Node* node) const { return claimed_.count(node) != 0; }
   // Whether anything reads `value`: a later node, or the caller.
@@ -149,7 +149,7 @@ class Compiler {
   dnnl::memory make(const dnnl::memory::desc& desc, Place place);
   const dnnl::memory* find_derived(const dnnl::memory& source, const dnnl::memory::desc& desc,
                                    bool is_view) const;
-  void add_step(Program::Step step, const std::vector<dnnl::memory>& memories);
+  void add_call(Program::Call call, const std::vector<dnnl::memory>& memories);
   void copy_out_pending();
   bool dies_at(const Value* value, const Node& node) const;
 
@@ -163,7 +163,7 @@ class Compiler {
   std::vector<Derived> derived_;
   std::unordered_set<const Node*> claimed_;
   std::unordered_map<const Node*, dnnl::memory> workspaces_;
-  int steps_ = 0;
+  int calls_ = 0;
 };
 
 }  // namespace stratum::onednn

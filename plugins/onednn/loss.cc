@@ -1,8 +1,8 @@
 // softmax_cross_entropy and its gradient, sgd_update and fill: loops over plain memory, as oneDNN has no
 // primitive for them. They compute in double where the reference does, so that results agree to rounding.
 #include <algorithm>
-#include <cmath>
 
+#include "backends/softmax_row.h"
 #include "ir/error.h"
 #include "plugins/onednn/ops.h"
 
@@ -11,27 +11,6 @@ namespace stratum::onednn {
 namespace {
 
 using dnnl::memory;
-
-// One row of logits [N,K].
-struct Row {
-  const float* logits;
-  int64_t classes;
-
-  int64_t argmax() const {  // the first maximum
-    int64_t best = 0;
-    for (int64_t k = 1; k < classes; ++k) {
-      if (logits[k] > logits[best]) best = k;
-    }
-    return best;
-  }
-  // log Σ exp(logits), shifted by the maximum so that no exp overflows.
-  double log_sum_exp() const {
-    const double m = logits[argmax()];
-    double sum = 0;
-    for (int64_t k = 0; k < classes; ++k) sum += std::exp(logits[k] - m);
-    return m + std::log(sum);
-  }
-};
 
 // What both loss ops read: logits [N,K] and labels i32[N], checked to lie in [0,K) at each run.
 struct Batch {
@@ -49,7 +28,7 @@ struct Batch {
     }
     return l;
   }
-  Row row(int64_t n) const { return {data<float>(logits) + n * classes, classes}; }
+  SoftmaxRow row(int64_t n) const { return {data<float>(logits) + n * classes, classes}; }
 
   memory logits, labels;
   int64_t rows, classes;
@@ -65,9 +44,9 @@ void softmax_cross_entropy(const Node& node, Compiler& c) {
         double total = 0;
         int32_t right = 0;
         for (int64_t n = 0; n < batch.rows; ++n) {
-          const Row r = batch.row(n);
-          total += r.log_sum_exp() - r.logits[labels[n]];
-          right += r.argmax() == labels[n];
+          const SoftmaxRow r = batch.row(n);
+          total += r.log_sum_exp - r.logits[labels[n]];
+          right += r.argmax == labels[n];
         }
         *data<float>(loss) = static_cast<float>(total / batch.rows);
         *data<int32_t>(correct) = right;
@@ -87,11 +66,10 @@ void softmax_cross_entropy_grad(const Node& node, Compiler& c) {
         parallel_for(
             batch.rows,
             [&](int64_t n) {
-              const Row r = batch.row(n);
-              const double lse = r.log_sum_exp();
-              for (int64_t k = 0; k < r.classes; ++k) {
-                out[n * r.classes + k] =
-                    static_cast<float>(scale * (std::exp(r.logits[k] - lse) - (k == labels[n])));
+              const SoftmaxRow r = batch.row(n);
+              for (int64_t k = 0; k < batch.classes; ++k) {
+                out[n * batch.classes + k] =
+                    static_cast<float>(scale * (r.probability(k) - (k == labels[n])));
               }
             },
             batch.classes);

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "backends/loader.h"
+#include "backends/random_feeds.h"
 #include "backends/reference/interpreter.h"
 #include "backends/reference/plugin.h"
 #include "backends/subgraph.h"
@@ -90,18 +91,8 @@ class Compiled {
 // every test's class count; a dropout key can be anything).
 Feeds complete_feeds(const Graph& graph, Feeds feeds, uint64_t seed = 7) {
   std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<float> uniform(-1, 1);
   for (const Value* leaf : graph.leaves()) {
-    if (feeds.count(leaf->name())) continue;
-    Tensor t(leaf->type());
-    for (int64_t i = 0; i < t.size(); ++i) {
-      if (leaf->type().dtype == DType::i32) {
-        t.i32()[i] = static_cast<int32_t>(rng() % 3);
-      } else {
-        t.f32()[i] = uniform(rng);
-      }
-    }
-    feeds[leaf->name()] = std::move(t);
+    if (!feeds.count(leaf->name())) feeds[leaf->name()] = random_tensor(leaf->type(), rng, /*classes=*/3);
   }
   return feeds;
 }
@@ -112,17 +103,6 @@ Tensor positive(const Shape& shape, uint64_t seed = 3) {
   Tensor t(f32(shape));
   for (int64_t i = 0; i < t.size(); ++i) t.f32()[i] = uniform(rng);
   return t;
-}
-
-// Σ(a-b)² / Σb²: 0 when equal, about 1e-14 for f32 rounding differences.
-double normalised_mse(const Tensor& a, const Tensor& b) {
-  double error = 0, norm = 0;
-  for (int64_t i = 0; i < b.size(); ++i) {
-    const double d = double(a.f32()[i]) - b.f32()[i];
-    error += d * d;
-    norm += double(b.f32()[i]) * b.f32()[i];
-  }
-  return error / std::max(norm, 1e-30);
 }
 
 // Runs every node of `graph` as one subgraph on the oneDNN plugin (twice, to catch state that leaks from
@@ -145,7 +125,9 @@ void expect_matches_reference(const Graph& graph, const Feeds& given = {}, doubl
                 std::vector<int32_t>(want[i].i32(), want[i].i32() + want[i].size()))
           << what;
     } else {
-      EXPECT_LE(normalised_mse(got[i], want[i]), tolerance) << what;
+      // Σ(got-want)² / Σwant², about 1e-14 for f32 rounding differences; Σwant² at least 1e-30 in all, so
+      // that an output the reference computes as all zeros must be all zeros.
+      EXPECT_LE(nmse(got[i], want[i], 1e-30 / double(want[i].size())), tolerance) << what;
     }
   }
 }

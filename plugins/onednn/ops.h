@@ -1,4 +1,4 @@
-// The op compilers: one function per op turns a node into steps of the program being compiled.
+// The op compilers: one function per op turns a node into calls of the program being compiled.
 #pragma once
 
 #include <string_view>
