@@ -286,11 +286,11 @@ std::vector<Tensor> Executor::outputs() const {
 
 std::map<std::string, size_t> Executor::arena_bytes() const {
   std::map<std::string, size_t> bytes;
-  for (const Step& step : steps_) {
-    const stratum_plugin& plugin = *step.plugin;
-    if (step.program == nullptr || !STRATUM_PLUGIN_HAS(&plugin, arena_bytes) || plugin.arena_bytes == nullptr)
+  for (const Task& task : tasks_) {
+    const stratum_plugin& plugin = *task.plugin;
+    if (task.program == nullptr || !STRATUM_PLUGIN_HAS(&plugin, arena_bytes) || plugin.arena_bytes == nullptr)
       continue;
-    bytes[plugin.name] += plugin.arena_bytes(step.program);
+    bytes[plugin.name] += plugin.arena_bytes(task.program);
   }
   return bytes;
 }
