@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <unordered_set>
+#include <utility>
 
 #include "ir/error.h"
 #include "ir/op.h"
@@ -31,6 +32,31 @@ bool is_value_name(std::string_view name) {
   }
   return has_non_digit;
 }
+
+bool is_origin(std::string_view origin) {
+  size_t part = 0;  // length of the part so far
+  for (char c : origin) {
+    if (c == '+' && part == 0) return false;
+    if (c != '+' && !std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.') return false;
+    part = c == '+' ? 0 : part + 1;
+  }
+  return part > 0;
+}
+
+namespace {
+
+std::string checked_origin(std::string origin) {
+  if (!origin.empty() && !is_origin(origin))
+    fail("'{}' is not an origin: use layer names of letters, digits, '_' and '.', joined by '+'", origin);
+  return origin;
+}
+
+}  // namespace
+
+Graph::OriginScope::OriginScope(Graph& graph, std::string origin)
+    : graph_(graph), previous_(std::exchange(graph.origin_, checked_origin(std::move(origin)))) {}
+
+void Graph::set_origin(Node* node, std::string origin) { node->origin_ = checked_origin(std::move(origin)); }
 
 const std::string& Node::op_name() const { return op_->name; }
 
@@ -138,6 +164,7 @@ Node* Graph::add_node(std::string_view op_name, std::vector<Value*> inputs, Attr
   auto node = std::make_unique<Node>();
   node->op_ = op;
   node->attrs_ = std::move(attrs);
+  node->origin_ = origin_;
   node->inputs_ = std::move(inputs);
   for (size_t i = 0; i < output_types.size(); ++i) {
     Value* out = new_value(output_names.empty() ? "" : output_names[i], output_types[i], ValueKind::kNode);

@@ -32,6 +32,9 @@ std::string init_str(const Init& init);  // "zeros", "ones", "xavier_uniform", "
 
 // Names are letters, digits, '_' and '.', and not all digits (those are the printer's numbers).
 bool is_value_name(std::string_view name);
+// An origin names the net's layers a node belongs to: one or more parts of letters, digits, '_' and '.'
+// joined by '+' ("conv1", "stem.conv+stem.bn" for a node fused from two layers).
+bool is_origin(std::string_view origin);
 
 class Value {
  public:
@@ -75,6 +78,12 @@ class Node {
   }
   bool attr_bool(const std::string& name) const { return std::get<bool>(attrs_.at(name)); }
 
+  // The layer of the net the node belongs to (Graph::OriginScope): for a forward node, the layer that made
+  // it; for a backward node, the forward node's it differentiates; for a fused node, its anchor's, or two
+  // layers' joined by '+' (passes/fusion.h). Empty when unknown (a graph written by hand or read from text
+  // without origins).
+  const std::string& origin() const { return origin_; }
+
   // For messages: "conv2d -> %y" when the first output has a name, else "conv2d of %conv1.weight" when
   // the node reads a param, else the op's name.
   std::string label() const;
@@ -85,6 +94,7 @@ class Node {
   std::vector<Value*> inputs_;
   std::vector<Value*> outputs_;
   Attrs attrs_;
+  std::string origin_;
 };
 
 // At the end of a step, `target` (a param or state) takes the value of `value`.
@@ -106,9 +116,26 @@ class Graph {
   Value* add_param(std::string name, TensorType type, Init init);
   Value* add_state(std::string name, TensorType type, Init init);
 
-  // Adds a node before `before` (at the end when null). Checks arity and attributes (filling in defaults)
-  // and infers the output types; throws Error naming the op and the reason. `output_names` may be empty or
-  // name every output ("" leaves one unnamed).
+  // While one lives, every node add_node makes gets `origin` (empty: none); the previous origin comes back
+  // when it goes. Passes open one with the origin of the node they differentiate or replace.
+  class OriginScope {
+   public:
+    OriginScope(Graph& graph, std::string origin);
+    ~OriginScope() { graph_.origin_ = std::move(previous_); }
+    OriginScope(const OriginScope&) = delete;
+    OriginScope& operator=(const OriginScope&) = delete;
+
+   private:
+    Graph& graph_;
+    std::string previous_;
+  };
+  // Sets a node's origin afterwards (the parser, nets naming the layers no scope named, fusion merging two
+  // layers); Error unless is_origin() or empty.
+  void set_origin(Node* node, std::string origin);
+
+  // Adds a node before `before` (at the end when null), with the current OriginScope's origin. Checks arity
+  // and attributes (filling in defaults) and infers the output types; throws Error naming the op and the
+  // reason. `output_names` may be empty or name every output ("" leaves one unnamed).
   Node* add_node(std::string_view op, std::vector<Value*> inputs, Attrs attrs = {},
                  std::vector<std::string> output_names = {}, const Node* before = nullptr);
 
@@ -155,6 +182,7 @@ class Graph {
   std::vector<Value*> outputs_;
   std::vector<Update> updates_;
   std::unordered_map<std::string, Value*> by_name_;
+  std::string origin_;  // of the innermost OriginScope
 };
 
 }  // namespace stratum

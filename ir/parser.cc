@@ -13,14 +13,15 @@ namespace stratum {
 namespace {
 
 struct Token {
-  enum Kind { kEnd, kIdent, kValue, kInt, kFloat, kString, kPunct } kind = kEnd;
-  std::string text;  // identifier, value name (without '%'), number text, string contents or punctuation
+  enum Kind { kEnd, kIdent, kValue, kInt, kFloat, kString, kPunct, kOrigin } kind = kEnd;
+  // identifier, value name (without '%'), number text, string contents, punctuation or origin (without '@')
+  std::string text;
   int line = 1, col = 1;
 };
 
 const char* kind_name(Token::Kind kind) {
-  static const char* const kNames[] = {"end of input", "a name",   "a %value",   "an integer",
-                                       "a number",     "a string", "punctuation"};
+  static const char* const kNames[] = {"end of input", "a name",   "a %value",    "an integer",
+                                       "a number",     "a string", "punctuation", "an @origin"};
   return kNames[kind];
 }
 
@@ -46,6 +47,12 @@ class Lexer {
       token.kind = Token::kValue;
       token.text = take_while(is_name_char);
       if (token.text.empty()) error_at(token.line, token.col, "expected a value name after '%'");
+    } else if (c == '@') {
+      advance();
+      token.kind = Token::kOrigin;
+      token.text = take_while([](char ch) { return is_name_char(ch) || ch == '+'; });
+      if (!is_origin(token.text))
+        error_at(token.line, token.col, "expected layer names joined by '+' after '@'");
     } else if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
       token.kind = Token::kIdent;
       token.text = take_while(is_name_char);
@@ -160,7 +167,8 @@ class Parser {
   bool is_punct(const char* p) const { return token_.kind == Token::kPunct && token_.text == p; }
 
   std::string describe() const {
-    return token_.kind == Token::kEnd ? "end of input" : fmt::format("'{}'", token_.text);
+    if (token_.kind == Token::kEnd) return "end of input";
+    return fmt::format("'{}{}'", token_.kind == Token::kOrigin ? "@" : "", token_.text);
   }
 
   Token expect(Token::Kind kind, const char* what) {
@@ -251,7 +259,7 @@ class Parser {
     return type;
   }
 
-  // %a, %b = op(%x, %y) {k=v} : f32[...], f32[...]
+  // %a, %b = op(%x, %y) {k=v} : f32[...], f32[...] @layer
   void parse_node() {
     std::vector<Token> results = {expect(Token::kValue, "a %value")};
     while (is_punct(",")) {
@@ -290,6 +298,7 @@ class Parser {
       }
       define(results[i], node->output(i));
     }
+    if (token_.kind == Token::kOrigin) graph_->set_origin(node, expect(Token::kOrigin, "an @origin").text);
   }
 
   Attrs parse_attrs() {

@@ -54,6 +54,48 @@ TEST(Parser, SoftmaxAxisAndCountIncludePadRoundTrip) {
   EXPECT_EQ(graph->nodes()[2]->attr_int("axis"), 1);
 }
 
+// A node's origin, the layer it belongs to, ends its line after '@'; a node without one has none.
+TEST(Parser, OriginsRoundTrip) {
+  constexpr char kText[] = R"(graph g {
+  input %x : f32[1,2,4,4]
+  param %conv.weight : f32[2,2,1,1] = xavier_uniform
+  %0 = conv2d(%x, %conv.weight) : f32[1,2,4,4] @conv
+  %1 = relu(%0) : f32[1,2,4,4] @stem.conv+stem.bn
+  %2 = relu(%1) : f32[1,2,4,4] @0
+  %3 = relu(%2) : f32[1,2,4,4]
+  output %3
+}
+)";
+  auto graph = parse_graph(kText);
+  EXPECT_EQ(print_graph(*graph), kText);
+  EXPECT_EQ(graph->nodes()[0]->origin(), "conv");
+  EXPECT_EQ(graph->nodes()[1]->origin(), "stem.conv+stem.bn");
+  EXPECT_EQ(graph->nodes()[2]->origin(), "0");  // PyTorch's nn.Sequential names its layers 0, 1, ...
+  EXPECT_EQ(graph->nodes()[3]->origin(), "");
+}
+
+TEST(Graph, OriginScopesNestAndEnd) {
+  Graph graph;
+  Value* x = graph.add_input("x", {DType::f32, {3}});
+  const Node* outer = nullptr;
+  const Node* inner = nullptr;
+  {
+    Graph::OriginScope scope(graph, "block");
+    {
+      Graph::OriginScope nested(graph, "block.conv");
+      inner = graph.add_node("relu", {x});
+    }
+    outer = graph.add_node("relu", {x});
+  }
+  const Node* after = graph.add_node("relu", {x});
+  EXPECT_EQ(inner->origin(), "block.conv");
+  EXPECT_EQ(outer->origin(), "block");
+  EXPECT_EQ(after->origin(), "");
+  for (const char* bad : {"+a", "a+", "a++b", "a b", "a/b"}) {
+    EXPECT_THROW(Graph::OriginScope(graph, bad), Error) << bad;
+  }
+}
+
 TEST(Parser, CommentsAndLayoutAreFree) {
   auto graph =
       parse_graph("# a comment\ngraph g{input %x:f32[3]   # trailing\n%y=relu(%x):f32[3] output %y}");
@@ -87,6 +129,10 @@ struct Malformed {
 
 // Each body line below is "  " + statement, so columns count from the line's start.
 const Malformed kMalformed[] = {
+    {"origin with an empty part", "graph g {\n  input %x : f32[3]\n  %y = relu(%x) : f32[3] @a++b\n}", 3, 26,
+     "expected layer names joined by '+' after '@'"},
+    {"origin before the type", "graph g {\n  input %x : f32[3]\n  %y = relu(%x) @a : f32[3]\n}", 3, 17,
+     "expected ':', got '@a'"},
     {"missing graph name", "graph {\n}", 1, 7, "expected a graph name"},
     {"unknown op", "graph g {\n  input %x : f32[3]\n  %y = gelu(%x) : f32[3]\n}", 3, 8, "unknown op 'gelu'"},
     {"undefined value", "graph g {\n  input %x : f32[3]\n  %y = relu(%z) : f32[3]\n}", 3, 13,

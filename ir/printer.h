@@ -3,13 +3,14 @@
 //   graph small {
 //     input %x : f32[8,1,28,28]
 //     param %conv.weight : f32[6,1,5,5] = xavier_uniform
-//     %0 = conv2d(%x, %conv.weight) {padding=[2,2]} : f32[8,6,28,28]
+//     %0 = conv2d(%x, %conv.weight) {padding=[2,2]} : f32[8,6,28,28] @conv
 //     update %conv.weight = %7
 //     output %loss
 //   }
 //
 // Attributes print in the op's declared order and only where they differ from the default. Unnamed values
-// print as %0, %1, ... in order of definition.
+// print as %0, %1, ... in order of definition. A node's origin, the layer it belongs to, ends its line after
+// '@' (none when it has none).
 #pragma once
 
 #include <string>

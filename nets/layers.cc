@@ -1,6 +1,9 @@
 #include "nets/layers.h"
 
 #include <cmath>
+#include <map>
+
+#include "ir/op.h"
 
 namespace stratum {
 
@@ -10,6 +13,7 @@ Value* Layers::param(const std::string& name, Shape shape, Init init) {
 
 Value* Layers::conv(const std::string& name, Value* x, int64_t out_channels, int64_t kernel,
                     const ConvAttrs& attrs) {
+  Graph::OriginScope origin(graph_, name);
   const int64_t in_channels = x->type().shape[1] / attrs.groups;
   const double fan_in = double(in_channels * kernel * kernel);
   Value* weight =
@@ -19,6 +23,7 @@ Value* Layers::conv(const std::string& name, Value* x, int64_t out_channels, int
 }
 
 Value* Layers::batch_norm(const std::string& name, Value* x) {
+  Graph::OriginScope origin(graph_, name);
   const Shape channels = {x->type().shape[1]};
   Value* gamma = param(name + ".gamma", channels, {Init::kOnes});
   Value* beta = param(name + ".beta", channels, {Init::kZeros});
@@ -38,6 +43,7 @@ Value* Layers::batch_norm(Value* x, const BatchNormParams& p, BatchNormAttrs att
 }
 
 Value* Layers::linear(const std::string& name, Value* x, int64_t out_features) {
+  Graph::OriginScope origin(graph_, name);
   const int64_t in_features = x->type().shape[1];
   Value* weight = param(name + ".weight", {out_features, in_features}, {Init::kXavierUniform});
   Value* bias = param(name + ".bias", {out_features}, {Init::kUniform, 1 / std::sqrt(double(in_features))});
@@ -56,6 +62,48 @@ void Layers::loss(Value* logits, Value* labels) {
   graph_.rename(out.correct, "correct");
   graph_.add_output(out.loss);
   graph_.add_output(out.correct);
+}
+
+namespace {
+
+// The layer of the first param or state the node reads; empty when it reads none.
+std::string leaf_layer(const Node& node) {
+  for (const Value* input : node.inputs()) {
+    if (input->kind() != ValueKind::kParam && input->kind() != ValueKind::kState) continue;
+    const size_t dot = input->name().rfind('.');
+    return dot == 0 || dot == std::string::npos ? input->name() : input->name().substr(0, dot);
+  }
+  return "";
+}
+
+// An elementwise node's one computed input's producer, or null.
+const Node* activation_source(const Node& node) {
+  if (!node.op().traits.elementwise) return nullptr;
+  const Node* source = nullptr;
+  for (const Value* input : node.inputs()) {
+    if (input->is_leaf()) continue;
+    if (source != nullptr) return nullptr;
+    source = input->producer();
+  }
+  return source;
+}
+
+}  // namespace
+
+void name_layers(Graph& graph) {
+  auto own_layer = [](const Node& node) {
+    return node.origin().empty() && leaf_layer(node).empty() && activation_source(node) == nullptr;
+  };
+  std::map<std::string, int> count, seen;
+  for (const auto& node : graph.nodes()) count[node->op_name()] += own_layer(*node);
+  for (const auto& node : graph.nodes()) {
+    if (!node->origin().empty()) continue;
+    const std::string& op = node->op_name();
+    std::string origin = leaf_layer(*node);
+    if (const Node* source = activation_source(*node); origin.empty() && source) origin = source->origin();
+    if (origin.empty()) origin = count[op] > 1 ? op + std::to_string(++seen[op]) : op;
+    graph.set_origin(node.get(), origin);
+  }
 }
 
 }  // namespace stratum

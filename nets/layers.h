@@ -1,5 +1,6 @@
 // Layers with their parameters, initialised as the book's PyTorch code does: Xavier-uniform conv and linear
-// weights, biases U(±1/sqrt(fan_in)), batch-norm γ=1, β=0, running mean 0 and variance 1.
+// weights, biases U(±1/sqrt(fan_in)), batch-norm γ=1, β=0, running mean 0 and variance 1. A named layer's
+// nodes have its name as their origin (Node::origin); name_layers() gives the other nodes theirs.
 #pragma once
 
 #include <string>
@@ -48,5 +49,14 @@ class Layers {
   Value* step_ = nullptr;
   int64_t dropouts_ = 0;
 };
+
+// Gives every node without an origin one, in graph order:
+// - one that reads a param or state has that value's layer: its name less the last part (%conv1.weight:
+//   conv1), as for imported models;
+// - an elementwise node with one computed input (relu, sigmoid, dropout) has that input's producer's, so that
+//   an activation counts with its layer whether or not fusion puts it into the layer's node;
+// - any other (pooling, concat, add, flatten, the loss) is a layer of its own, named by its op and, where the
+//   op occurs more than once among them, its place: "avg_pool1", "concat3", "softmax_cross_entropy".
+void name_layers(Graph& graph);
 
 }  // namespace stratum

@@ -31,6 +31,7 @@ std::unique_ptr<Graph> build_net(const NetDef& net, int64_t batch, bool training
   Value* x = graph->add_input("x", {DType::f32, {batch, 1, size, size}});
   Value* labels = graph->add_input("labels", {DType::i32, {batch}});
   layers.loss(net.body(layers, x), labels);
+  name_layers(*graph);
   return graph;
 }
 

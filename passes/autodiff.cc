@@ -1,5 +1,6 @@
 #include "passes/autodiff.h"
 
+#include <algorithm>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -57,6 +58,7 @@ std::vector<Value*> build_gradients(Graph& graph, Value* y, Value* dy, const std
     }
     if (!any) continue;
     if (node.op().grad == nullptr) fail("autodiff: {} is not differentiable", node.label());
+    Graph::OriginScope scope(graph, node.origin());  // its backward, and the sums of what it fans out to
     std::vector<Value*> input_grads;
     try {
       input_grads = node.op().grad(GradCall{graph, node, output_grads});
@@ -93,16 +95,28 @@ void build_training_step(Graph& graph, double lr, const std::string& loss_name) 
   }
   std::vector<Value*> params = graph.leaves_of(ValueKind::kParam);
   if (params.empty()) fail("autodiff: graph {} has no params to train", graph.name());
-  Value* seed = graph.add_node("fill", {}, {{"value", 1.0}, {"shape", Ints{}}})->output(0);
+  Value* seed = [&] {
+    Graph::OriginScope scope(graph, loss->producer() ? loss->producer()->origin() : "");
+    return graph.add_node("fill", {}, {{"value", 1.0}, {"shape", Ints{}}})->output(0);
+  }();
   std::vector<Value*> grads = build_gradients(graph, loss, seed, params);
   for (size_t i = 0; i < params.size(); ++i) {
     const std::string grad_name = params[i]->name() + ".grad";
     if (!params[i]->name().empty() && grads[i]->name().empty() && !graph.find(grad_name)) {
       graph.rename(grads[i], grad_name);
     }
+    Graph::OriginScope scope(graph, grads[i]->producer() ? grads[i]->producer()->origin() : "");
     Value* next = graph.add_node("sgd_update", {params[i], grads[i]}, {{"lr", lr}})->output(0);
     graph.add_update(params[i], next);
   }
+}
+
+int last_forward_index(const Graph& graph) {
+  int last = -1;
+  for (const Value* output : graph.outputs()) {
+    if (output->producer()) last = std::max(last, graph.index_of(output->producer()));
+  }
+  return last;
 }
 
 bool AutodiffPass::run(Graph& graph) {

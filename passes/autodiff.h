@@ -10,16 +10,22 @@
 namespace stratum {
 
 // Appends the nodes that compute d(y·dy)/dw for each w in `wrt` and returns those gradients, in order.
-// Gradients are summed where a value fans out. A w that gets no gradient (it does not affect y, or only
-// through inputs without one, like batch_norm's running statistics) is an Error naming it, or null when
-// `allow_missing`.
+// Each backward node has the origin of the forward node it differentiates (a sum where a value fans out: of
+// the node whose gradient it adds). Gradients are summed where a value fans out. A w that gets no gradient
+// (it does not affect y, or only through inputs without one, like batch_norm's running statistics) is an
+// Error naming it, or null when `allow_missing`.
 std::vector<Value*> build_gradients(Graph& graph, Value* y, Value* dy, const std::vector<Value*>& wrt,
                                     bool allow_missing = false);
 
 // Turns a forward graph whose output `loss` (default: the first output) is an f32[] scalar into one
 // training step: forward, backward, and an sgd_update of every param, declared as the param's update.
-// Outputs and the forward graph's own updates (batch-norm running statistics) stay as they are.
+// Outputs and the forward graph's own updates (batch-norm running statistics) stay as they are. The seed of
+// the loss's gradient has the loss node's origin, and a param's sgd_update its gradient's.
 void build_training_step(Graph& graph, double lr, const std::string& loss = "");
+
+// The index of the last node whose output is a graph output: in a training step, the loss's; the nodes after
+// it are the backward and the update, which build_training_step appends after the forward.
+int last_forward_index(const Graph& graph);
 
 // build_training_step as a pass.
 class AutodiffPass : public Pass {

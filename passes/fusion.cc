@@ -9,6 +9,7 @@
 
 #include "ir/error.h"
 #include "ir/verifier.h"
+#include "passes/autodiff.h"
 
 namespace stratum {
 
@@ -109,6 +110,28 @@ class Fuser {
   int fused_ = 0;
 };
 
+// The layers of two nodes a rule fuses into one: the nodes it makes while this lives have both origins
+// joined by '+' ("stem.conv+stem.bn", as MLIR's FusedLoc); once it has fused, merge() makes the two one
+// layer, so that every other node of either, forward or backward (a batch norm's sigmoid, a param's
+// sgd_update, a sum of gradients) joins it too.
+class MergedLayers {
+ public:
+  MergedLayers(Graph& graph, const Node& a, const Node& b)
+      : graph_(graph), a_(a.origin()), b_(b.origin()), scope_(graph, joined()) {}
+  void merge() {
+    for (const auto& node : graph_.nodes()) {
+      if (!node->origin().empty() && (node->origin() == a_ || node->origin() == b_))
+        graph_.set_origin(node.get(), joined());
+    }
+  }
+
+ private:
+  std::string joined() const { return a_.empty() || a_ == b_ ? b_ : b_.empty() ? a_ : a_ + "+" + b_; }
+  Graph& graph_;
+  const std::string a_, b_;
+  Graph::OriginScope scope_;
+};
+
 Attrs conv_attrs(const Node& conv) {
   Attrs attrs;
   for (const char* name : {"stride", "padding", "dilation", "groups"}) attrs[name] = conv.attrs().at(name);
@@ -146,6 +169,7 @@ bool fold_bn(Fuser& f, Node& bn) {
   if (conv == nullptr) return f.skip(bn, why);
   if (why = f.why_not_sole_user(conv->output(), bn); !why.empty()) return f.skip(bn, why);
   if (why = f.why_not_same_backend({conv, &bn}); !why.empty()) return f.skip(bn, why);
+  MergedLayers layers(f.graph(), *conv, bn);
   Value *w = conv->input(1), *b = conv->input(2);
   Node* fold = f.add(bn, "fold_batch_norm", {w, b, bn.input(1), bn.input(2), bn.input(3), bn.input(4)},
                      {{"eps", bn.attrs().at("eps")}}, &bn, &bn);
@@ -154,6 +178,7 @@ bool fold_bn(Fuser& f, Node& bn) {
                                     conv_attrs(*conv), {}, &bn);
   f.take_over(bn.output(), folded->output());
   f.erase({&bn, conv});
+  layers.merge();
   return true;
 }
 
@@ -230,6 +255,7 @@ bool fuse_conv_bn(Fuser& f, Node& bn) {
     return f.skip(bn, why);
   }
 
+  MergedLayers layers(f.graph(), *conv, bn);
   Attrs attrs = conv_attrs(*conv);
   attrs["eps"] = bn.attrs().at("eps");
   attrs["relu"] = relu != nullptr;
@@ -258,6 +284,7 @@ bool fuse_conv_bn(Fuser& f, Node& bn) {
   f.take_over(back.bn_grad->output(1), grad->output(3));
   f.take_over(back.bn_grad->output(2), grad->output(4));
   f.erase({grads.bias, grads.weight, grads.input, back.bn_grad, back.relu_grad, relu, &bn, conv});
+  layers.merge();
   return true;
 }
 
@@ -277,12 +304,14 @@ bool fuse_residual(Fuser& f, Node& add) {
   }
   if (conv == nullptr) return f.skip(add, "neither input can be fused: " + why);
   if (why = f.why_not_same_backend({conv, &add}); !why.empty()) return f.skip(add, why);
+  MergedLayers layers(f.graph(), *conv, add);
   Value* residual = add.input(add.input(0) == conv->output() ? 1 : 0);
   Node* fused = f.add(add, "conv2d", {conv->input(0), conv->input(1), conv->input(2), residual},
                       conv->attrs(), &add, &add);
   if (fused == nullptr) return false;
   f.take_over(add.output(), fused->output());
   f.erase({&add, conv});
+  layers.merge();
   return true;
 }
 
@@ -305,6 +334,7 @@ bool fuse_relu(Fuser& f, Node& relu) {
   }
   if (why = f.why_not_same_backend({producer, &relu, back.relu_grad, back.bn_grad}); !why.empty())
     return f.skip(relu, why);
+  Graph::OriginScope origin(f.graph(), producer->origin());
   Attrs attrs = producer->attrs();
   attrs["relu"] = true;
   Node* fused = f.add(relu, producer->op_name(), producer->inputs(), attrs, &relu, producer);
@@ -364,6 +394,7 @@ bool fuse_concat_bn(Fuser& f, Node& bn) {
   std::vector<Node*> concats;
   concat_parts(f, concat, bn, inputs, concats);
   inputs.insert(inputs.end(), bn.inputs().begin() + 1, bn.inputs().end());
+  Graph::OriginScope origin(f.graph(), bn.origin());
   Node* fused = f.add(bn, "concat_batch_norm", inputs,
                       {{"eps", bn.attrs().at("eps")}, {"relu", bn.attrs().at("relu")}}, &bn, &bn);
   if (fused == nullptr) return false;
@@ -387,6 +418,7 @@ bool fuse_pool_sigmoid_grad(Fuser& f, Node& grad) {
   std::string why = f.why_not_sole_user(pool->output(), grad);
   if (why.empty()) why = f.why_not_same_backend({pool, &grad});
   if (!why.empty()) return f.skip(grad, why);
+  Graph::OriginScope origin(f.graph(), grad.origin());  // the activation's layer, which the pool follows
   Attrs attrs;
   for (const char* name : {"kernel", "stride", "padding", "count_include_pad"})
     attrs[name] = pool->attrs().at(name);
@@ -395,16 +427,6 @@ bool fuse_pool_sigmoid_grad(Fuser& f, Node& grad) {
   f.take_over(grad.output(), fused->output());
   f.erase({&grad, pool});
   return true;
-}
-
-// The index of the last node whose output is a graph output: in a training step, the loss's; the nodes after
-// it are the backward and the update.
-int last_forward_index(const Graph& graph) {
-  int last = -1;
-  for (const Value* output : graph.outputs()) {
-    if (output->producer()) last = std::max(last, graph.index_of(output->producer()));
-  }
-  return last;
 }
 
 // A training batch normalisation with a fused relu (conv_bn or batch_norm) whose output y the backward
@@ -427,6 +449,7 @@ bool recompute_bn_relu(Fuser& f, Node& node) {
     return graph.index_of(a) < graph.index_of(b);
   });
   const int in = conv_bn ? 3 : 1, out = conv_bn ? 2 : 1;  // where gamma and the batch mean are
+  Graph::OriginScope origin(graph, node.origin());
   Value* x = conv_bn ? node.output(1) : node.input(0);
   Node* again = graph.add_node(
       "batch_norm", {x, node.input(in), node.input(in + 1), node.output(out), node.output(out + 1)},

@@ -13,6 +13,10 @@
 //                  from the values it keeps anyway, so that output need not live through the step
 //   fuse_pool_sigmoid_grad  sigmoid_grad(avg_pool_grad(dy), y) -> avg_pool_sigmoid_grad(y, dy), which may
 //                  write over y
+// A fused node has the origin of the chain's anchor: the batch norm's (fuse_concat_bn), the relu's
+// producer's, the sigmoid_grad's. Where it fuses the nodes of two of the net's layers (a conv with its batch
+// norm or its residual add: fold_bn, fuse_conv_bn, fuse_residual), the two become one layer: the fused node
+// and every other node of either get both origins joined by '+' ("stem.conv+stem.bn").
 // They never change what a graph computes beyond float rounding.
 #pragma once
 

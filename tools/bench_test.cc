@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "backends/loader.h"
+#include "ir/parser.h"
 #include "tools/bar_chart.h"
 #include "tools/comparison.h"
 #include "tools/layer_groups.h"
@@ -94,6 +95,35 @@ TEST(LayerGroups, LeNetTrainingStepHasEachLayerOnceAndEveryNodeInOne) {
     EXPECT_EQ(backward_nodes[i] > 0, groups.layers[i].rfind("avg_pool", 0) != 0)
         << groups.layers[i] << " has " << backward_nodes[i] << " backward nodes";
   }
+}
+
+// A node's layer is its origin; the nodes after the loss's are the backward. A layer whose forward fusion
+// put into another's node (here %add) comes after those with forward nodes.
+TEST(LayerGroups, AreTheOriginsInForwardOrder) {
+  const auto graph = parse_graph(R"(graph g {
+  input %x : f32[2,3]
+  input %labels : i32[2]
+  param %fc.weight : f32[3,3] = xavier_uniform
+  %0 = linear(%x, %fc.weight) : f32[2,3] @fc
+  %1 = relu(%0) : f32[2,3] @fc
+  %2 = add(%1, %x) : f32[2,3]
+  %loss, %correct = softmax_cross_entropy(%2, %labels) : f32[], i32[] @loss
+  %3 = fill() {value=1.0} : f32[] @loss
+  %4 = softmax_cross_entropy_grad(%3, %2, %labels) : f32[2,3] @loss
+  %5 = relu_grad(%4, %1) : f32[2,3] @add
+  %6 = linear_grad_weight(%5, %x) : f32[3,3] @fc
+  %7 = sgd_update(%fc.weight, %6) {lr=0.1} : f32[3,3] @fc
+  update %fc.weight = %7
+  output %loss, %correct
+}
+)");
+  const LayerGroups groups = group_layers(*graph);
+  EXPECT_EQ(groups.layers, (std::vector<std::string>{"fc", "(no origin)", "loss", "add"}));
+  const auto& nodes = graph->nodes();
+  for (size_t i = 0; i < nodes.size(); ++i)
+    EXPECT_EQ(groups.backward.count(nodes[i].get()), i > 3 ? 1u : 0u) << i;
+  EXPECT_EQ(groups.layers[groups.layer_of.at(nodes[5].get())], "loss");
+  EXPECT_EQ(groups.layers[groups.layer_of.at(nodes[7].get())], "fc");
 }
 
 TEST(LayerGroups, BranchedNetsGroupEveryNode) {
