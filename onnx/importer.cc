@@ -144,21 +144,24 @@ std::vector<Value*> Importer::run(const std::vector<Value*>& inputs) {
 // agree with Stratum's on every output, as must the declared outputs but for their batch.
 void Importer::check_output_shapes(const std::vector<Value*>& inputs,
                                    const std::vector<Value*>& outputs) const {
-  onnx::ModelProto copy = model_.proto;
+  // The model but its graph's inputs, value infos and initializers, which are rebuilt below: the weights'
+  // bytes (hundreds of MB for VGG) are never copied.
+  const onnx::GraphProto& source = model_.proto.graph();
+  onnx::ModelProto copy;
+  copy.set_ir_version(model_.proto.ir_version());
+  *copy.mutable_opset_import() = model_.proto.opset_import();
   onnx::GraphProto& g = *copy.mutable_graph();
-  g.clear_input();
-  g.clear_value_info();
-  for (size_t i = 0, fed = 0; i < size_t(model_.proto.graph().input_size()); ++i) {
-    const onnx::ValueInfoProto& in = model_.proto.graph().input(i);
+  *g.mutable_node() = source.node();
+  *g.mutable_output() = source.output();
+  for (size_t i = 0, fed = 0; i < size_t(source.input_size()); ++i) {
+    const onnx::ValueInfoProto& in = source.input(i);
     if (constants_.count(in.name())) continue;
     onnx::ValueInfoProto& info = *g.add_input() = in;
     auto* dims = info.mutable_type()->mutable_tensor_type()->mutable_shape();
     dims->clear_dim();
     for (int64_t d : inputs[fed++]->type().shape) dims->add_dim()->set_dim_value(d);
   }
-  google::protobuf::RepeatedPtrField<onnx::TensorProto> initializers;
-  initializers.Swap(g.mutable_initializer());
-  for (const onnx::TensorProto& t : initializers) {
+  for (const onnx::TensorProto& t : source.initializer()) {
     if (t.data_type() == onnx::TensorProto::INT64) {
       *g.add_initializer() = t;  // shapes, which inference reads
       continue;
@@ -179,7 +182,7 @@ void Importer::check_output_shapes(const std::vector<Value*>& inputs,
   for (int i = 0; i < g.output_size(); ++i) {
     const Shape& got = outputs[i]->type().shape;
     const auto& inferred = g.output(i).type().tensor_type().shape();
-    const auto& declared = model_.proto.graph().output(i).type().tensor_type().shape();
+    const auto& declared = source.output(i).type().tensor_type().shape();
     for (const auto* shape : {&inferred, &declared}) {
       bool agrees = shape->dim_size() == 0 || shape->dim_size() == int(got.size());
       for (int k = 0; agrees && k < shape->dim_size(); ++k)

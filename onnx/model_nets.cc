@@ -30,15 +30,20 @@ const NetDef& find_any_net(const std::string& name) {
   return it->second.net;
 }
 
+const Store* model_weights(const NetDef& net) {
+  for (const auto& [path, model] : imported())
+    if (&model.net == &net) return &model.weights;
+  return nullptr;
+}
+
 void use_model_weights(const NetDef& net, Store& state) {
-  for (const auto& [path, model] : imported()) {
-    if (&model.net != &net) continue;
-    for (const auto& [name, value] : model.weights) {
-      auto it = state.find(name);
-      if (it == state.end() || it->second.type() != value.type())
-        fail("{}: the model's {} {} is not in the step", path, name, type_str(value.type()));
-      it->second = value;
-    }
+  const Store* weights = model_weights(net);
+  if (weights == nullptr) return;
+  for (const auto& [name, value] : *weights) {
+    auto it = state.find(name);
+    if (it == state.end() || it->second.type() != value.type())
+      fail("{}: the model's {} {} is not in the step", net.description, name, type_str(value.type()));
+    it->second = value;
   }
 }
 

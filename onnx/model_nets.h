@@ -15,6 +15,9 @@ bool is_model_path(const std::string& name);
 // The built-in net of that name, or the model at that path, imported (Error naming the file and node when
 // it does not import); the net lives as long as the process.
 const NetDef& find_any_net(const std::string& name);
+// An imported model's initializers by param name: every param and state of its inference graph; null for a
+// built-in net.
+const Store* model_weights(const NetDef& net);
 // Puts an imported model's initializers in place of the initialisation in `state` (nothing for a built-in
 // net); Error naming a weight that is not in `state` with the same type.
 void use_model_weights(const NetDef& net, Store& state);

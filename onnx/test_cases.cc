@@ -54,13 +54,13 @@ CaseResult run_case(const OnnxModel& model, const fs::path& data_set, const std:
   Layers layers(graph, /*training=*/false);
   std::vector<Value*> inputs;
   std::map<std::string, Tensor> feeds;
-  const fs::path first = data_file(data_set, "input_", 0);
-  const int64_t batch =
-      fs::exists(first) && read_tensor_file(first).dims_size() > 0 ? read_tensor_file(first).dims(0) : 0;
-  const std::vector<TensorType> types = onnx_input_types(model, batch);
+  const fs::path first_path = data_file(data_set, "input_", 0);
+  const onnx::TensorProto first = fs::exists(first_path) ? read_tensor_file(first_path) : onnx::TensorProto();
+  const std::vector<TensorType> types = onnx_input_types(model, first.dims_size() > 0 ? first.dims(0) : 0);
   for (size_t i = 0; i < types.size(); ++i) {
     inputs.push_back(graph.add_input("input" + std::to_string(i), types[i]));
-    feeds[inputs.back()->name()] = f32_tensor(read_tensor_file(data_file(data_set, "input_", i)));
+    feeds[inputs.back()->name()] =
+        f32_tensor(i == 0 ? first : read_tensor_file(data_file(data_set, "input_", i)));
   }
   Store weights;
   for (Value* out : import_onnx(model, layers, inputs, weights)) graph.add_output(out);

@@ -139,10 +139,7 @@ int run(int argc, char** argv) {
   }
   const stratum_plugin& plugin = load_plugin(flags.get("backend"));
   const Dataset data = images_from_flags(flags);
-  if (weights.empty()) {  // an ONNX model: its initializers
-    weights = init_store(*build_step(spec, {&plugin}), 0);
-    use_model_weights(*spec.net, weights);
-  }
+  if (weights.empty()) weights = *model_weights(*spec.net);  // an ONNX model: its initializers
   std::cerr << fmt::format("classifying {} images with {} on {}\n", data.count, spec.net->name, plugin.name);
   print_report(classify(spec, weights, data, plugin), flags.is_set("labels") || !flags.is_set("images"),
                flags.get_int_in("show", 0, INT64_MAX));
