@@ -44,6 +44,15 @@ const OpDef* find_op(std::string_view name) {
 
 const std::vector<const OpDef*>& all_ops() { return registry().pointers; }
 
+std::string example_label(const OpDef& op, const OpExample& example) {
+  std::string label = op.name + "(";
+  for (const ExampleInput& input : example.inputs)
+    label += (&input == &example.inputs[0] ? "" : ", ") + type_str(input.type);
+  label += ")";
+  for (const auto& [name, value] : example.attrs) label += fmt::format(" {}={}", name, attr_str(value));
+  return label;
+}
+
 std::string op_schema(const OpDef& op) {
   std::string text = std::to_string(op.min_inputs);
   if (op.max_inputs != op.min_inputs)
@@ -55,6 +64,15 @@ std::string op_schema(const OpDef& op) {
   }
   return text;
 }
+
+bool is_fused(const OpDef& op, const Attrs& attrs, size_t n_inputs) {
+  auto relu = attrs.find("relu");
+  const int fused_from = op.max_inputs - op.traits.fused_inputs;  // the first input only a fused form takes
+  return (relu != attrs.end() && std::get<bool>(relu->second)) ||
+         (op.traits.fused_inputs > 0 && static_cast<int>(n_inputs) > fused_from);
+}
+
+bool is_fused(const Node& node) { return is_fused(node.op(), node.attrs(), node.inputs().size()); }
 
 Attrs complete_attrs(const OpDef& op, Attrs attrs) {
   for (const auto& [name, value] : attrs) {

@@ -47,6 +47,28 @@ struct OpTraits {
   bool elementwise = false;   // output i depends only on element i of same-shaped inputs
   bool inplace = false;       // output 0 may take input 0's buffer when input 0 dies at this node
   bool stateful_rng = false;  // draws random numbers (seeded, counter-based)
+  int fused_inputs = 0;       // trailing inputs only a fused form takes (conv2d's residual); see is_fused()
+};
+
+// How an example's input is drawn (backends/random_feeds.h) where uniform values in [-1,1) would not do: off
+// relu's kink, distinct for max_pool (a tie would let a finite difference move the maximum), positive
+// variances, large values (softmax must not overflow). An i32 input holds small ints in [0,3): labels of
+// three classes, or a dropout key.
+enum class Fill { kUniform, kAwayFromZero, kDistinct, kPositive, kLarge };
+
+struct ExampleInput {
+  TensorType type;
+  Fill fill = Fill::kUniform;
+};
+
+// One call of the op, small enough for finite differences. The tests are generated from every op's
+// examples: shape inference (ir/ops_test), every plugin against the reference backend (backends/conformance)
+// and, for an op with a gradient, the gradient against finite differences (backends/reference/
+// gradient_test). An op without examples fails those tests by name.
+struct OpExample {
+  std::vector<ExampleInput> inputs;
+  Attrs attrs = {};
+  bool differentiable = true;  // false: the gradient builder refuses this call (inference batch_norm)
 };
 
 struct OpDef {
@@ -58,6 +80,7 @@ struct OpDef {
   GradFn grad = nullptr;  // null: the op has no gradient (the backward ops themselves, slice, fill)
   OpTraits traits;
   std::string doc;  // one line
+  std::vector<OpExample> examples;
 };
 
 // The op of that name, or null.
@@ -65,11 +88,19 @@ const OpDef* find_op(std::string_view name);
 // Every registered op, in registration order.
 const std::vector<const OpDef*>& all_ops();
 
+// "conv2d(f32[2,3,7,7], f32[4,3,3,3]) padding=[1,1]": what a test names an example by.
+std::string example_label(const OpDef& op, const OpExample& example);
+
 // The op's schema as plugins see it: its input arity and each attribute's name, kind and default, e.g.
 // "2..4 inputs; stride:int list=[1,1]; groups:int=1; lr:float" (lr has no default). A plugin declares the
 // schema of each op it runs as it was built (backends/op_schemas.h); the loader refuses one whose schema
 // differs.
 std::string op_schema(const OpDef& op);
+
+// Whether the node is an op's fused form: relu set, or inputs that only a fused form takes
+// (OpTraits::fused_inputs). Fusion runs after autodiff, so a fused node has no gradient.
+bool is_fused(const OpDef& op, const Attrs& attrs, size_t n_inputs);
+bool is_fused(const Node& node);
 
 // Checks `attrs` against the op's specs (unknown names, kinds), fills in defaults and returns the full set.
 // Throws Error naming the attribute.

@@ -58,6 +58,7 @@ std::vector<Value*> build_gradients(Graph& graph, Value* y, Value* dy, const std
     }
     if (!any) continue;
     if (node.op().grad == nullptr) fail("autodiff: {} is not differentiable", node.label());
+    if (is_fused(node)) fail("autodiff: {} is fused and has no gradient: fuse after autodiff", node.label());
     Graph::OriginScope scope(graph, node.origin());  // its backward, and the sums of what it fans out to
     std::vector<Value*> input_grads;
     try {

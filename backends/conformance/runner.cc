@@ -24,13 +24,15 @@ namespace {
 // of 1e-3 per element.
 constexpr double kFloorMs = 1e-6;
 
-// Random inputs: f32 in [-1,1), variances (batch_norm's %var) moved to [0.5,1.5), i32 in [0,3) (labels of the
-// loss cases' three classes; a dropout key can be anything).
-std::map<std::string, Tensor> case_feeds(const Graph& graph, uint64_t seed) {
-  auto feeds = random_feeds(graph, seed, /*classes=*/3);
-  if (auto var = feeds.find("var"); var != feeds.end()) {
-    float* v = var->second.f32();
-    for (int64_t i = 0; i < var->second.size(); ++i) v[i] = 1 + v[i] / 2;
+// Random inputs, drawn as the case says (f32 in [-1,1) by default), i32 in [0,3) (labels of at least three
+// classes; a dropout key can be anything).
+std::map<std::string, Tensor> case_feeds(const Case& c, const Graph& graph, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::map<std::string, Tensor> feeds;
+  for (const Value* input : graph.leaves_of(ValueKind::kInput)) {
+    auto fill = c.fills.find(input->name());
+    feeds[input->name()] = random_tensor(input->type(), rng, /*classes=*/3,
+                                         fill == c.fills.end() ? Fill::kUniform : fill->second);
   }
   return feeds;
 }
@@ -155,7 +157,7 @@ std::vector<Result> run_conformance(const stratum_plugin& plugin, Mode mode, con
     auto graph = with_gradients(c);
     Interpreter reference(*graph);
     Store no_state;
-    reference.run(case_feeds(*graph, ++seed), no_state);
+    reference.run(case_feeds(c, *graph, ++seed), no_state);
     const Node& subject = *graph->nodes()[0];
     if (mode == Mode::kPerf) {
       if (op.empty() || op == c.op) results.push_back(time_case(plugin, reference, subject, c.name));

@@ -26,12 +26,6 @@ Value* emit(Graph& graph, std::string_view op, std::vector<Value*> inputs, Attrs
   return graph.add_node(op, std::move(inputs), std::move(attrs))->output(0);
 }
 
-void expect_unfused(const Node& node, size_t unfused_inputs) {
-  if (node.attr_bool("relu") || node.inputs().size() > unfused_inputs) {
-    fail("{} is fused and has no gradient: fuse after autodiff", node.label());
-  }
-}
-
 Attrs with(const Attrs& attrs, const Attrs& extra) {
   Attrs result = attrs;
   for (const auto& [name, value] : extra) result[name] = value;

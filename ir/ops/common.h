@@ -23,9 +23,12 @@ Attrs with(const Attrs& attrs, const Attrs& extra);
 
 // Fused ops and fusable ops carry `relu`: a ReLU applied to their output.
 inline const AttrSpec kRelu{"relu", AttrKind::kBool, false};
-// Throws unless the node is unfused (relu=false, and no more inputs than `unfused_inputs`): fusion runs after
-// autodiff, so a fused node never needs a gradient.
-void expect_unfused(const Node& node, size_t unfused_inputs);
+
+// Example inputs (OpDef::examples).
+inline ExampleInput f32(Shape shape, Fill fill = Fill::kUniform) {
+  return {{DType::f32, std::move(shape)}, fill};
+}
+inline ExampleInput i32(Shape shape) { return {{DType::i32, std::move(shape)}}; }
 
 // conv2d's window attributes, and the output shape of a convolution of `x` by a weight of shape `w`
 // (validating them).

@@ -67,7 +67,6 @@ std::vector<TensorType> infer_conv2d(const OpCall& call) {
 
 std::vector<Value*> grad_conv2d(const GradCall& call) {
   const Node& n = call.node;
-  expect_unfused(n, 3);
   Value *dy = call.output_grads[0], *x = n.input(0), *w = n.input(1);
   Attrs a = n.attrs();
   a.erase("relu");
@@ -115,16 +114,39 @@ std::vector<TensorType> infer_bias_grad(const OpCall& call) {
 }  // namespace
 
 void add_conv_ops(OpList& ops) {
-  ops.push_back({"conv2d",
-                 2,
-                 4,
-                 {kStride, kPadding, kDilation, kGroups, kRelu},
-                 infer_conv2d,
-                 grad_conv2d,
-                 {},
-                 "2-D convolution (cross-correlation) of x [N,C,H,W] by w [O,C/groups,kh,kw], plus bias [O] "
-                 "(and, fused, "
-                 "a residual [N,O,OH,OW], then relu)"});
+  ops.push_back(
+      {"conv2d",
+       2,
+       4,
+       {kStride, kPadding, kDilation, kGroups, kRelu},
+       infer_conv2d,
+       grad_conv2d,
+       {.fused_inputs = 1},
+       "2-D convolution (cross-correlation) of x [N,C,H,W] by w [O,C/groups,kh,kw], plus bias [O] "
+       "(and, fused, "
+       "a residual [N,O,OH,OW], then relu)",
+       {
+           {{f32({2, 3, 7, 7}), f32({4, 3, 3, 3}), f32({4})}},
+           {{f32({1, 3, 9, 9}), f32({5, 3, 3, 3}), f32({5})},
+            {{"stride", Ints{2, 2}}, {"padding", Ints{1, 1}}}},
+           {{f32({2, 4, 8, 8}), f32({6, 2, 3, 3})}, {{"padding", Ints{1, 1}}, {"groups", int64_t{2}}}},
+           {{f32({2, 2, 9, 7}), f32({3, 2, 3, 3}), f32({3})},
+            {{"stride", Ints{1, 2}}, {"padding", Ints{2, 1}}, {"dilation", Ints{2, 1}}}},
+           {{f32({1, 4, 6, 5}), f32({2, 2, 2, 3})},
+            {{"stride", Ints{2, 1}},
+             {"padding", Ints{1, 0}},
+             {"dilation", Ints{2, 1}},
+             {"groups", int64_t{2}}}},
+           {{f32({1, 1, 28, 28}), f32({6, 1, 5, 5}), f32({6})}, {{"padding", Ints{2, 2}}}},
+           {{f32({2, 3, 11, 11}), f32({8, 3, 11, 11}), f32({8})},
+            {{"stride", Ints{4, 4}}, {"padding", Ints{1, 1}}}},
+           {{f32({2, 6, 5, 5}), f32({6, 2, 1, 1}), f32({6})}, {{"groups", int64_t{3}}}},
+           {{f32({2, 3, 7, 7}), f32({4, 3, 3, 3}), f32({4})}, {{"relu", true}}},
+           {{f32({2, 4, 9, 9}), f32({8, 4, 3, 3}), f32({8}), f32({2, 8, 5, 5})},
+            {{"stride", Ints{2, 2}}, {"padding", Ints{1, 1}}, {"relu", true}}},
+           {{f32({2, 4, 9, 9}), f32({8, 4, 3, 3}), f32({8}), f32({2, 8, 5, 5})},
+            {{"stride", Ints{2, 2}}, {"padding", Ints{1, 1}}}},
+       }});
   ops.push_back({"conv2d_grad_input",
                  2,
                  2,
@@ -132,7 +154,13 @@ void add_conv_ops(OpList& ops) {
                  infer_conv2d_grad_input,
                  nullptr,
                  {},
-                 "conv2d's gradient with respect to its input: (dy, w) -> dx"});
+                 "conv2d's gradient with respect to its input: (dy, w) -> dx",
+                 {
+                     {{f32({2, 4, 5, 5}), f32({4, 3, 3, 3})},
+                      {{"stride", Ints{2, 2}}, {"padding", Ints{1, 1}}, {"input_shape", Ints{2, 3, 9, 9}}}},
+                     {{f32({2, 6, 8, 8}), f32({6, 2, 3, 3})},
+                      {{"padding", Ints{1, 1}}, {"groups", int64_t{2}}, {"input_shape", Ints{2, 4, 8, 8}}}},
+                 }});
   ops.push_back({"conv2d_grad_weight",
                  2,
                  2,
@@ -140,7 +168,13 @@ void add_conv_ops(OpList& ops) {
                  infer_conv2d_grad_weight,
                  nullptr,
                  {},
-                 "conv2d's gradient with respect to its weight: (dy, x) -> dw"});
+                 "conv2d's gradient with respect to its weight: (dy, x) -> dw",
+                 {
+                     {{f32({2, 4, 5, 5}), f32({2, 3, 9, 9})},
+                      {{"stride", Ints{2, 2}}, {"padding", Ints{1, 1}}, {"weight_shape", Ints{4, 3, 3, 3}}}},
+                     {{f32({2, 6, 8, 8}), f32({2, 4, 8, 8})},
+                      {{"padding", Ints{1, 1}}, {"groups", int64_t{2}}, {"weight_shape", Ints{6, 2, 3, 3}}}},
+                 }});
   ops.push_back({"bias_grad",
                  1,
                  1,
@@ -148,7 +182,8 @@ void add_conv_ops(OpList& ops) {
                  infer_bias_grad,
                  nullptr,
                  {},
-                 "a bias's gradient: dy summed over every axis but 1"});
+                 "a bias's gradient: dy summed over every axis but 1",
+                 {{{f32({2, 4, 5, 5})}}, {{f32({3, 7})}}}});
 }
 
 }  // namespace stratum::ops

@@ -27,10 +27,7 @@ std::vector<Value*> grad_from_output(const GradCall& call) {
 constexpr char kReluGrad[] = "relu_grad";
 constexpr char kSigmoidGrad[] = "sigmoid_grad";
 
-std::vector<Value*> grad_add(const GradCall& call) {
-  expect_unfused(call.node, 2);
-  return {call.output_grads[0], call.output_grads[0]};
-}
+std::vector<Value*> grad_add(const GradCall& call) { return {call.output_grads[0], call.output_grads[0]}; }
 
 void check_dropout(const OpCall& call) {
   const double p = call.attr_float("p");
@@ -60,11 +57,35 @@ const AttrSpec kSeed{"seed", AttrKind::kInt, int64_t{0}};
 }  // namespace
 
 void add_elementwise_ops(OpList& ops) {
-  ops.push_back({"relu", 1, 1, {}, infer_unary, grad_from_output<kReluGrad>, kElementwise, "max(x, 0)"});
-  ops.push_back(
-      {"relu_grad", 2, 2, {}, infer_binary, nullptr, kElementwise, "relu's backward: (dy, y) -> dy·[y>0]"});
-  ops.push_back(
-      {"sigmoid", 1, 1, {}, infer_unary, grad_from_output<kSigmoidGrad>, kElementwise, "1 / (1 + e^-x)"});
+  ops.push_back({"relu",
+                 1,
+                 1,
+                 {},
+                 infer_unary,
+                 grad_from_output<kReluGrad>,
+                 kElementwise,
+                 "max(x, 0)",
+                 {{{f32({2, 3, 5, 5}, Fill::kAwayFromZero)}},
+                  {{f32({7, 9}, Fill::kAwayFromZero)}},
+                  {{f32({1, 1, 1, 1}, Fill::kAwayFromZero)}}}});
+  ops.push_back({"relu_grad",
+                 2,
+                 2,
+                 {},
+                 infer_binary,
+                 nullptr,
+                 kElementwise,
+                 "relu's backward: (dy, y) -> dy·[y>0]",
+                 {{{f32({2, 3, 5, 5}), f32({2, 3, 5, 5})}}, {{f32({7, 9}), f32({7, 9})}}}});
+  ops.push_back({"sigmoid",
+                 1,
+                 1,
+                 {},
+                 infer_unary,
+                 grad_from_output<kSigmoidGrad>,
+                 kElementwise,
+                 "1 / (1 + e^-x)",
+                 {{{f32({2, 3, 5, 5})}}, {{f32({7, 9})}}, {{f32({1, 1, 1, 1})}}}});
   ops.push_back({"sigmoid_grad",
                  2,
                  2,
@@ -72,9 +93,22 @@ void add_elementwise_ops(OpList& ops) {
                  infer_binary,
                  nullptr,
                  kElementwise,
-                 "sigmoid's backward: (dy, y) -> dy·y·(1-y)"});
-  ops.push_back(
-      {"add", 2, 2, {kRelu}, infer_binary, grad_add, kElementwise, "a + b, same shapes, then relu"});
+                 "sigmoid's backward: (dy, y) -> dy·y·(1-y)",
+                 {{{f32({2, 3, 5, 5}), f32({2, 3, 5, 5})}}, {{f32({7, 9}), f32({7, 9})}}}});
+  ops.push_back({"add",
+                 2,
+                 2,
+                 {kRelu},
+                 infer_binary,
+                 grad_add,
+                 kElementwise,
+                 "a + b, same shapes, then relu",
+                 {
+                     {{f32({2, 3, 5, 5}), f32({2, 3, 5, 5})}},
+                     {{f32({7, 9}), f32({7, 9})}},
+                     {{f32({1, 1, 1, 1}), f32({1, 1, 1, 1})}},
+                     {{f32({2, 3, 7, 7}), f32({2, 3, 7, 7})}, {{"relu", true}}},
+                 }});
   ops.push_back({"dropout",
                  2,
                  2,
@@ -82,7 +116,12 @@ void add_elementwise_ops(OpList& ops) {
                  infer_dropout,
                  grad_dropout,
                  {.elementwise = true, .inplace = true, .stateful_rng = true},
-                 "(x, key) -> x masked with probability p and scaled by 1/(1-p); identity in inference"});
+                 "(x, key) -> x masked with probability p and scaled by 1/(1-p); identity in inference",
+                 {
+                     {{f32({2, 3, 5, 5}), i32({})}, {{"p", 0.3}, {"seed", int64_t{11}}}},
+                     {{f32({7, 9}), i32({})}, {{"p", 0.3}, {"seed", int64_t{11}}, {"training", false}}},
+                     {{f32({3, 4}), i32({})}, {{"p", 0.4}, {"seed", int64_t{3}}}},
+                 }});
   ops.push_back({"dropout_grad",
                  2,
                  2,
@@ -90,7 +129,8 @@ void add_elementwise_ops(OpList& ops) {
                  infer_dropout,
                  nullptr,
                  {.elementwise = true, .inplace = true, .stateful_rng = true},
-                 "dropout's backward: (dy, key) -> dy with the forward's mask and scale"});
+                 "dropout's backward: (dy, key) -> dy with the forward's mask and scale",
+                 {{{f32({7, 9}), i32({})}, {{"p", 0.3}, {"seed", int64_t{11}}}}}});
 }
 
 }  // namespace stratum::ops

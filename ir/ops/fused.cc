@@ -65,6 +65,20 @@ std::vector<TensorType> infer_concat_batch_norm(const OpCall& call) {
   return {x};
 }
 
+// Examples' inputs: a 3x3 conv of 3 channels into 4 with batch norm, and a batch norm of 3+1+5 channels.
+std::vector<ExampleInput> conv_bn_inputs() {
+  return {f32({2, 3, 6, 6}), f32({4, 3, 3, 3}),        f32({4}), f32({4}), f32({4}),
+          f32({4}),          f32({4}, Fill::kPositive)};
+}
+std::vector<ExampleInput> conv_bn_grad_inputs() {
+  return {f32({2, 4, 6, 6}), f32({2, 3, 6, 6}), f32({4, 3, 3, 3}), f32({2, 4, 6, 6}),
+          f32({4}),          f32({4}),          f32({4}),          f32({4}, Fill::kPositive)};
+}
+std::vector<ExampleInput> concat_batch_norm_inputs() {
+  return {f32({2, 3, 4, 5}), f32({2, 1, 4, 5}), f32({2, 5, 4, 5}),        f32({9}),
+          f32({9}),          f32({9}),          f32({9}, Fill::kPositive)};
+}
+
 }  // namespace
 
 void add_fused_ops(OpList& ops) {
@@ -77,7 +91,11 @@ void add_fused_ops(OpList& ops) {
        nullptr,
        {},
        "fused conv2d -> batch_norm (training) -> relu: (x, w, b, gamma, beta, running mean, running "
-       "var) -> y, z, mean, var, new running mean, new running var"});
+       "var) -> y, z, mean, var, new running mean, new running var",
+       {
+           {conv_bn_inputs(), {{"padding", Ints{1, 1}}, {"relu", true}}},
+           {conv_bn_inputs(), {{"padding", Ints{1, 1}}}},
+       }});
   ops.push_back(
       {"conv_bn_grad",
        8,
@@ -87,7 +105,11 @@ void add_fused_ops(OpList& ops) {
        nullptr,
        {},
        "conv_bn's backward: (dy, x, w, z, gamma, beta, saved mean, saved var) -> dx, dw, db, dgamma, "
-       "dbeta"});
+       "dbeta",
+       {
+           {conv_bn_grad_inputs(), {{"padding", Ints{1, 1}}, {"relu", true}}},
+           {conv_bn_grad_inputs(), {{"padding", Ints{1, 1}}}},
+       }});
   ops.push_back(
       {"fold_batch_norm",
        6,
@@ -97,7 +119,8 @@ void add_fused_ops(OpList& ops) {
        nullptr,
        {},
        "an inference batch_norm folded into the conv before it: (w, b, gamma, beta, mean, var) -> w', "
-       "b'"});
+       "b'",
+       {{{f32({4, 3, 3, 3}), f32({4}), f32({4}), f32({4}), f32({4}), f32({4}, Fill::kPositive)}}}});
   ops.push_back({"concat_batch_norm",
                  5,
                  -1,
@@ -106,7 +129,11 @@ void add_fused_ops(OpList& ops) {
                  nullptr,
                  {},
                  "inference batch_norm (then relu) of the inputs' concat along the channels, never formed: "
-                 "(x_1, ..., x_k, gamma, beta, mean, var) -> y"});
+                 "(x_1, ..., x_k, gamma, beta, mean, var) -> y",
+                 {
+                     {concat_batch_norm_inputs(), {{"relu", true}}},
+                     {concat_batch_norm_inputs()},
+                 }});
 }
 
 }  // namespace stratum::ops

@@ -25,7 +25,6 @@ std::vector<TensorType> infer_linear(const OpCall& call) {
 
 std::vector<Value*> grad_linear(const GradCall& call) {
   const Node& n = call.node;
-  expect_unfused(n, 3);
   Value* dy = call.output_grads[0];
   std::vector<Value*> grads = {emit(call.graph, "linear_grad_input", {dy, n.input(1)}),
                                emit(call.graph, "linear_grad_weight", {dy, n.input(0)})};
@@ -63,7 +62,13 @@ void add_linear_ops(OpList& ops) {
                  infer_linear,
                  grad_linear,
                  {},
-                 "x [N,K] · wᵀ (w [M,K]) + bias [M], then relu"});
+                 "x [N,K] · wᵀ (w [M,K]) + bias [M], then relu",
+                 {
+                     {{f32({4, 9}), f32({5, 9}), f32({5})}},
+                     {{f32({1, 16}), f32({3, 16}), f32({3})}},
+                     {{f32({7, 6}), f32({10, 6})}},
+                     {{f32({5, 7}), f32({6, 7}), f32({6})}, {{"relu", true}}},
+                 }});
   ops.push_back({"linear_grad_input",
                  2,
                  2,
@@ -71,7 +76,8 @@ void add_linear_ops(OpList& ops) {
                  infer_linear_grad_input,
                  nullptr,
                  {},
-                 "linear's gradient with respect to its input: (dy, w) -> dy·w"});
+                 "linear's gradient with respect to its input: (dy, w) -> dy·w",
+                 {{{f32({4, 5}), f32({5, 9})}}}});
   ops.push_back({"linear_grad_weight",
                  2,
                  2,
@@ -79,7 +85,8 @@ void add_linear_ops(OpList& ops) {
                  infer_linear_grad_weight,
                  nullptr,
                  {},
-                 "linear's gradient with respect to its weight: (dy, x) -> dyᵀ·x"});
+                 "linear's gradient with respect to its weight: (dy, x) -> dyᵀ·x",
+                 {{{f32({4, 5}), f32({4, 9})}}}});
 }
 
 }  // namespace stratum::ops

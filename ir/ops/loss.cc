@@ -58,7 +58,12 @@ void add_loss_ops(OpList& ops) {
                  infer_softmax_cross_entropy,
                  grad_softmax_cross_entropy,
                  {},
-                 "(logits, labels) -> mean cross-entropy of softmax(logits), count of correct predictions"});
+                 "(logits, labels) -> mean cross-entropy of softmax(logits), count of correct predictions",
+                 {
+                     {{f32({8, 10}), i32({8})}},
+                     {{f32({1, 3}), i32({1})}},
+                     {{f32({5, 7}), i32({5})}},
+                 }});
   ops.push_back({"softmax_cross_entropy_grad",
                  3,
                  3,
@@ -66,7 +71,8 @@ void add_loss_ops(OpList& ops) {
                  infer_softmax_cross_entropy_grad,
                  nullptr,
                  {},
-                 "the loss's backward: (dloss, logits, labels) -> dlogits"});
+                 "the loss's backward: (dloss, logits, labels) -> dlogits",
+                 {{{f32({}), f32({8, 10}), i32({8})}}}});
   ops.push_back({"sgd_update",
                  2,
                  2,
@@ -74,7 +80,8 @@ void add_loss_ops(OpList& ops) {
                  infer_sgd_update,
                  nullptr,
                  {.inplace = true},
-                 "plain SGD: (w, dw) -> w - lr·dw"});
+                 "plain SGD: (w, dw) -> w - lr·dw",
+                 {{{f32({6, 1, 5, 5}), f32({6, 1, 5, 5})}, {{"lr", 0.9}}}}});
   ops.push_back({"fill",
                  0,
                  0,
@@ -82,7 +89,8 @@ void add_loss_ops(OpList& ops) {
                  infer_fill,
                  nullptr,
                  {},
-                 "a constant f32 tensor"});
+                 "a constant f32 tensor",
+                 {{{}, {{"value", 0.25}, {"shape", Ints{3, 4}}}}}});
 }
 
 }  // namespace stratum::ops

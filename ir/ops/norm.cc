@@ -59,7 +59,6 @@ std::vector<TensorType> infer_batch_norm(const OpCall& call) {
 
 std::vector<Value*> grad_batch_norm(const GradCall& call) {
   const Node& n = call.node;
-  expect_unfused(n, 5);
   if (!n.attr_bool("training"))
     fail("batch_norm in inference mode has no gradient; build the net for training");
   Value* dy = call.output_grads[0];
@@ -78,6 +77,12 @@ std::vector<TensorType> infer_batch_norm_grad(const OpCall& call) {
   return {call.inputs[1], channel, channel};
 }
 
+// Examples' inputs: x and the four channel vectors, the running variance positive.
+std::vector<ExampleInput> norm_inputs(Shape x) {
+  const int64_t c = x[1];
+  return {f32(std::move(x)), f32({c}), f32({c}), f32({c}), f32({c}, Fill::kPositive)};
+}
+
 }  // namespace
 
 void add_norm_ops(OpList& ops) {
@@ -88,16 +93,32 @@ void add_norm_ops(OpList& ops) {
                  infer_batch_norm,
                  grad_batch_norm,
                  {},
-                 "batch normalisation of x by (gamma, beta, running mean, running var), then relu"});
-  ops.push_back({"batch_norm_grad",
-                 5,
-                 6,
-                 {kEps, kRelu},
-                 infer_batch_norm_grad,
-                 nullptr,
-                 {},
-                 "batch_norm's backward: (dy, x, gamma, saved mean, saved var[, beta]) -> dx, dgamma, dbeta; "
-                 "with relu, dy is the relu output's gradient"});
+                 "batch normalisation of x by (gamma, beta, running mean, running var), then relu",
+                 {
+                     {norm_inputs({2, 3, 5, 5}), {{"momentum", 0.2}}},
+                     {norm_inputs({2, 3, 5, 5}), {{"training", false}}, false},
+                     {norm_inputs({1, 4, 3, 3})},
+                     {norm_inputs({6, 5})},
+                     {norm_inputs({6, 5}), {{"training", false}}, false},
+                     {norm_inputs({2, 3, 5, 5}), {{"relu", true}}},
+                     {norm_inputs({2, 3, 5, 5}), {{"training", false}, {"relu", true}}},
+                 }});
+  ops.push_back(
+      {"batch_norm_grad",
+       5,
+       6,
+       {kEps, kRelu},
+       infer_batch_norm_grad,
+       nullptr,
+       {.fused_inputs = 1},
+       "batch_norm's backward: (dy, x, gamma, saved mean, saved var[, beta]) -> dx, dgamma, dbeta; "
+       "with relu, dy is the relu output's gradient",
+       {
+           {{f32({2, 3, 5, 5}), f32({2, 3, 5, 5}), f32({3}), f32({3}), f32({3}, Fill::kPositive)}},
+           {{f32({6, 5}), f32({6, 5}), f32({5}), f32({5}), f32({5}, Fill::kPositive)}, {{"eps", 1e-3}}},
+           {{f32({2, 3, 5, 5}), f32({2, 3, 5, 5}), f32({3}), f32({3}), f32({3}, Fill::kPositive), f32({3})},
+            {{"relu", true}}},
+       }});
 }
 
 }  // namespace stratum::ops

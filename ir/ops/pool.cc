@@ -97,6 +97,13 @@ std::vector<TensorType> infer_avg_pool_sigmoid_grad(const OpCall& call) {
   return {call.inputs[0]};
 }
 
+// Examples' attributes (count_include_pad only where it is false: max_pool has none).
+Attrs pool(Ints kernel, Ints stride, Ints padding = {0, 0}, bool count_include_pad = true) {
+  Attrs attrs = {{"kernel", kernel}, {"stride", stride}, {"padding", padding}};
+  if (!count_include_pad) attrs["count_include_pad"] = false;
+  return attrs;
+}
+
 }  // namespace
 
 void add_pool_ops(OpList& ops) {
@@ -107,7 +114,14 @@ void add_pool_ops(OpList& ops) {
                  infer_pool,
                  grad_max_pool,
                  {},
-                 "max pooling over kernel windows (padding never wins)"});
+                 "max pooling over kernel windows (padding never wins)",
+                 {
+                     {{f32({2, 3, 8, 8}, Fill::kDistinct)}, pool({2, 2}, {2, 2})},
+                     {{f32({1, 2, 9, 9}, Fill::kDistinct)}, pool({3, 3}, {2, 2}, {1, 1})},
+                     {{f32({2, 3, 7, 10}, Fill::kDistinct)}, pool({3, 2}, {1, 2}, {1, 0})},
+                     {{f32({1, 2, 3, 4}, Fill::kDistinct)}, pool({2, 3}, {1, 2}, {1, 1})},
+                     {{f32({2, 4, 13, 13}, Fill::kDistinct)}, pool({3, 3}, {2, 2})},
+                 }});
   ops.push_back({"max_pool_grad",
                  2,
                  2,
@@ -115,7 +129,11 @@ void add_pool_ops(OpList& ops) {
                  infer_max_pool_grad,
                  nullptr,
                  {},
-                 "max_pool's backward: (dy, x) -> dx"});
+                 "max_pool's backward: (dy, x) -> dx",
+                 {
+                     {{f32({2, 3, 4, 4}), f32({2, 3, 8, 8}, Fill::kDistinct)}, pool({2, 2}, {2, 2})},
+                     {{f32({1, 2, 5, 5}), f32({1, 2, 9, 9}, Fill::kDistinct)}, pool({3, 3}, {2, 2}, {1, 1})},
+                 }});
   ops.push_back({"avg_pool",
                  1,
                  1,
@@ -123,7 +141,16 @@ void add_pool_ops(OpList& ops) {
                  infer_pool,
                  grad_avg_pool,
                  {},
-                 "average pooling; padded positions count in the divisor unless count_include_pad=false"});
+                 "average pooling; padded positions count in the divisor unless count_include_pad=false",
+                 {
+                     {{f32({2, 3, 8, 8})}, pool({2, 2}, {2, 2})},
+                     {{f32({1, 2, 9, 9})}, pool({3, 3}, {2, 2}, {1, 1})},
+                     {{f32({1, 2, 9, 9})}, pool({3, 3}, {2, 2}, {1, 1}, false)},
+                     {{f32({2, 3, 7, 10})}, pool({3, 2}, {1, 2}, {1, 0})},
+                     {{f32({2, 3, 7, 10})}, pool({3, 2}, {1, 2}, {1, 0}, false)},
+                     {{f32({1, 1, 3, 4})}, pool({3, 3}, {1, 1}, {1, 1}, false)},
+                     {{f32({2, 4, 13, 13})}, pool({3, 3}, {2, 2})},
+                 }});
   ops.push_back({"avg_pool_grad",
                  1,
                  1,
@@ -131,7 +158,12 @@ void add_pool_ops(OpList& ops) {
                  infer_avg_pool_grad,
                  nullptr,
                  {},
-                 "avg_pool's backward: dy -> dx"});
+                 "avg_pool's backward: dy -> dx",
+                 {
+                     {{f32({2, 3, 4, 4})}, with(pool({2, 2}, {2, 2}), {{"input_shape", Ints{2, 3, 8, 8}}})},
+                     {{f32({1, 2, 5, 5})},
+                      with(pool({3, 3}, {2, 2}, {1, 1}, false), {{"input_shape", Ints{1, 2, 9, 9}}})},
+                 }});
   ops.push_back({"avg_pool_sigmoid_grad",
                  2,
                  2,
@@ -139,7 +171,11 @@ void add_pool_ops(OpList& ops) {
                  infer_avg_pool_sigmoid_grad,
                  nullptr,
                  {.inplace = true},
-                 "sigmoid_grad of avg_pool_grad, fused: (y the sigmoid's output, dy) -> dx"});
+                 "sigmoid_grad of avg_pool_grad, fused: (y the sigmoid's output, dy) -> dx",
+                 {
+                     {{f32({2, 3, 7, 7}), f32({2, 3, 3, 3})}, pool({2, 2}, {2, 2})},
+                     {{f32({2, 3, 7, 7}), f32({2, 3, 4, 4})}, pool({3, 3}, {2, 2}, {1, 1})},
+                 }});
   ops.push_back({"global_avg_pool",
                  1,
                  1,
@@ -147,7 +183,8 @@ void add_pool_ops(OpList& ops) {
                  infer_global_avg_pool,
                  grad_global_avg_pool,
                  {},
-                 "mean over H and W: [N,C,H,W] -> [N,C,1,1]"});
+                 "mean over H and W: [N,C,H,W] -> [N,C,1,1]",
+                 {{{f32({2, 5, 3, 3})}}, {{f32({1, 7, 6, 5})}}}});
   ops.push_back({"global_avg_pool_grad",
                  1,
                  1,
@@ -155,7 +192,8 @@ void add_pool_ops(OpList& ops) {
                  infer_global_avg_pool_grad,
                  nullptr,
                  {},
-                 "global_avg_pool's backward: dy -> dx"});
+                 "global_avg_pool's backward: dy -> dx",
+                 {{{f32({2, 5, 1, 1})}, {{"input_shape", Ints{2, 5, 3, 3}}}}}});
 }
 
 }  // namespace stratum::ops

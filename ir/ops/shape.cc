@@ -74,8 +74,15 @@ std::vector<TensorType> infer_slice(const OpCall& call) {
 }  // namespace
 
 void add_shape_ops(OpList& ops) {
-  ops.push_back(
-      {"flatten", 1, 1, {}, infer_flatten, grad_reshape, {}, "[N,...] -> [N, product of the rest]"});
+  ops.push_back({"flatten",
+                 1,
+                 1,
+                 {},
+                 infer_flatten,
+                 grad_reshape,
+                 {},
+                 "[N,...] -> [N, product of the rest]",
+                 {{{f32({2, 3, 4, 5})}}}});
   ops.push_back({"reshape",
                  1,
                  1,
@@ -83,7 +90,8 @@ void add_shape_ops(OpList& ops) {
                  infer_reshape,
                  grad_reshape,
                  {},
-                 "the same elements, in order, under a new shape"});
+                 "the same elements, in order, under a new shape",
+                 {{{f32({2, 60})}, {{"shape", Ints{2, 3, 4, 5}}}}}});
   ops.push_back({"concat",
                  1,
                  -1,
@@ -91,17 +99,24 @@ void add_shape_ops(OpList& ops) {
                  infer_concat,
                  grad_concat,
                  {},
-                 "inputs joined along an axis"});
-  ops.push_back({"slice",
-                 1,
-                 1,
-                 {{"axis", AttrKind::kInt, std::nullopt},
-                  {"begin", AttrKind::kInt, std::nullopt},
-                  {"end", AttrKind::kInt, std::nullopt}},
-                 infer_slice,
-                 nullptr,
-                 {},
-                 "elements [begin, end) along an axis"});
+                 "inputs joined along an axis",
+                 {
+                     {{f32({2, 3, 4, 4}), f32({2, 1, 4, 4}), f32({2, 5, 4, 4})}},
+                     {{f32({2, 7}), f32({3, 7})}, {{"axis", int64_t{0}}}},
+                     {{f32({1, 3}), f32({2, 3}), f32({1, 3})}, {{"axis", int64_t{0}}}},
+                 }});
+  ops.push_back(
+      {"slice",
+       1,
+       1,
+       {{"axis", AttrKind::kInt, std::nullopt},
+        {"begin", AttrKind::kInt, std::nullopt},
+        {"end", AttrKind::kInt, std::nullopt}},
+       infer_slice,
+       nullptr,
+       {},
+       "elements [begin, end) along an axis",
+       {{{f32({2, 9, 3, 3})}, {{"axis", int64_t{1}}, {"begin", int64_t{2}}, {"end", int64_t{7}}}}}});
 }
 
 }  // namespace stratum::ops

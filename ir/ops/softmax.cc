@@ -31,6 +31,8 @@ std::vector<TensorType> infer_softmax_grad(const OpCall& call) {
   return {call.inputs[1]};
 }
 
+Attrs axis(int64_t axis) { return {{"axis", axis}}; }
+
 }  // namespace
 
 void add_softmax_ops(OpList& ops) {
@@ -41,7 +43,18 @@ void add_softmax_ops(OpList& ops) {
                  infer_softmax,
                  grad_softmax,
                  {},
-                 "e^x / Σ e^x along an axis (the maximum subtracted first, so no exp overflows)"});
+                 "e^x / Σ e^x along an axis (the maximum subtracted first, so no exp overflows)",
+                 {
+                     {{f32({10})}, axis(0)},
+                     {{f32({7, 9})}, axis(1)},
+                     {{f32({7, 9})}, axis(0)},
+                     {{f32({3, 1, 5})}, axis(1)},
+                     {{f32({3, 4, 5})}, axis(2)},
+                     {{f32({2, 3, 5, 5})}, axis(1)},
+                     {{f32({2, 3, 5, 5})}, axis(3)},
+                     {{f32({2, 3, 4, 5})}, axis(0)},
+                     {{f32({2, 3}, Fill::kLarge)}, axis(1)},
+                 }});
   ops.push_back({"softmax_grad",
                  2,
                  2,
@@ -49,7 +62,8 @@ void add_softmax_ops(OpList& ops) {
                  infer_softmax_grad,
                  nullptr,
                  {},
-                 "softmax's backward: (dy, y) -> y·(dy - Σ_axis dy·y)"});
+                 "softmax's backward: (dy, y) -> y·(dy - Σ_axis dy·y)",
+                 {{{f32({7, 9}), f32({7, 9})}, axis(1)}, {{f32({2, 3, 4, 5}), f32({2, 3, 4, 5})}, axis(0)}}});
 }
 
 }  // namespace stratum::ops
