@@ -15,16 +15,16 @@ Attrs pool_attrs(const PoolAttrs& attrs) {
 
 }  // namespace
 
-Value* Builder::single(std::string_view op, std::vector<Value*> inputs, Attrs attrs) {
-  return graph_.add_node(op, std::move(inputs), std::move(attrs))->output(0);
+Value* Builder::op(std::string_view name, std::vector<Value*> inputs, Attrs attrs) {
+  return graph_.add_node(name, std::move(inputs), std::move(attrs))->output(0);
 }
 
 Value* Builder::conv2d(Value* x, Value* weight, Value* bias, const ConvAttrs& attrs) {
-  return single("conv2d", with_optional({x, weight}, bias),
-                {{"stride", attrs.stride},
-                 {"padding", attrs.padding},
-                 {"dilation", attrs.dilation},
-                 {"groups", attrs.groups}});
+  return op("conv2d", with_optional({x, weight}, bias),
+            {{"stride", attrs.stride},
+             {"padding", attrs.padding},
+             {"dilation", attrs.dilation},
+             {"groups", attrs.groups}});
 }
 
 BatchNormOutputs Builder::batch_norm(Value* x, Value* gamma, Value* beta, Value* running_mean,
@@ -36,42 +36,20 @@ BatchNormOutputs Builder::batch_norm(Value* x, Value* gamma, Value* beta, Value*
   return {node->output(0), node->output(3), node->output(4)};
 }
 
-Value* Builder::relu(Value* x) { return single("relu", {x}); }
-
-Value* Builder::sigmoid(Value* x) { return single("sigmoid", {x}); }
-
-Value* Builder::softmax(Value* x, int64_t axis) { return single("softmax", {x}, {{"axis", axis}}); }
-
-Value* Builder::add(Value* a, Value* b) { return single("add", {a, b}); }
-
 Value* Builder::dropout(Value* x, Value* key, double p, int64_t seed, bool training) {
-  return single("dropout", {x, key}, {{"p", p}, {"seed", seed}, {"training", training}});
+  return op("dropout", {x, key}, {{"p", p}, {"seed", seed}, {"training", training}});
 }
 
-Value* Builder::max_pool(Value* x, const PoolAttrs& attrs) {
-  return single("max_pool", {x}, pool_attrs(attrs));
-}
+Value* Builder::max_pool(Value* x, const PoolAttrs& attrs) { return op("max_pool", {x}, pool_attrs(attrs)); }
 
 Value* Builder::avg_pool(Value* x, const PoolAttrs& attrs) {
   Attrs pool = pool_attrs(attrs);
   pool["count_include_pad"] = attrs.count_include_pad;
-  return single("avg_pool", {x}, pool);
+  return op("avg_pool", {x}, pool);
 }
-
-Value* Builder::global_avg_pool(Value* x) { return single("global_avg_pool", {x}); }
 
 Value* Builder::linear(Value* x, Value* weight, Value* bias) {
-  return single("linear", with_optional({x, weight}, bias));
-}
-
-Value* Builder::flatten(Value* x) { return single("flatten", {x}); }
-
-Value* Builder::reshape(Value* x, Shape shape) {
-  return single("reshape", {x}, {{"shape", std::move(shape)}});
-}
-
-Value* Builder::concat(const std::vector<Value*>& xs, int64_t axis) {
-  return single("concat", xs, {{"axis", axis}});
+  return op("linear", with_optional({x, weight}, bias));
 }
 
 LossOutputs Builder::softmax_cross_entropy(Value* logits, Value* labels) {
