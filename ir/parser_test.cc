@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "ir/error.h"
+#include "ir/op.h"
 #include "ir/printer.h"
 #include "ir/verifier.h"
 
@@ -33,6 +34,23 @@ TEST(Parser, PrintParsePrintIsTheIdentity) {
   EXPECT_EQ(graph->find("w")->init().kind, Init::kXavierUniform);
   EXPECT_DOUBLE_EQ(graph->find("b")->init().bound, 0.19245009);
   EXPECT_EQ(graph->nodes()[0]->attr_ints("stride"), (Ints{1, 1}));  // a default, filled in
+}
+
+// Every op's text form: each example (OpDef::examples) as a one-node graph, printed, parsed and printed
+// again.
+TEST(Parser, EveryOpExampleRoundTrips) {
+  for (const OpDef* op : all_ops()) {
+    for (const OpExample& example : op->examples) {
+      Graph graph("example");
+      std::vector<Value*> inputs;
+      for (const ExampleInput& input : example.inputs)
+        inputs.push_back(graph.add_input("x" + std::to_string(inputs.size()), input.type));
+      for (Value* output : graph.add_node(op->name, inputs, example.attrs)->outputs())
+        graph.add_output(output);
+      const std::string text = print_graph(graph);
+      EXPECT_EQ(print_graph(*parse_graph(text)), text) << example_label(*op, example);
+    }
+  }
 }
 
 // softmax's axis, and avg_pool's count_include_pad, printed only where it is not its default (true), so

@@ -1,9 +1,7 @@
-// The text form holds every op: print -> parse -> print is the identity on forward and training graphs.
+// print -> parse -> print is the identity on whole graphs: forward, training steps, fused. (Each op's text
+// form alone: ir/parser_test.)
 #include <gtest/gtest.h>
 
-#include <set>
-
-#include "ir/op.h"
 #include "ir/parser.h"
 #include "ir/printer.h"
 #include "ir/verifier.h"
@@ -27,23 +25,15 @@ TEST(RoundTrip, ForwardGraphs) {
   expect_round_trip(*testing::residual_concat_net());
 }
 
-// The training step, unfused and fused, and the fused inference graph, hold every op between them.
-TEST(RoundTrip, TrainingStepsAndFusedGraphsUseEveryOp) {
-  std::set<std::string> used;
-  auto expect_round_trip_of = [&](const Graph& graph) {
-    expect_round_trip(graph);
-    for (const auto& node : graph.nodes()) used.insert(node->op_name());
-  };
+TEST(RoundTrip, TrainingStepsAndFusedGraphs) {
   auto step = testing::every_op_net();
   build_training_step(*step, 0.1);
-  expect_round_trip_of(*step);
+  expect_round_trip(*step);
   fuse_graph(*step, /*training=*/true);
-  expect_round_trip_of(*step);
+  expect_round_trip(*step);
   auto inference = testing::every_op_net(2, /*training=*/false);
   fuse_graph(*inference, /*training=*/false);
-  expect_round_trip_of(*inference);
-  for (const OpDef* op : all_ops())
-    EXPECT_TRUE(used.count(op->name)) << op->name << " is not in the test graph";
+  expect_round_trip(*inference);
 }
 
 }  // namespace
