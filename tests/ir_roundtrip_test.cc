@@ -37,10 +37,10 @@ TEST(RoundTrip, TrainingStepsAndFusedGraphsUseEveryOp) {
   auto step = testing::every_op_net();
   build_training_step(*step, 0.1);
   expect_round_trip_of(*step);
-  fuse_graph(*step, /*training=*/true);
+  fusion_manager(/*training=*/true).run(*step);
   expect_round_trip_of(*step);
   auto inference = testing::every_op_net(2, /*training=*/false);
-  fuse_graph(*inference, /*training=*/false);
+  fusion_manager(/*training=*/false).run(*inference);
   expect_round_trip_of(*inference);
   for (const OpDef* op : all_ops())
     EXPECT_TRUE(used.count(op->name)) << op->name << " is not in the test graph";
