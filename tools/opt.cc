@@ -40,12 +40,11 @@ void list_ops() {
   for (const OpDef* op : all_ops()) std::cout << fmt::format("{:<28} {}\n", op->name, op->doc);
 }
 
-// Fuses the graph and says what changed: nodes fused away by each pass, and (for a net) the layers after.
+// Fuses the graph and says what changed: each pass's rewrites, and (for a net) the layers after.
 void fuse_and_report(Graph& graph, const FusionOptions& fusion, std::set<std::string> disabled, bool is_net) {
   const size_t before = graph.nodes().size();
   const bool training = !graph.updates().empty();
-  const PassReport report =
-      fusion_manager(training, fusion, {.print_to = &std::cout, .disabled = std::move(disabled)}).run(graph);
+  const PassReport report = fusion_manager(training, fusion, {.disabled = std::move(disabled)}).run(graph);
   std::cout << fmt::format("{} fusion: {} nodes -> {}\n", training ? "training" : "inference", before,
                            graph.nodes().size());
   for (const PassRecord& pass : report.passes) {
