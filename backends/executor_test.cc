@@ -167,7 +167,7 @@ const stratum_plugin& counting_plugin() {
 // load_state only, and follows the state loaded.
 TEST(Executor, ConstantNodesRunAfterEachLoadStateOnly) {
   auto graph = testing::every_op_net(4, /*training=*/false);
-  fuse_graph(*graph, /*training=*/false);
+  fusion_manager(/*training=*/false).run(*graph);
   Executor executor(*graph, counting_plugin());
   const size_t all = executor.partitions().size(), prologue = executor.prologue_size();
   ASSERT_EQ(prologue, 1u);

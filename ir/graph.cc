@@ -165,6 +165,7 @@ Node* Graph::add_node(std::string_view op_name, std::vector<Value*> inputs, Attr
   node->op_ = op;
   node->attrs_ = std::move(attrs);
   node->origin_ = origin_;
+  node->backward_ = backward_;
   node->inputs_ = std::move(inputs);
   for (size_t i = 0; i < output_types.size(); ++i) {
     Value* out = new_value(output_names.empty() ? "" : output_names[i], output_types[i], ValueKind::kNode);

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "ir/attr.h"
@@ -83,6 +84,9 @@ class Node {
   // layers' joined by '+' (passes/fusion.h). Empty when unknown (a graph written by hand or read from text
   // without origins).
   const std::string& origin() const { return origin_; }
+  // Whether the node is part of a training step's backward (gradients, parameter updates), which autodiff
+  // appends after the forward and marks (Graph::BackwardScope); a fused node has its anchor's.
+  bool backward() const { return backward_; }
 
   // For messages: "conv2d -> %y" when the first output has a name, else "conv2d of %conv1.weight" when
   // the node reads a param, else the op's name.
@@ -95,6 +99,7 @@ class Node {
   std::vector<Value*> outputs_;
   Attrs attrs_;
   std::string origin_;
+  bool backward_ = false;
 };
 
 // At the end of a step, `target` (a param or state) takes the value of `value`.
@@ -129,11 +134,26 @@ class Graph {
     Graph& graph_;
     std::string previous_;
   };
+  // While one lives, every node add_node makes is marked backward (Node::backward).
+  class BackwardScope {
+   public:
+    explicit BackwardScope(Graph& graph) : graph_(graph), previous_(std::exchange(graph.backward_, true)) {}
+    ~BackwardScope() { graph_.backward_ = previous_; }
+    BackwardScope(const BackwardScope&) = delete;
+    BackwardScope& operator=(const BackwardScope&) = delete;
+
+   private:
+    Graph& graph_;
+    bool previous_;
+  };
   // Sets a node's origin afterwards (the parser, nets naming the layers no scope named, fusion merging two
   // layers); Error unless is_origin() or empty.
   void set_origin(Node* node, std::string origin);
+  // Marks a node backward or not afterwards (the parser, fusion giving a fused node its anchor's).
+  void set_backward(Node* node, bool backward) { node->backward_ = backward; }
 
-  // Adds a node before `before` (at the end when null), with the current OriginScope's origin. Checks arity
+  // Adds a node before `before` (at the end when null), with the current OriginScope's origin, backward
+  // inside a BackwardScope. Checks arity
   // and attributes (filling in defaults) and infers the output types; throws Error naming the op and the
   // reason. `output_names` may be empty or name every output ("" leaves one unnamed).
   Node* add_node(std::string_view op, std::vector<Value*> inputs, Attrs attrs = {},
@@ -182,7 +202,8 @@ class Graph {
   std::vector<Value*> outputs_;
   std::vector<Update> updates_;
   std::unordered_map<std::string, Value*> by_name_;
-  std::string origin_;  // of the innermost OriginScope
+  std::string origin_;     // of the innermost OriginScope
+  bool backward_ = false;  // inside a BackwardScope
 };
 
 }  // namespace stratum

@@ -259,7 +259,7 @@ class Parser {
     return type;
   }
 
-  // %a, %b = op(%x, %y) {k=v} : f32[...], f32[...] @layer
+  // %a, %b = op(%x, %y) {k=v} : f32[...], f32[...] @layer backward  (both marks optional)
   void parse_node() {
     std::vector<Token> results = {expect(Token::kValue, "a %value")};
     while (is_punct(",")) {
@@ -299,6 +299,10 @@ class Parser {
       define(results[i], node->output(i));
     }
     if (token_.kind == Token::kOrigin) graph_->set_origin(node, expect(Token::kOrigin, "an @origin").text);
+    if (token_.kind == Token::kIdent && token_.text == "backward") {
+      advance();
+      graph_->set_backward(node, true);
+    }
   }
 
   Attrs parse_attrs() {

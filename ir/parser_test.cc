@@ -72,7 +72,8 @@ TEST(Parser, SoftmaxAxisAndCountIncludePadRoundTrip) {
   EXPECT_EQ(graph->nodes()[2]->attr_int("axis"), 1);
 }
 
-// A node's origin, the layer it belongs to, ends its line after '@'; a node without one has none.
+// A node's origin, the layer it belongs to, follows '@'; a node without one has none. A backward node's
+// line ends with `backward`.
 TEST(Parser, OriginsRoundTrip) {
   constexpr char kText[] = R"(graph g {
   input %x : f32[1,2,4,4]
@@ -81,7 +82,9 @@ TEST(Parser, OriginsRoundTrip) {
   %1 = relu(%0) : f32[1,2,4,4] @stem.conv+stem.bn
   %2 = relu(%1) : f32[1,2,4,4] @0
   %3 = relu(%2) : f32[1,2,4,4]
-  output %3
+  %4 = relu_grad(%3, %2) : f32[1,2,4,4] @0 backward
+  %5 = relu_grad(%4, %2) : f32[1,2,4,4] backward
+  output %3, %5
 }
 )";
   auto graph = parse_graph(kText);
@@ -90,9 +93,11 @@ TEST(Parser, OriginsRoundTrip) {
   EXPECT_EQ(graph->nodes()[1]->origin(), "stem.conv+stem.bn");
   EXPECT_EQ(graph->nodes()[2]->origin(), "0");  // PyTorch's nn.Sequential names its layers 0, 1, ...
   EXPECT_EQ(graph->nodes()[3]->origin(), "");
+  EXPECT_EQ(graph->nodes()[4]->origin(), "0");
+  for (size_t i = 0; i < 6; ++i) EXPECT_EQ(graph->nodes()[i]->backward(), i >= 4) << i;
 }
 
-TEST(Graph, OriginScopesNestAndEnd) {
+TEST(Graph, OriginAndBackwardScopesNestAndEnd) {
   Graph graph;
   Value* x = graph.add_input("x", {DType::f32, {3}});
   const Node* outer = nullptr;
@@ -106,6 +111,12 @@ TEST(Graph, OriginScopesNestAndEnd) {
     outer = graph.add_node("relu", {x});
   }
   const Node* after = graph.add_node("relu", {x});
+  const Node* backward = [&] {
+    Graph::BackwardScope scope(graph);
+    return graph.add_node("relu", {x});
+  }();
+  EXPECT_TRUE(backward->backward());
+  EXPECT_FALSE(graph.add_node("relu", {x})->backward());
   EXPECT_EQ(inner->origin(), "block.conv");
   EXPECT_EQ(outer->origin(), "block");
   EXPECT_EQ(after->origin(), "");

@@ -64,9 +64,10 @@ std::string print_graph(const Graph& graph) {
   for (const auto& node : graph.nodes()) {
     std::vector<std::string> types;
     for (const Value* v : node->outputs()) types.push_back(type_str(v->type()));
-    out += fmt::format("  {} = {}({}){} : {}{}\n", refs(node->outputs()), node->op_name(),
-                       refs(node->inputs()), attrs_text(*node), fmt::join(types, ", "),
-                       node->origin().empty() ? "" : " @" + node->origin());
+    out +=
+        fmt::format("  {} = {}({}){} : {}{}{}\n", refs(node->outputs()), node->op_name(),
+                    refs(node->inputs()), attrs_text(*node), fmt::join(types, ", "),
+                    node->origin().empty() ? "" : " @" + node->origin(), node->backward() ? " backward" : "");
   }
   for (const Update& update : graph.updates()) {
     out += fmt::format("  update {} = {}\n", ref(update.target), ref(update.value));

@@ -4,13 +4,15 @@
 //     input %x : f32[8,1,28,28]
 //     param %conv.weight : f32[6,1,5,5] = xavier_uniform
 //     %0 = conv2d(%x, %conv.weight) {padding=[2,2]} : f32[8,6,28,28] @conv
+//     ...
+//     %7 = sgd_update(%conv.weight, %6) {lr=0.1} : f32[6,1,5,5] @conv backward
 //     update %conv.weight = %7
 //     output %loss
 //   }
 //
 // Attributes print in the op's declared order and only where they differ from the default. Unnamed values
-// print as %0, %1, ... in order of definition. A node's origin, the layer it belongs to, ends its line after
-// '@' (none when it has none).
+// print as %0, %1, ... in order of definition. A node's origin, the layer it belongs to, follows '@' (none
+// when it has none); a node of a training step's backward (Node::backward) ends its line with `backward`.
 #pragma once
 
 #include <string>

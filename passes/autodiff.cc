@@ -1,6 +1,5 @@
 #include "passes/autodiff.h"
 
-#include <algorithm>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -96,6 +95,7 @@ void build_training_step(Graph& graph, double lr, const std::string& loss_name) 
   }
   std::vector<Value*> params = graph.leaves_of(ValueKind::kParam);
   if (params.empty()) fail("autodiff: graph {} has no params to train", graph.name());
+  Graph::BackwardScope backward(graph);
   Value* seed = [&] {
     Graph::OriginScope scope(graph, loss->producer() ? loss->producer()->origin() : "");
     return graph.add_node("fill", {}, {{"value", 1.0}, {"shape", Ints{}}})->output(0);
@@ -110,14 +110,6 @@ void build_training_step(Graph& graph, double lr, const std::string& loss_name) 
     Value* next = graph.add_node("sgd_update", {params[i], grads[i]}, {{"lr", lr}})->output(0);
     graph.add_update(params[i], next);
   }
-}
-
-int last_forward_index(const Graph& graph) {
-  int last = -1;
-  for (const Value* output : graph.outputs()) {
-    if (output->producer()) last = std::max(last, graph.index_of(output->producer()));
-  }
-  return last;
 }
 
 bool AutodiffPass::run(Graph& graph) {

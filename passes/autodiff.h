@@ -18,14 +18,11 @@ std::vector<Value*> build_gradients(Graph& graph, Value* y, Value* dy, const std
                                     bool allow_missing = false);
 
 // Turns a forward graph whose output `loss` (default: the first output) is an f32[] scalar into one
-// training step: forward, backward, and an sgd_update of every param, declared as the param's update.
+// training step: forward, backward, and an sgd_update of every param, declared as the param's update. The
+// nodes it appends are marked backward (Node::backward), which is how passes tell the two apart.
 // Outputs and the forward graph's own updates (batch-norm running statistics) stay as they are. The seed of
 // the loss's gradient has the loss node's origin, and a param's sgd_update its gradient's.
 void build_training_step(Graph& graph, double lr, const std::string& loss = "");
-
-// The index of the last node whose output is a graph output: in a training step, the loss's; the nodes after
-// it are the backward and the update, which build_training_step appends after the forward.
-int last_forward_index(const Graph& graph);
 
 // build_training_step as a pass.
 class AutodiffPass : public Pass {

@@ -8,8 +8,6 @@
 #include <set>
 
 #include "ir/error.h"
-#include "ir/verifier.h"
-#include "passes/autodiff.h"
 
 namespace stratum {
 
@@ -54,11 +52,12 @@ class Fuser {
     return "";
   }
 
-  // Adds the fused node before `before`; null (with the reason told) when the backend that runs the
-  // chain does not run the fused node, which is then taken out again.
+  // Adds the fused node before `before`, backward where `chain` is; null (with the reason told) when the
+  // backend that runs the chain does not run the fused node, which is then taken out again.
   Node* add(const Node& candidate, std::string_view op, std::vector<Value*> inputs, Attrs attrs,
             const Node* before, const Node* chain) {
     Node* fused = graph_.add_node(op, std::move(inputs), std::move(attrs), {}, before);
+    graph_.set_backward(fused, chain->backward());
     if (options_.runs_on_plugin && options_.runs_on_plugin(*fused) != options_.runs_on_plugin(*chain)) {
       graph_.erase_node(fused);
       skip(candidate, fmt::format("the backend runs {} but not the fused {}", chain->op_name(), op));
@@ -439,17 +438,17 @@ bool recompute_bn_relu(Fuser& f, Node& node) {
   if (!(conv_bn || (node.op_name() == "batch_norm" && node.attr_bool("training"))) || !node.attr_bool("relu"))
     return false;
   Graph& graph = f.graph();
-  const int boundary = last_forward_index(graph);
   std::vector<Node*> late;
   for (Node* user : node.output()->users()) {
-    if (graph.index_of(user) > boundary) late.push_back(user);
+    if (user->backward()) late.push_back(user);
   }
-  if (late.empty() || graph.index_of(&node) > boundary) return false;
+  if (late.empty() || node.backward()) return false;
   Node* first = *std::min_element(late.begin(), late.end(), [&](const Node* a, const Node* b) {
     return graph.index_of(a) < graph.index_of(b);
   });
   const int in = conv_bn ? 3 : 1, out = conv_bn ? 2 : 1;  // where gamma and the batch mean are
   Graph::OriginScope origin(graph, node.origin());
+  Graph::BackwardScope backward(graph);
   Value* x = conv_bn ? node.output(1) : node.input(0);
   Node* again = graph.add_node(
       "batch_norm", {x, node.input(in), node.input(in + 1), node.output(out), node.output(out + 1)},
@@ -485,7 +484,7 @@ class FusionPass : public Pass {
     fused_ = fuser.fused();
     return fused_ > 0;
   }
-  int fused() const { return fused_; }
+  int rewrites() const override { return fused_; }
 
  private:
   std::string name_;
@@ -503,6 +502,12 @@ std::vector<std::string> fusion_pipeline(bool training) {
   return {"fold_bn", "fuse_residual", "fuse_relu", "fuse_concat_bn"};
 }
 
+PassManager fusion_manager(bool training, const FusionOptions& fusion, PassManagerOptions options) {
+  PassManager manager(std::move(options));
+  for (const std::string& name : fusion_pipeline(training)) manager.add(make_fusion_pass(name, fusion));
+  return manager;
+}
+
 std::vector<std::string> fusion_pass_names() {
   std::vector<std::string> names;
   for (const auto& [name, rule] : rules()) names.push_back(name);
@@ -514,20 +519,6 @@ std::unique_ptr<Pass> make_fusion_pass(const std::string& name, const FusionOpti
   if (it == rules().end())
     fail("no fusion pass '{}'; the fusion passes are {}", name, fmt::join(fusion_pass_names(), ", "));
   return std::make_unique<FusionPass>(name, it->second, options);
-}
-
-std::vector<std::pair<std::string, int>> fuse_graph(Graph& graph, bool training,
-                                                    const FusionOptions& options) {
-  for (const std::string& name : options.disabled) make_fusion_pass(name);  // checks the name
-  std::vector<std::pair<std::string, int>> fused;
-  for (const std::string& name : fusion_pipeline(training)) {
-    if (std::count(options.disabled.begin(), options.disabled.end(), name)) continue;
-    auto pass = make_fusion_pass(name, options);
-    pass->run(graph);
-    verify_graph(graph);
-    fused.emplace_back(name, static_cast<FusionPass&>(*pass).fused());
-  }
-  return fused;
 }
 
 void register_fusion_passes() {

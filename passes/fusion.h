@@ -13,11 +13,11 @@
 //                  from the values it keeps anyway, so that output need not live through the step
 //   fuse_pool_sigmoid_grad  sigmoid_grad(avg_pool_grad(dy), y) -> avg_pool_sigmoid_grad(y, dy), which may
 //                  write over y
-// A fused node has the origin of the chain's anchor: the batch norm's (fuse_concat_bn), the relu's
-// producer's, the sigmoid_grad's. Where it fuses the nodes of two of the net's layers (a conv with its batch
-// norm or its residual add: fold_bn, fuse_conv_bn, fuse_residual), the two become one layer: the fused node
-// and every other node of either get both origins joined by '+' ("stem.conv+stem.bn").
-// They never change what a graph computes beyond float rounding.
+// A fused node is backward (Node::backward) where its anchor is, and has the origin of the chain's anchor:
+// the batch norm's (fuse_concat_bn), the relu's producer's, the sigmoid_grad's. Where it fuses the nodes of
+// two of the net's layers (a conv with its batch norm or its residual add: fold_bn, fuse_conv_bn,
+// fuse_residual), the two become one layer: the fused node and every other node of either get both origins
+// joined by '+' ("stem.conv+stem.bn"). They never change what a graph computes beyond float rounding.
 #pragma once
 
 #include <functional>
@@ -27,26 +27,25 @@
 
 #include "ir/graph.h"
 #include "passes/pass.h"
+#include "passes/pass_manager.h"
 
 namespace stratum {
 
+// What the fusion passes are made with.
 struct FusionOptions {
-  std::vector<std::string> disabled;  // fusion passes to skip, by name
-  std::ostream* explain = nullptr;    // told why each candidate that was not fused was not
+  std::ostream* explain = nullptr;  // told why each candidate that was not fused was not
   // Whether the backend that will run the graph runs this node itself (null: every node runs on one).
   std::function<bool(const Node&)> runs_on_plugin;
 };
 
 // The pipeline of the graph's kind, in order: {"fold_bn", "fuse_residual", "fuse_relu", "fuse_concat_bn"}
 // for inference, {"fuse_conv_bn", "fuse_residual", "fuse_relu", "recompute_bn_relu",
-// "fuse_pool_sigmoid_grad"} for training.
+// "fuse_pool_sigmoid_grad"} for training (a step fused after autodiff).
 std::vector<std::string> fusion_pipeline(bool training);
 
-// Runs the pipeline of a training step (fused after autodiff) or an inference graph on `graph`, but the
-// disabled passes (an unknown name is an Error), verifying after
-// each. Returns how many nodes each pass fused away.
-std::vector<std::pair<std::string, int>> fuse_graph(Graph& graph, bool training,
-                                                    const FusionOptions& options = {});
+// A PassManager with that pipeline's passes made with `fusion`; its report's PassRecord::rewrites say how
+// many chains each pass fused.
+PassManager fusion_manager(bool training, const FusionOptions& fusion = {}, PassManagerOptions options = {});
 
 // Every fusion pass's name.
 std::vector<std::string> fusion_pass_names();

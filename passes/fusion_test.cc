@@ -8,7 +8,6 @@
 #include "backends/reference/interpreter.h"
 #include "ir/builder.h"
 #include "ir/error.h"
-#include "ir/verifier.h"
 #include "passes/autodiff.h"
 #include "passes/dce.h"
 
@@ -59,8 +58,7 @@ struct SmallNet {
 std::string explain(Graph& graph, bool training, FusionOptions options = {}) {
   std::ostringstream reasons;
   options.explain = &reasons;
-  fuse_graph(graph, training, options);
-  verify_graph(graph);
+  fusion_manager(training, options).run(graph);
   return reasons.str();
 }
 
@@ -74,8 +72,7 @@ TEST(FusionTest, InferenceFoldsTheBatchNormAndFusesTheRelu) {
 
 TEST(FusionTest, TrainingFusesConvBatchNormReluForwardAndBackward) {
   SmallNet net(/*training=*/true);
-  fuse_graph(net.graph, true);
-  verify_graph(net.graph);
+  fusion_manager(/*training=*/true).run(net.graph);
   const auto ops = op_names(net.graph);
   EXPECT_EQ(std::count(ops.begin(), ops.end(), "conv_bn"), 1);
   EXPECT_EQ(std::count(ops.begin(), ops.end(), "conv_bn_grad"), 1);
@@ -84,6 +81,21 @@ TEST(FusionTest, TrainingFusesConvBatchNormReluForwardAndBackward) {
     EXPECT_EQ(std::count(ops.begin(), ops.end(), gone), 0) << gone;
   // The backward's max_pool_grad reads y normalised again: an inference batch_norm with relu.
   EXPECT_EQ(std::count(ops.begin(), ops.end(), "batch_norm"), 1);
+  for (const auto& node : net.graph.nodes()) {
+    const std::string& op = node->op_name();
+    if (op == "conv_bn" || op == "conv_bn_grad" || op == "batch_norm") {
+      EXPECT_EQ(node->backward(), op != "conv_bn") << op;
+    }
+  }
+}
+
+// The backward is what autodiff marked, so a gradient that is also a graph output leaves it as it was.
+TEST(FusionTest, RecomputesBatchNormReluWhenAGradientIsAnOutput) {
+  SmallNet net(/*training=*/true);
+  net.graph.add_output(net.graph.find("w.grad"));  // computed after max_pool_grad
+  const PassReport report = fusion_manager(/*training=*/true).run(net.graph);
+  EXPECT_EQ(report.passes[3].name, "recompute_bn_relu");
+  EXPECT_EQ(report.passes[3].rewrites, 1);
 }
 
 TEST(FusionTest, ExplainsWhyAnIntermediateThatIsAGraphOutputIsNotFused) {
@@ -104,7 +116,7 @@ TEST(FusionTest, ExplainsWhyAnIntermediateWithTwoUsersIsNotFused) {
 TEST(FusionTest, KeepsChainsThatWouldSpanTwoBackendsApart) {
   SmallNet net(/*training=*/false);
   const std::string why =
-      explain(net.graph, false, {.disabled = {}, .explain = nullptr, .runs_on_plugin = [](const Node& node) {
+      explain(net.graph, false, {.explain = nullptr, .runs_on_plugin = [](const Node& node) {
                                    return node.op_name() != "batch_norm";
                                  }});
   EXPECT_NE(why.find("fold_bn: batch_norm of %gamma: not fused: they run on different backends"),
@@ -115,7 +127,7 @@ TEST(FusionTest, KeepsChainsThatWouldSpanTwoBackendsApart) {
 TEST(FusionTest, KeepsChainsWhoseFusedOpTheBackendLacks) {
   SmallNet net(/*training=*/false);
   const std::string why =
-      explain(net.graph, false, {.disabled = {}, .explain = nullptr, .runs_on_plugin = [](const Node& node) {
+      explain(net.graph, false, {.explain = nullptr, .runs_on_plugin = [](const Node& node) {
                                    return !(node.op_name() == "conv2d" && node.attr_bool("relu"));
                                  }});
   EXPECT_NE(why.find("fuse_relu: relu: not fused: the backend runs conv2d but not the fused conv2d"),
@@ -127,12 +139,11 @@ TEST(FusionTest, KeepsChainsWhoseFusedOpTheBackendLacks) {
 
 TEST(FusionTest, PassesAreSwitchedOffByName) {
   SmallNet net(/*training=*/false);
-  fuse_graph(net.graph, false, {.disabled = {"fuse_relu"}, .explain = nullptr, .runs_on_plugin = {}});
+  fusion_manager(/*training=*/false, {}, {.disabled = {"fuse_relu"}}).run(net.graph);
   const auto ops = op_names(net.graph);
   EXPECT_EQ(std::count(ops.begin(), ops.end(), "relu"), 1);
   EXPECT_EQ(std::count(ops.begin(), ops.end(), "fold_batch_norm"), 1);
-  EXPECT_THROW(fuse_graph(net.graph, false,
-                          {.disabled = {"fuse_everything"}, .explain = nullptr, .runs_on_plugin = {}}),
+  EXPECT_THROW(fusion_manager(/*training=*/false, {}, {.disabled = {"fuse_everything"}}).run(net.graph),
                Error);
 }
 
@@ -182,7 +193,7 @@ std::vector<Tensor> run(const Graph& graph) {
 
 void expect_fusion_keeps_results(bool training, bool relu) {
   SmallNet unfused(training, relu), fused(training, relu);
-  fuse_graph(fused.graph, training);
+  fusion_manager(training).run(fused.graph);
   const auto want = run(unfused.graph), got = run(fused.graph);
   ASSERT_EQ(want.size(), got.size());
   for (size_t i = 0; i < want.size(); ++i) EXPECT_LT(nmse(got[i], want[i]), 1e-12) << "result " << i;
@@ -202,8 +213,7 @@ TEST(FusionTest, PoolSigmoidGradKeepsCountIncludePad) {
       Node* pooled_grad = graph->add_node("avg_pool_grad", {graph->add_input("dy", f32({1, 2, 3, 3}))}, pool);
       graph->add_output(graph->add_node("sigmoid_grad", {pooled_grad->output(), y})->output());
     }
-    fuse_graph(fused, /*training=*/true);
-    verify_graph(fused);
+    fusion_manager(/*training=*/true).run(fused);
     ASSERT_EQ(op_names(fused), (std::vector<std::string>{"sigmoid", "avg_pool_sigmoid_grad"}));
     EXPECT_EQ(fused.nodes()[1]->attr_bool("count_include_pad"), count_include_pad);
     std::mt19937_64 rng(3);

@@ -18,6 +18,8 @@ class Pass {
   virtual std::string_view name() const = 0;
   // Returns whether it changed the graph.
   virtual bool run(Graph& graph) = 0;
+  // How many rewrites the last run made, for reports (a fusion pass: the chains it fused); 0 if uncounted.
+  virtual int rewrites() const { return 0; }
 };
 
 using PassOptions = std::map<std::string, std::string>;

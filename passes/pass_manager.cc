@@ -56,6 +56,7 @@ PassRecord PassManager::run_pass(Pass& pass, Graph& graph) {
   const auto start = std::chrono::steady_clock::now();
   try {
     record.changed = pass.run(graph);
+    record.rewrites = pass.rewrites();
   } catch (const Error& e) {
     fail("pass {} failed: {}", record.name, e.what());
   }
@@ -75,7 +76,7 @@ PassReport PassManager::run(Graph& graph) {
   PassReport report;
   for (const auto& pass : passes_) {
     if (options_.disabled.count(std::string(pass->name()))) {
-      report.passes.push_back({std::string(pass->name()), false, true, 0});
+      report.passes.push_back({.name = std::string(pass->name()), .skipped = true});
     } else {
       report.passes.push_back(run_pass(*pass, graph));
     }

@@ -15,10 +15,10 @@
 namespace stratum {
 
 struct PassManagerOptions {
-  bool verify = true;                   // verify_graph before the first pass and after each one
-  std::set<std::string> print_after;    // passes after which the IR is printed
-  std::ostream* print_to = &std::cerr;  // where print_after goes
-  std::set<std::string> disabled;       // passes that are skipped
+  bool verify = true;                      // verify_graph before the first pass and after each one
+  std::set<std::string> print_after = {};  // passes after which the IR is printed
+  std::ostream* print_to = &std::cerr;     // where print_after goes
+  std::set<std::string> disabled = {};     // passes that are skipped
 };
 
 struct PassRecord {
@@ -26,6 +26,7 @@ struct PassRecord {
   bool changed = false;
   bool skipped = false;
   double milliseconds = 0;
+  int rewrites = 0;  // Pass::rewrites
 };
 
 struct PassReport {

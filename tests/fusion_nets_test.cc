@@ -1,9 +1,11 @@
 // For every classic net, the fusion pipelines rewrite as many chains as the net's layers imply, and the
-// fused graphs compute what the unfused ones compute, both on the oneDNN plugin: the inference logits (with
-// batch-norm statistics and affine parameters far from their initial values, so that folding is exercised)
-// and one training step's loss, parameter gradients and new running statistics.
+// fused graphs compute what the unfused ones compute, both on the oneDNN plugin: the graphs train, bench and
+// compare run (train/step.h), with inference logits (with batch-norm statistics and affine parameters far
+// from their initial values, so that folding is exercised) and one training step's loss, parameter gradients
+// (recovered from the SGD update) and new state.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <iostream>
 #include <random>
 
@@ -16,6 +18,7 @@
 #include "passes/autodiff.h"
 #include "passes/dce.h"
 #include "passes/fusion.h"
+#include "train/step.h"
 
 namespace stratum {
 namespace {
@@ -60,7 +63,7 @@ class Fusion : public ::testing::TestWithParam<std::string> {};
 
 std::vector<int> rewrites(Graph& graph, bool training) {
   std::vector<int> counts;
-  for (const auto& [pass, count] : fuse_graph(graph, training)) counts.push_back(count);
+  for (const PassRecord& pass : fusion_manager(training).run(graph).passes) counts.push_back(pass.rewrites);
   return counts;
 }
 
@@ -99,23 +102,19 @@ std::vector<Tensor> run(const Graph& graph, const Store& state, const std::map<s
   return executor.outputs();
 }
 
-// The graph as the caller made it, and a fused copy of it (built the same way).
-template <typename Build>
-std::pair<std::unique_ptr<Graph>, std::unique_ptr<Graph>> unfused_and_fused(Build build, bool training) {
-  auto fused = build();
-  fuse_graph(*fused, training);
-  return {build(), std::move(fused)};
+// The graph build_step makes for the oneDNN plugin, unfused and fused.
+std::pair<std::unique_ptr<Graph>, std::unique_ptr<Graph>> unfused_and_fused(const NetDef& net,
+                                                                            bool training) {
+  StepSpec spec{.net = &net, .batch = kBatch, .size = kSize, .training = training, .logits = !training};
+  const std::vector<const stratum_plugin*> plugins = {&load_plugin("onednn")};
+  auto fused = build_step(spec, plugins);
+  spec.fusion = false;
+  return {build_step(spec, plugins), std::move(fused)};
 }
 
 TEST_P(Fusion, InferenceAgrees) {
   const NetDef& net = find_net(GetParam());
-  auto [unfused, fused] = unfused_and_fused(
-      [&] {
-        auto graph = build_net(net, kBatch, /*training=*/false, kSize);
-        graph->add_output(graph->find("loss")->producer()->input(0));  // the logits
-        return graph;
-      },
-      false);
+  auto [unfused, fused] = unfused_and_fused(net, /*training=*/false);
   Store state = init_store(*unfused, 3);
   perturb_batch_norms(state);
   const auto feeds = random_feeds(*unfused, 7);
@@ -132,53 +131,63 @@ double mean_square(const Tensor& t) {
   return sum / std::max<int64_t>(t.size(), 1);
 }
 
+// Each param's gradient, recovered from the step's update of it: (p - p_new) / lr.
+std::map<std::string, Tensor> gradients(const Graph& graph, const Store& before, const Store& after,
+                                        double lr) {
+  std::map<std::string, Tensor> grads;
+  for (const Value* param : graph.leaves_of(ValueKind::kParam)) {
+    const Tensor &p = before.at(param->name()), &p_new = after.at(param->name());
+    Tensor& grad = grads.emplace(param->name(), Tensor(p.type())).first->second;
+    for (int64_t i = 0; i < p.size(); ++i)
+      grad.f32()[i] = static_cast<float>((p.f32()[i] - p_new.f32()[i]) / lr);
+  }
+  return grads;
+}
+
 // The mean square below which a gradient's error is measured against that floor instead. A conv bias's
 // gradient is zero but for rounding when a training batch norm follows (it takes the mean away), so two
 // correct computations agree there only to the rounding of that batch norm's beta gradient, the floor then.
-double gradient_floor(const Graph& graph, const std::string& grad_name, const std::vector<Tensor>& want) {
-  const Value* bias = graph.find(grad_name.substr(0, grad_name.size() - std::string(".grad").size()));
-  for (const Node* conv : bias ? bias->users() : std::vector<Node*>{}) {
+double gradient_floor(const Graph& graph, const std::string& param,
+                      const std::map<std::string, Tensor>& want) {
+  const Value* bias = graph.find(param);
+  for (const Node* conv : bias->users()) {
     if (conv->op_name() != "conv2d" || conv->input(2) != bias) continue;
     for (const Node* bn : conv->output()->users()) {
-      if (bn->op_name() != "batch_norm" || !bn->attr_bool("training")) continue;
-      const std::string beta_grad = bn->input(2)->name() + ".grad";
-      for (size_t i = 0; i < graph.outputs().size(); ++i) {
-        if (graph.outputs()[i]->name() == beta_grad) return mean_square(want[i]);
-      }
+      if (bn->op_name() == "batch_norm" && bn->attr_bool("training"))
+        return mean_square(want.at(bn->input(2)->name()));
     }
   }
   return 1e-12;
 }
 
+// The batch norms recompute_bn_relu added to the backward.
+int recomputed(const Graph& graph) {
+  return std::count_if(graph.nodes().begin(), graph.nodes().end(),
+                       [](const auto& node) { return node->backward() && node->op_name() == "batch_norm"; });
+}
+
 TEST_P(Fusion, TrainingStepAgrees) {
   const NetDef& net = find_net(GetParam());
-  auto [unfused, fused] = unfused_and_fused(
-      [&] {
-        auto graph = build_net(net, kBatch, /*training=*/true, kSize);
-        build_training_step(*graph, net.recipe.lr);
-        for (const Value* param : graph->leaves_of(ValueKind::kParam))
-          graph->add_output(graph->find(param->name() + ".grad"));
-        DcePass().run(*graph);
-        return graph;
-      },
-      true);
+  auto [unfused, fused] = unfused_and_fused(net, /*training=*/true);
   if (net.name != "lenet") {
     EXPECT_NE(print_graph(*fused), print_graph(*unfused)) << "nothing was fused";
   }
+  EXPECT_EQ(recomputed(*fused), kExpected.at(net.name).training[3]) << "recompute_bn_relu";
   const Store state = init_store(*unfused, 3);
   const auto feeds = random_feeds(*unfused, 7);
   Store want_state, got_state;
   const auto want = run(*unfused, state, feeds, &want_state), got = run(*fused, state, feeds, &got_state);
   EXPECT_NEAR(got[0].f32()[0], want[0].f32()[0], 1e-5 * std::abs(want[0].f32()[0])) << "loss";
+  const auto want_grads = gradients(*unfused, state, want_state, net.recipe.lr),
+             got_grads = gradients(*unfused, state, got_state, net.recipe.lr);
   double worst = 0;
-  for (size_t i = 2; i < want.size(); ++i) {
-    const std::string& name = unfused->outputs()[i]->name();
-    const double error = nmse(got[i], want[i], gradient_floor(*unfused, name, want));
-    EXPECT_LT(error, 1e-8) << name;
+  for (const auto& [name, grad] : want_grads) {
+    const double error = nmse(got_grads.at(name), grad, gradient_floor(*unfused, name, want_grads));
+    EXPECT_LT(error, 1e-8) << name << ".grad";
     worst = std::max(worst, error);
   }
-  // A param moves by lr·gradient, the gradients agree to 1e-8, and a conv bias before a batch norm moves by
-  // rounding alone: the new state agrees to that too (bit for bit on the nets whose fusion keeps rounding).
+  // The gradients agree to 1e-8, and a conv bias before a batch norm moves by rounding alone: the new state
+  // agrees to that too (bit for bit on the nets whose fusion keeps rounding).
   for (const auto& [name, tensor] : want_state) EXPECT_LT(nmse(got_state.at(name), tensor), 1e-8) << name;
   std::cout << net.name << ": training step's worst gradient nMSE " << worst << "\n";
 }

@@ -29,10 +29,10 @@ TEST(RoundTrip, TrainingStepsAndFusedGraphs) {
   auto step = testing::every_op_net();
   build_training_step(*step, 0.1);
   expect_round_trip(*step);
-  fuse_graph(*step, /*training=*/true);
+  fusion_manager(/*training=*/true).run(*step);
   expect_round_trip(*step);
   auto inference = testing::every_op_net(2, /*training=*/false);
-  fuse_graph(*inference, /*training=*/false);
+  fusion_manager(/*training=*/false).run(*inference);
   expect_round_trip(*inference);
 }
 

@@ -1,5 +1,5 @@
 // Every node of every built-in net's training step and inference graph says which layer it came from
-// (Node::origin), unfused and fused, and the text form keeps it.
+// (Node::origin) and whether it is backward, unfused and fused, and the text form keeps both.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -16,9 +16,18 @@ namespace {
 
 constexpr int64_t kBatch = 2, kSize = 96;
 
-void expect_every_origin(const Graph& graph, const std::string& what) {
-  for (const auto& node : graph.nodes())
+// Every node has an origin; those autodiff appended, marked backward, follow the forward (the loss's among
+// it); the text form keeps both.
+void expect_every_origin(const Graph& graph, bool training, const std::string& what) {
+  bool backward = false;  // the node before's
+  for (const auto& node : graph.nodes()) {
     EXPECT_FALSE(node->origin().empty()) << what << ": " << node->label();
+    EXPECT_TRUE(node->backward() || !backward)
+        << what << ": forward " << node->label() << " after the backward";
+    backward = node->backward();
+  }
+  EXPECT_EQ(backward, training) << what << ": the last node";
+  EXPECT_FALSE(graph.find("loss")->producer()->backward()) << what;
   const std::string text = print_graph(graph);
   EXPECT_EQ(print_graph(*parse_graph(text)), text) << what;
 }
@@ -30,9 +39,9 @@ TEST(Origins, EveryNodeOfEveryNetHasOneUnfusedAndFused) {
       if (training) build_training_step(*graph, 0.1);
       DcePass().run(*graph);
       const std::string what = net.name + (training ? " training step" : " inference");
-      expect_every_origin(*graph, what);
-      fuse_graph(*graph, training);
-      expect_every_origin(*graph, what + ", fused");
+      expect_every_origin(*graph, training, what);
+      fusion_manager(training).run(*graph);
+      expect_every_origin(*graph, training, what + ", fused");
     }
   }
 }
@@ -66,7 +75,7 @@ TEST(Origins, LeNetBackwardNodesHaveTheirForwardLayers) {
 TEST(Origins, FusedConvBatchNormHasBothLayers) {
   auto graph = build_net(find_net("resnet18"), kBatch, /*training=*/true, kSize);
   build_training_step(*graph, 0.1);
-  fuse_graph(*graph, /*training=*/true);
+  fusion_manager(/*training=*/true).run(*graph);
   int fused = 0;
   for (const auto& node : graph->nodes()) {
     if (node->op_name() != "conv_bn" && node->op_name() != "conv_bn_grad") continue;

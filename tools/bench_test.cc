@@ -75,7 +75,7 @@ TEST(LayerGroups, LeNetTrainingStepHasEachLayerOnceAndEveryNodeInOne) {
   std::vector<int> backward_nodes(groups.layers.size());
   for (const auto& node : graph->nodes()) {
     ASSERT_TRUE(groups.layer_of.count(node.get())) << node->label();
-    if (groups.backward.count(node.get())) ++backward_nodes[groups.layer_of.at(node.get())];
+    if (node->backward()) ++backward_nodes[groups.layer_of.at(node.get())];
     const std::string& layer = groups.layers[groups.layer_of.at(node.get())];
     const std::string& op = node->op_name();
     const std::map<std::string, std::string> expected = {
@@ -97,8 +97,8 @@ TEST(LayerGroups, LeNetTrainingStepHasEachLayerOnceAndEveryNodeInOne) {
   }
 }
 
-// A node's layer is its origin; the nodes after the loss's are the backward. A layer whose forward fusion
-// put into another's node (here %add) comes after those with forward nodes.
+// A node's layer is its origin; the nodes marked backward come after the forward. A layer whose forward
+// fusion put into another's node (here %add) comes after those with forward nodes.
 TEST(LayerGroups, AreTheOriginsInForwardOrder) {
   const auto graph = parse_graph(R"(graph g {
   input %x : f32[2,3]
@@ -108,11 +108,11 @@ TEST(LayerGroups, AreTheOriginsInForwardOrder) {
   %1 = relu(%0) : f32[2,3] @fc
   %2 = add(%1, %x) : f32[2,3]
   %loss, %correct = softmax_cross_entropy(%2, %labels) : f32[], i32[] @loss
-  %3 = fill() {value=1.0} : f32[] @loss
-  %4 = softmax_cross_entropy_grad(%3, %2, %labels) : f32[2,3] @loss
-  %5 = relu_grad(%4, %1) : f32[2,3] @add
-  %6 = linear_grad_weight(%5, %x) : f32[3,3] @fc
-  %7 = sgd_update(%fc.weight, %6) {lr=0.1} : f32[3,3] @fc
+  %3 = fill() {value=1.0} : f32[] @loss backward
+  %4 = softmax_cross_entropy_grad(%3, %2, %labels) : f32[2,3] @loss backward
+  %5 = relu_grad(%4, %1) : f32[2,3] @add backward
+  %6 = linear_grad_weight(%5, %x) : f32[3,3] @fc backward
+  %7 = sgd_update(%fc.weight, %6) {lr=0.1} : f32[3,3] @fc backward
   update %fc.weight = %7
   output %loss, %correct
 }
@@ -120,8 +120,7 @@ TEST(LayerGroups, AreTheOriginsInForwardOrder) {
   const LayerGroups groups = group_layers(*graph);
   EXPECT_EQ(groups.layers, (std::vector<std::string>{"fc", "(no origin)", "loss", "add"}));
   const auto& nodes = graph->nodes();
-  for (size_t i = 0; i < nodes.size(); ++i)
-    EXPECT_EQ(groups.backward.count(nodes[i].get()), i > 3 ? 1u : 0u) << i;
+  for (size_t i = 0; i < nodes.size(); ++i) EXPECT_EQ(nodes[i]->backward(), i > 3) << i;
   EXPECT_EQ(groups.layers[groups.layer_of.at(nodes[5].get())], "loss");
   EXPECT_EQ(groups.layers[groups.layer_of.at(nodes[7].get())], "fc");
 }

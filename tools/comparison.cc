@@ -50,7 +50,7 @@ void add_differences(const Graph& graph, const LayerGroups& groups, const std::v
     const Node* node = graph.outputs()[i]->producer();
     if (node == nullptr || node->op_name() == "sgd_update") continue;
     const size_t l = groups.layer_of.at(node);
-    SquareSums& sum = sums[l][groups.backward.count(node)];
+    SquareSums& sum = sums[l][node->backward()];
     for (int64_t k = 0; k < a[i].size(); ++k) {
       const double d = element(b[i], k) - element(a[i], k);
       sum.error += d * d;

@@ -1,9 +1,5 @@
 #include "tools/layer_groups.h"
 
-#include <algorithm>
-
-#include "passes/autodiff.h"
-
 namespace stratum {
 
 LayerGroups group_layers(const Graph& graph) {
@@ -15,12 +11,10 @@ LayerGroups group_layers(const Graph& graph) {
     if (added) groups.layers.push_back(layer);
     groups.layer_of[&node] = it->second;
   };
-  const auto& nodes = graph.nodes();
-  const size_t first_backward = last_forward_index(graph) + 1;
-  for (size_t i = 0; i < std::min(first_backward, nodes.size()); ++i) group(*nodes[i]);
-  for (size_t i = first_backward; i < nodes.size(); ++i) {
-    group(*nodes[i]);
-    groups.backward.insert(nodes[i].get());
+  for (bool backward : {false, true}) {
+    for (const auto& node : graph.nodes()) {
+      if (node->backward() == backward) group(*node);
+    }
   }
   return groups;
 }

@@ -2,12 +2,11 @@
 // fused or not. A node's layer is its origin (Node::origin), which the net's builder records (nets/layers.h)
 // and autodiff and fusion keep: a backward node has the origin of the forward node it differentiates, a
 // fused node its anchor's. Nodes without one (graphs not built by build_net) form the layer "(no origin)".
-// The backward nodes are those after the forward (passes/autodiff.h: last_forward_index).
+// Tables split a layer into forward and backward by Node::backward, which autodiff marks.
 #pragma once
 
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "ir/graph.h"
@@ -19,7 +18,6 @@ struct LayerGroups {
   // fusion put into another's node), in the order of their first backward node.
   std::vector<std::string> layers;
   std::unordered_map<const Node*, size_t> layer_of;  // every node: an index into `layers`
-  std::unordered_set<const Node*> backward;          // the backward nodes
 };
 
 LayerGroups group_layers(const Graph& graph);

@@ -143,7 +143,7 @@ std::vector<LayerTime> layer_times(const LayerGroups& groups, const StepTimes& t
   std::vector<LayerTime> layers(groups.layers.size());
   for (const auto& [node, ms] : times.node_ms) {
     LayerTime& layer = layers[groups.layer_of.at(node)];
-    (groups.backward.count(node) ? layer.backward_ms : layer.forward_ms) += ms;
+    (node->backward() ? layer.backward_ms : layer.forward_ms) += ms;
   }
   return layers;
 }

@@ -40,15 +40,17 @@ void list_ops() {
   for (const OpDef* op : all_ops()) std::cout << fmt::format("{:<28} {}\n", op->name, op->doc);
 }
 
-// Fuses the graph and says what changed: nodes fused away by each pass, and (for a net) the layers after.
-void fuse_and_report(Graph& graph, const FusionOptions& options, bool is_net) {
+// Fuses the graph and says what changed: each pass's rewrites, and (for a net) the layers after.
+void fuse_and_report(Graph& graph, const FusionOptions& fusion, std::set<std::string> disabled, bool is_net) {
   const size_t before = graph.nodes().size();
   const bool training = !graph.updates().empty();
-  const auto fused = fuse_graph(graph, training, options);
+  const PassReport report = fusion_manager(training, fusion, {.disabled = std::move(disabled)}).run(graph);
   std::cout << fmt::format("{} fusion: {} nodes -> {}\n", training ? "training" : "inference", before,
                            graph.nodes().size());
-  for (const auto& [pass, count] : fused) std::cout << fmt::format("  {:<18} {} rewrites\n", pass, count);
-  for (const std::string& pass : options.disabled) std::cout << fmt::format("  {:<18} disabled\n", pass);
+  for (const PassRecord& pass : report.passes) {
+    const std::string result = pass.skipped ? "disabled" : fmt::format("{} rewrites", pass.rewrites);
+    std::cout << fmt::format("  {:<18} {}\n", pass.name, result);
+  }
   if (is_net) std::cout << layer_summary(graph);
 }
 
@@ -98,11 +100,11 @@ int run(int argc, char** argv) {
   }
 
   register_all_passes();
-  std::set<std::string> disabled = name_set(flags.get("disable"));
+  std::set<std::string> disabled = name_set(flags.get("disable")), disabled_fusions;
   FusionOptions fusion;
   if (flags.get_bool("explain")) fusion.explain = &std::cout;
   for (const std::string& name : fusion_pass_names()) {
-    if (disabled.erase(name)) fusion.disabled.push_back(name);
+    if (disabled.erase(name)) disabled_fusions.insert(name);
   }
   PassManager manager({.verify = true,
                        .print_after = name_set(flags.get("print-after")),
@@ -110,7 +112,7 @@ int run(int argc, char** argv) {
                        .disabled = disabled});
   manager.add_pipeline(flags.get("passes"));
   const PassReport report = manager.run(*graph);
-  if (flags.get_bool("fuse")) fuse_and_report(*graph, fusion, is_net);
+  if (flags.get_bool("fuse")) fuse_and_report(*graph, fusion, disabled_fusions, is_net);
   if (flags.get_bool("print")) std::cout << print_graph(*graph);
   if (flags.get_bool("time")) std::cerr << report.table();
   return 0;

@@ -1,6 +1,7 @@
 #include "train/step.h"
 
 #include <algorithm>
+#include <set>
 
 #include "backends/executor.h"
 #include "passes/autodiff.h"
@@ -8,6 +9,22 @@
 #include "passes/fusion.h"
 
 namespace stratum {
+
+namespace {
+
+// The disabled passes that the graph's fusion pipeline has (a run disables fusion passes by name for its
+// training step and its inference graphs alike); Error for a name that is no fusion pass.
+std::set<std::string> disabled_in_pipeline(const StepSpec& spec) {
+  const std::vector<std::string> pipeline = fusion_pipeline(spec.training);
+  std::set<std::string> disabled;
+  for (const std::string& name : spec.disabled_fusions) {
+    make_fusion_pass(name);  // checks the name
+    if (std::count(pipeline.begin(), pipeline.end(), name)) disabled.insert(name);
+  }
+  return disabled;
+}
+
+}  // namespace
 
 std::unique_ptr<Graph> build_step(const StepSpec& spec, const std::vector<const stratum_plugin*>& plugins) {
   auto graph = build_net(*spec.net, spec.batch_or_recipe(), spec.training, spec.size_or_recipe());
@@ -20,12 +37,11 @@ std::unique_ptr<Graph> build_step(const StepSpec& spec, const std::vector<const 
   DcePass().run(*graph);  // and what an import left behind (a final softmax, reshapes read through)
   if (!spec.fusion) return graph;
   FusionOptions options;
-  options.disabled = spec.disabled_fusions;
   options.runs_on_plugin = [&plugins](const Node& node) {
     return std::all_of(plugins.begin(), plugins.end(),
                        [&](const stratum_plugin* plugin) { return plugin_runs(*plugin, node); });
   };
-  fuse_graph(*graph, spec.training, options);
+  fusion_manager(spec.training, options, {.disabled = disabled_in_pipeline(spec)}).run(*graph);
   return graph;
 }
 

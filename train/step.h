@@ -17,9 +17,9 @@ struct StepSpec {
   const NetDef* net = nullptr;
   int64_t batch = 0, size = 0;  // 0: the recipe's
   bool training = true;         // a training step (forward, backward, SGD update) or inference
-  bool fusion = true;           // run fuse_graph
+  bool fusion = true;           // run the fusion pipeline
   double lr = 0;                // 0: the recipe's
-  std::vector<std::string> disabled_fusions = {};  // fusion passes to skip
+  std::vector<std::string> disabled_fusions = {};  // fusion passes to skip, of either pipeline
   bool logits = false;                             // inference: the logits as a third output, %logits
 
   int64_t batch_or_recipe() const { return batch > 0 ? batch : net->recipe.batch; }
@@ -28,9 +28,9 @@ struct StepSpec {
   std::string fusion_name() const { return fusion ? "fused" : "unfused"; }
 };
 
-// The net's forward graph; for training, build_training_step and DCE; then, unless !spec.fusion,
-// fuse_graph where every one of `plugins` runs the fused nodes. Inference keeps the loss and the count of
-// correct predictions as its outputs.
+// The net's forward graph; for training, build_training_step and DCE; then, unless !spec.fusion, the
+// fusion pipeline (fusion_manager) where every one of `plugins` runs the fused nodes. Inference keeps the
+// loss and the count of correct predictions as its outputs.
 std::unique_ptr<Graph> build_step(const StepSpec& spec, const std::vector<const stratum_plugin*>& plugins);
 
 // The dropout key %step of a training step's feed: distinct for each step of a run, and another sequence for
