@@ -37,7 +37,7 @@ std::map<std::string, Tensor> feeds_for(const Graph& graph) {
 
 std::unique_ptr<Graph> training_step() {
   auto graph = testing::every_op_net(4);
-  build_training_step(*graph, 0.1);
+  build_training_step(*graph);
   return graph;
 }
 

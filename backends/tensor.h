@@ -14,6 +14,7 @@ class Tensor {
  public:
   Tensor() = default;  // the f32 scalar 0
   explicit Tensor(TensorType type);
+  explicit Tensor(float scalar) { f32()[0] = scalar; }  // an f32[] (a learning rate)
 
   const TensorType& type() const { return type_; }
   const Shape& shape() const { return type_.shape; }

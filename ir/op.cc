@@ -26,6 +26,7 @@ const Registry& registry() {
     ops::add_shape_ops(r->defs);
     ops::add_linear_ops(r->defs);
     ops::add_loss_ops(r->defs);
+    ops::add_optimizer_ops(r->defs);
     ops::add_fused_ops(r->defs);
     for (const OpDef& def : r->defs) r->pointers.push_back(&def);
     return r.release();

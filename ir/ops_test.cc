@@ -36,7 +36,8 @@ TEST(OpSchema, NamesTheArityAndEveryAttributeWithItsDefault) {
       "relu:bool=false");
   EXPECT_EQ(op_schema(*find_op("relu")), "1 input");
   EXPECT_EQ(op_schema(*find_op("concat")), "1..* inputs; axis:int=1");
-  EXPECT_EQ(op_schema(*find_op("sgd_update")), "2 inputs; lr:float");
+  EXPECT_EQ(op_schema(*find_op("momentum_update")),
+            "4..5 inputs; momentum:float; nesterov:bool=false; weight_decay:float=0.0; decoupled:bool=false");
   EXPECT_EQ(op_schema(*find_op("softmax")), "1 input; axis:int");
   EXPECT_EQ(op_schema(*find_op("avg_pool")),
             "1 input; kernel:int list; stride:int list; padding:int list=[0,0]; count_include_pad:bool=true");
@@ -221,15 +222,22 @@ TEST(ShapeInference, Linear) {
   EXPECT_ERROR(error_of("linear_grad_weight", {f32({256, 120}), f32({128, 400})}), "differ in batch");
 }
 
-TEST(ShapeInference, LossOptimizerAndFill) {
+TEST(ShapeInference, LossOptimizersAndFill) {
   EXPECT_EQ(infer("softmax_cross_entropy", {f32({8, 10}), i32({8})}), (std::vector{f32({}), i32({})}));
   EXPECT_ERROR(error_of("softmax_cross_entropy", {f32({8, 10}), f32({8})}), "labels must be i32[8]");
   EXPECT_EQ(infer("softmax_cross_entropy_grad", {f32({}), f32({8, 10}), i32({8})}),
             std::vector{f32({8, 10})});
-  EXPECT_EQ(infer("sgd_update", {f32({6, 1, 5, 5}), f32({6, 1, 5, 5})}, {{"lr", 0.9}}),
-            std::vector{f32({6, 1, 5, 5})});
-  EXPECT_ERROR(error_of("sgd_update", {f32({6}), f32({6})}, {{"lr", -1.0}}), "lr must be positive");
-  EXPECT_ERROR(error_of("sgd_update", {f32({6}), f32({6})}), "missing attribute 'lr'");
+  const TensorType w = f32({6, 1, 5, 5}), lr = f32({});
+  EXPECT_EQ(infer("sgd_update", {w, w, lr}), std::vector{w});
+  EXPECT_EQ(infer("adam_update", {w, w, w, w, lr, lr, lr}), (std::vector{w, w, w}));
+  EXPECT_ERROR(error_of("sgd_update", {w, w, f32({1})}), "input 2 must be f32[], got f32[1]");
+  EXPECT_ERROR(error_of("sgd_update", {w, f32({6}), lr}), "input 1 must be the parameter's type");
+  EXPECT_ERROR(error_of("sgd_update", {w, w, lr}, {{"weight_decay", -1.0}}),
+               "weight_decay must be at least 0");
+  EXPECT_ERROR(error_of("momentum_update", {w, w, w, lr}, {{"momentum", 1.5}}), "momentum must be in [0,1)");
+  EXPECT_ERROR(error_of("momentum_update", {w, w, w, lr}), "missing attribute 'momentum'");
+  EXPECT_ERROR(error_of("adam_update", {w, w, w, w, lr, lr, f32({2})}), "input 6 must be f32[]");
+  EXPECT_ERROR(error_of("global_norm_scale", {w}, {{"max_norm", 0.0}}), "max_norm must be positive");
   EXPECT_EQ(infer("fill", {}, {{"value", 1.0}}), std::vector{f32({})});
 }
 

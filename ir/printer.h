@@ -5,7 +5,7 @@
 //     param %conv.weight : f32[6,1,5,5] = xavier_uniform
 //     %0 = conv2d(%x, %conv.weight) {padding=[2,2]} : f32[8,6,28,28] @conv
 //     ...
-//     %7 = sgd_update(%conv.weight, %6) {lr=0.1} : f32[6,1,5,5] @conv backward
+//     %7 = sgd_update(%conv.weight, %6, %lr) : f32[6,1,5,5] @conv backward
 //     update %conv.weight = %7
 //     output %loss
 //   }

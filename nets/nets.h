@@ -8,16 +8,28 @@
 #include <vector>
 
 #include "ir/graph.h"
+#include "ir/op_attrs.h"
 #include "nets/layers.h"
 
 namespace stratum {
 
-// The book's training recipe: plain SGD on Fashion-MNIST, resized to input_size.
+// How the learning rate moves over a run (train/schedule.h): constant, step decay (by `gamma` every
+// `every_epochs`) or cosine to 0, after a linear warm-up of `warmup_epochs`.
+struct LrSchedule {
+  std::string kind = "constant";  // constant, step, cosine
+  int64_t every_epochs = 0;       // step
+  double gamma = 0.1;             // step
+  double warmup_epochs = 0;
+};
+
+// A training recipe on Fashion-MNIST, resized to input_size: the book's is plain SGD at a constant rate.
 struct Recipe {
   int64_t batch;
   double lr;
   int64_t epochs;
   int64_t input_size;
+  OptimizerAttrs optimizer = {};
+  LrSchedule schedule = {};
 };
 
 struct NetDef {

@@ -30,15 +30,17 @@ constexpr int64_t kSize = 96;
 // The training step, with every parameter's gradient as a further output.
 std::unique_ptr<Graph> step_with_gradients(const NetDef& net, int64_t batch) {
   auto graph = build_net(net, batch, /*training=*/true, kSize);
-  build_training_step(*graph, net.recipe.lr);
+  build_training_step(*graph);
   for (const Value* param : graph->leaves_of(ValueKind::kParam))
     graph->add_output(graph->find(param->name() + ".grad"));
   DcePass().run(*graph);
   return graph;
 }
 
-std::map<std::string, Tensor> feeds_of(const Graph& graph, const Batch& batch, int32_t step) {
-  std::map<std::string, Tensor> feeds = {{"x", batch.images}, {"labels", batch.labels}};
+// The batch, the recipe's learning rate and the dropout key of `step`.
+std::map<std::string, Tensor> feeds_of(const Graph& graph, const Batch& batch, int32_t step, double lr) {
+  std::map<std::string, Tensor> feeds = {
+      {"x", batch.images}, {"labels", batch.labels}, {"lr", Tensor(static_cast<float>(lr))}};
   if (graph.find("step") != nullptr) {
     Tensor key({DType::i32, {}});
     key.i32()[0] = step;
@@ -80,7 +82,7 @@ TEST_P(NetTraining, OneStepAgreesWithTheReference) {
   ASSERT_TRUE(loader.next(&batch));
   for (int64_t i = 0; i < batch.images.size(); ++i)
     batch.images.f32()[i] += 1e-3f * float(i * 7919 % 1000) / 1000;
-  const auto feeds = feeds_of(*graph, batch, 0);
+  const auto feeds = feeds_of(*graph, batch, 0, net.recipe.lr);
   const Store state = init_store(*graph, 3);
 
   const auto want = run_step(*graph, reference_plugin(), state, feeds, 0);
@@ -112,7 +114,7 @@ TEST_P(NetTraining, OneStepAgreesWithTheReference) {
 TEST_P(NetTraining, ThirtyStepsLowerTheLoss) {
   const NetDef& net = find_net(GetParam());
   auto graph = build_net(net, 16, /*training=*/true, kSize);
-  build_training_step(*graph, net.recipe.lr);
+  build_training_step(*graph);
   DcePass().run(*graph);
   Executor executor(*graph, load_plugin("onednn"));
   executor.load_state(init_store(*graph, 5));
@@ -122,7 +124,7 @@ TEST_P(NetTraining, ThirtyStepsLowerTheLoss) {
   ASSERT_TRUE(loader.next(&batch));
   std::vector<double> losses;
   for (int32_t step = 0; step < 31; ++step) {  // the 31st run measures the loss after 30 steps
-    executor.run(feeds_of(*graph, batch, step));
+    executor.run(feeds_of(*graph, batch, step, net.recipe.lr));
     losses.push_back(executor.outputs()[0].f32()[0]);
   }
   EXPECT_LT(losses[30], 0.95 * losses[0]) << "loss before and after 30 steps";

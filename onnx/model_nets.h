@@ -9,7 +9,7 @@
 namespace stratum {
 
 // What an imported model trains with unless flags say otherwise (the input size is the model's).
-constexpr Recipe kModelRecipe = {128, 0.1, 10, 0};
+inline const Recipe kModelRecipe = {128, 0.1, 10, 0};
 
 bool is_model_path(const std::string& name);
 // The built-in net of that name, or the model at that path, imported (Error naming the file and node when

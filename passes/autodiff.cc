@@ -6,6 +6,7 @@
 #include "ir/error.h"
 #include "ir/op.h"
 #include "ir/printer.h"
+#include "passes/optimizer.h"
 
 namespace stratum {
 
@@ -85,7 +86,7 @@ std::vector<Value*> build_gradients(Graph& graph, Value* y, Value* dy, const std
   return result;
 }
 
-void build_training_step(Graph& graph, double lr, const std::string& loss_name) {
+void build_training_step(Graph& graph, const OptimizerAttrs& optimizer, const std::string& loss_name) {
   if (graph.outputs().empty() && loss_name.empty())
     fail("autodiff: graph {} has no output to differentiate", graph.name());
   Value* loss = loss_name.empty() ? graph.outputs()[0] : graph.find(loss_name);
@@ -106,24 +107,32 @@ void build_training_step(Graph& graph, double lr, const std::string& loss_name) 
     if (!params[i]->name().empty() && grads[i]->name().empty() && !graph.find(grad_name)) {
       graph.rename(grads[i], grad_name);
     }
-    Graph::OriginScope scope(graph, grads[i]->producer() ? grads[i]->producer()->origin() : "");
-    Value* next = graph.add_node("sgd_update", {params[i], grads[i]}, {{"lr", lr}})->output(0);
-    graph.add_update(params[i], next);
   }
+  add_optimizer_step(graph, params, grads, optimizer);
 }
 
 bool AutodiffPass::run(Graph& graph) {
-  build_training_step(graph, lr_, loss_);
+  build_training_step(graph, optimizer_, loss_);
   return true;
 }
 
 PassFactory autodiff_pass_factory() {
   return [](const PassOptions& options) {
-    check_options("autodiff", options, {"lr", "loss"});
-    const double lr = float_option("autodiff", options, "lr", 0.1);
-    if (!(lr > 0)) fail("pass autodiff: lr must be positive, got {}", lr);
+    check_options("autodiff", options,
+                  {"optimizer", "momentum", "nesterov", "weight_decay", "clip_norm", "loss"});
+    OptimizerAttrs optimizer;
+    if (auto kind = options.find("optimizer"); kind != options.end()) optimizer.kind = kind->second;
+    optimizer.momentum = float_option("autodiff", options, "momentum", 0);
+    optimizer.nesterov = float_option("autodiff", options, "nesterov", 0) != 0;
+    optimizer.weight_decay = float_option("autodiff", options, "weight_decay", 0);
+    optimizer.clip_norm = float_option("autodiff", options, "clip_norm", 0);
+    try {
+      check_optimizer(optimizer);
+    } catch (const Error& e) {
+      fail("pass autodiff: {}", e.what());
+    }
     auto loss = options.find("loss");
-    return std::make_unique<AutodiffPass>(lr, loss == options.end() ? "" : loss->second);
+    return std::make_unique<AutodiffPass>(optimizer, loss == options.end() ? "" : loss->second);
   };
 }
 

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "ir/graph.h"
+#include "ir/op_attrs.h"
 #include "passes/pass.h"
 
 namespace stratum {
@@ -18,25 +19,28 @@ std::vector<Value*> build_gradients(Graph& graph, Value* y, Value* dy, const std
                                     bool allow_missing = false);
 
 // Turns a forward graph whose output `loss` (default: the first output) is an f32[] scalar into one
-// training step: forward, backward, and an sgd_update of every param, declared as the param's update. The
-// nodes it appends are marked backward (Node::backward), which is how passes tell the two apart.
-// Outputs and the forward graph's own updates (batch-norm running statistics) stay as they are. The seed of
-// the loss's gradient has the loss node's origin, and a param's sgd_update its gradient's.
-void build_training_step(Graph& graph, double lr, const std::string& loss = "");
+// training step: forward, backward, and the optimizer's update of every param (passes/optimizer.h: the
+// learning rate is an input, %lr), declared as the param's update. The nodes it appends are marked backward
+// (Node::backward), which is how passes tell the two apart. Outputs and the forward graph's own updates
+// (batch-norm running statistics) stay as they are. The seed of the loss's gradient has the loss node's
+// origin, and a param's update its gradient's.
+void build_training_step(Graph& graph, const OptimizerAttrs& optimizer = {}, const std::string& loss = "");
 
 // build_training_step as a pass.
 class AutodiffPass : public Pass {
  public:
-  AutodiffPass(double lr, std::string loss) : lr_(lr), loss_(std::move(loss)) {}
+  AutodiffPass(OptimizerAttrs optimizer, std::string loss)
+      : optimizer_(std::move(optimizer)), loss_(std::move(loss)) {}
   std::string_view name() const override { return "autodiff"; }
   bool run(Graph& graph) override;
 
  private:
-  double lr_;
+  OptimizerAttrs optimizer_;
   std::string loss_;
 };
 
-// Registered as "autodiff"; options lr (default 0.1) and loss (a value name; default the first output).
+// Registered as "autodiff"; options optimizer (sgd, sgdw, adam, adamw; default sgd), momentum, nesterov (0 or
+// 1), weight_decay, clip_norm, and loss (a value name; default the first output).
 PassFactory autodiff_pass_factory();
 
 }  // namespace stratum

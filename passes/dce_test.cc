@@ -47,9 +47,9 @@ TEST(DceTest, OutputsAndUpdatesKeepTheirProducers) {
   auto graph = sgd_step_graph();  // the sgd_update nodes reach nothing but updates
   graph->add_node("relu", {graph->find("dlogits")});
   EXPECT_TRUE(DcePass().run(*graph));
-  EXPECT_EQ(op_names(*graph),
-            (std::vector<std::string>{"linear", "softmax_cross_entropy", "fill", "softmax_cross_entropy_grad",
-                                      "linear_grad_weight", "bias_grad", "sgd_update", "sgd_update"}));
+  EXPECT_EQ(op_names(*graph), (std::vector<std::string>{"linear", "softmax_cross_entropy", "fill",
+                                                        "softmax_cross_entropy_grad", "linear_grad_weight",
+                                                        "bias_grad", "fill", "sgd_update", "sgd_update"}));
 }
 
 TEST(DceTest, RemovesEverythingWhenNothingIsUsed) {

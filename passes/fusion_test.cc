@@ -47,7 +47,7 @@ struct SmallNet {
     graph.add_output(loss.loss);
     graph.add_output(loss.correct);
     if (training) {
-      build_training_step(graph, 0.1);
+      build_training_step(graph);
       DcePass().run(graph);
     }
   }
@@ -185,7 +185,7 @@ std::vector<Tensor> run(const Graph& graph) {
   for (int64_t i = 0; i < x.size(); ++i) x.f32()[i] = uniform(rng) - 1;
   labels.i32()[1] = 3;
   Interpreter interpreter(graph);
-  interpreter.run({{"x", x}, {"labels", labels}}, store);
+  interpreter.run({{"x", x}, {"labels", labels}, {"lr", Tensor(0.1f)}}, store);
   std::vector<Tensor> results = interpreter.outputs();
   for (const auto& [name, tensor] : store) results.push_back(tensor);
   return results;

@@ -1,4 +1,4 @@
-// The pass interface, and the registry that makes passes from specs: "dce", "autodiff(lr=0.1,loss=loss)".
+// The pass interface, and the registry that makes passes from specs: "dce", "autodiff(optimizer=adam,loss=loss)".
 #pragma once
 
 #include <functional>

@@ -1,4 +1,4 @@
-// Runs a pipeline of passes over a graph: "autodiff(lr=0.1),dce,plan". Verifies the graph after each pass,
+// Runs a pipeline of passes over a graph: "autodiff(momentum=0.9),dce,plan". Verifies the graph after each pass,
 // prints the IR after chosen passes, skips disabled ones, and times each.
 #pragma once
 

@@ -18,13 +18,16 @@ TEST(RegistryTest, RegistersEveryPassUnderItsOwnName) {
   for (const std::string& name : registered_passes()) EXPECT_EQ(make_pass(name)->name(), name);
 }
 
-TEST(RegistryTest, AutodiffTakesLrAndLoss) {
+TEST(RegistryTest, AutodiffTakesTheOptimizerAndLoss) {
   register_all_passes();
-  EXPECT_EQ(make_pass("autodiff(lr=0.9,loss=loss)")->name(), "autodiff");
-  EXPECT_EQ(error_message([] { make_pass("autodiff(lr=-1)"); }),
-            "pass autodiff: lr must be positive, got -1");
-  EXPECT_EQ(error_message([] { make_pass("autodiff(momentum=0.9)"); }),
-            "pass autodiff: unknown option 'momentum' (known options: lr, loss)");
+  EXPECT_EQ(make_pass("autodiff(optimizer=adamw,weight_decay=0.01,loss=loss)")->name(), "autodiff");
+  EXPECT_EQ(error_message([] { make_pass("autodiff(momentum=1.5)"); }),
+            "pass autodiff: momentum must be in [0,1), got 1.5");
+  EXPECT_EQ(error_message([] { make_pass("autodiff(optimizer=lbfgs)"); }),
+            "pass autodiff: optimizer must be sgd, sgdw, adam or adamw, got 'lbfgs'");
+  EXPECT_EQ(error_message([] { make_pass("autodiff(lr=0.9)"); }),
+            "pass autodiff: unknown option 'lr' (known options: optimizer, momentum, nesterov, weight_decay, "
+            "clip_norm, loss)");
 }
 
 TEST(RegistryTest, BuiltInPassesTakeNoOptions) {

@@ -95,8 +95,9 @@ std::unique_ptr<Graph> sgd_step_graph() {
   Value* dlogits = node(*graph, "softmax_cross_entropy_grad", {one, logits, labels}, {}, "dlogits");
   Value* dw = node(*graph, "linear_grad_weight", {dlogits, x}, {}, "dw");
   Value* db = node(*graph, "bias_grad", {dlogits}, {}, "db");
-  graph->add_update(w, node(*graph, "sgd_update", {w, dw}, {{"lr", 0.1}}, "w.new"));
-  graph->add_update(b, node(*graph, "sgd_update", {b, db}, {{"lr", 0.1}}, "b.new"));
+  Value* lr = node(*graph, "fill", {}, {{"value", 0.1}}, "lr");
+  graph->add_update(w, node(*graph, "sgd_update", {w, dw, lr}, {}, "w.new"));
+  graph->add_update(b, node(*graph, "sgd_update", {b, db, lr}, {}, "b.new"));
   graph->add_output(loss->output(0));
   graph->add_output(loss->output(1));
   return graph;

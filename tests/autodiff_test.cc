@@ -30,13 +30,15 @@ double loss_of(const Graph& forward, const Feeds& feeds, Store store) {
 void expect_gradients_match_finite_differences(std::unique_ptr<Graph> (*make)(int64_t)) {
   auto forward = make(4);
   auto step = make(4);
-  build_training_step(*step, 0.1);
+  build_training_step(*step);
   const Store store = init_store(*forward, 1);
   const Feeds feeds = random_feeds(*forward, 2, kClasses);
 
   Store step_store = store;
   Interpreter interpreter(*step);
-  interpreter.run(feeds, step_store);
+  Feeds step_feeds = feeds;
+  step_feeds["lr"] = Tensor(0.1f);
+  interpreter.run(step_feeds, step_store);
 
   const double h = 1e-3, base = loss_of(*forward, feeds, store);
   int checked = 0, kinks = 0;
@@ -71,11 +73,13 @@ TEST(Autodiff, EveryOpNetMatchesFiniteDifferences) {
 
 TEST(Autodiff, TrainingStepUpdatesEveryParamBySgd) {
   auto step = testing::residual_concat_net(4);
-  build_training_step(*step, 0.5);
+  build_training_step(*step);
   Store store = init_store(*step, 3);
   const Store before = store;
   Interpreter interpreter(*step);
-  interpreter.run(random_feeds(*step, 4, kClasses), store);
+  Feeds feeds = random_feeds(*step, 4, kClasses);
+  feeds["lr"] = Tensor(0.5f);
+  interpreter.run(feeds, store);
   for (const Value* param : step->leaves_of(ValueKind::kParam)) {
     const Tensor& grad = interpreter.value(step->find(param->name() + ".grad"));
     for (int64_t i = 0; i < grad.size(); ++i) {
@@ -87,11 +91,11 @@ TEST(Autodiff, TrainingStepUpdatesEveryParamBySgd) {
 
 TEST(Autodiff, ErrorsNameTheProblem) {
   auto graph = testing::residual_concat_net();
-  EXPECT_THROW(build_training_step(*graph, 0.1, "correct"), Error);  // an i32 count is no loss
+  EXPECT_THROW(build_training_step(*graph, {}, "correct"), Error);  // an i32 count is no loss
   auto unused = testing::residual_concat_net();
   unused->add_param("orphan", {DType::f32, {3}}, {Init::kZeros});
   try {
-    build_training_step(*unused, 0.1);
+    build_training_step(*unused);
     ADD_FAILURE() << "no error for a param that does not affect the loss";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("%orphan does not affect %loss"), std::string::npos) << e.what();

@@ -72,7 +72,7 @@ TEST_P(Fusion, RewritesWhatTheLayersImply) {
   auto inference = build_net(net, 2, /*training=*/false, kSize);
   EXPECT_EQ(rewrites(*inference, false), kExpected.at(net.name).inference);
   auto step = build_net(net, 2, /*training=*/true, kSize);
-  build_training_step(*step, net.recipe.lr);
+  build_training_step(*step);
   DcePass().run(*step);
   EXPECT_EQ(rewrites(*step, true), kExpected.at(net.name).training);
 }

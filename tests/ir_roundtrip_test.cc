@@ -27,7 +27,7 @@ TEST(RoundTrip, ForwardGraphs) {
 
 TEST(RoundTrip, TrainingStepsAndFusedGraphs) {
   auto step = testing::every_op_net();
-  build_training_step(*step, 0.1);
+  build_training_step(*step);
   expect_round_trip(*step);
   fusion_manager(/*training=*/true).run(*step);
   expect_round_trip(*step);

@@ -10,7 +10,7 @@ namespace stratum {
 namespace {
 
 void expect_valid_plan_with_reuse(std::unique_ptr<Graph> graph) {
-  build_training_step(*graph, 0.1);
+  build_training_step(*graph);
   DcePass().run(*graph);
   const MemoryPlan plan = plan_memory(*graph);
   check_plan(*graph, plan);

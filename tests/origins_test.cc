@@ -36,7 +36,7 @@ TEST(Origins, EveryNodeOfEveryNetHasOneUnfusedAndFused) {
   for (const NetDef& net : all_nets()) {
     for (bool training : {true, false}) {
       auto graph = build_net(net, kBatch, training, kSize);
-      if (training) build_training_step(*graph, 0.1);
+      if (training) build_training_step(*graph);
       DcePass().run(*graph);
       const std::string what = net.name + (training ? " training step" : " inference");
       expect_every_origin(*graph, training, what);
@@ -50,7 +50,7 @@ TEST(Origins, EveryNodeOfEveryNetHasOneUnfusedAndFused) {
 // gradient has the loss's, the reshape of flatten's gradient flatten's.
 TEST(Origins, LeNetBackwardNodesHaveTheirForwardLayers) {
   auto graph = build_net(find_net("lenet"), kBatch, /*training=*/true);
-  build_training_step(*graph, 0.1);
+  build_training_step(*graph);
   std::vector<std::string> backward_of;  // the sigmoids' and avg pools' gradients, in order
   const std::map<std::string, std::string> expected = {
       {"fill", "softmax_cross_entropy"},
@@ -74,7 +74,7 @@ TEST(Origins, LeNetBackwardNodesHaveTheirForwardLayers) {
 // A conv and its batch norm fused into conv_bn, and its backward into conv_bn_grad, stand for both layers.
 TEST(Origins, FusedConvBatchNormHasBothLayers) {
   auto graph = build_net(find_net("resnet18"), kBatch, /*training=*/true, kSize);
-  build_training_step(*graph, 0.1);
+  build_training_step(*graph);
   fusion_manager(/*training=*/true).run(*graph);
   int fused = 0;
   for (const auto& node : graph->nodes()) {

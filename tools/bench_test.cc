@@ -103,6 +103,7 @@ TEST(LayerGroups, AreTheOriginsInForwardOrder) {
   const auto graph = parse_graph(R"(graph g {
   input %x : f32[2,3]
   input %labels : i32[2]
+  input %lr : f32[]
   param %fc.weight : f32[3,3] = xavier_uniform
   %0 = linear(%x, %fc.weight) : f32[2,3] @fc
   %1 = relu(%0) : f32[2,3] @fc
@@ -112,7 +113,7 @@ TEST(LayerGroups, AreTheOriginsInForwardOrder) {
   %4 = softmax_cross_entropy_grad(%3, %2, %labels) : f32[2,3] @loss backward
   %5 = relu_grad(%4, %1) : f32[2,3] @add backward
   %6 = linear_grad_weight(%5, %x) : f32[3,3] @fc backward
-  %7 = sgd_update(%fc.weight, %6) {lr=0.1} : f32[3,3] @fc backward
+  %7 = sgd_update(%fc.weight, %6, %lr) : f32[3,3] @fc backward
   update %fc.weight = %7
   output %loss, %correct
 }

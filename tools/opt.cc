@@ -61,9 +61,10 @@ int run(int argc, char** argv) {
       "           [--fuse [--explain]] [--time]\n"
       "Reads IR text from FILE (- for standard input) or builds a net's forward graph, runs the passes in\n"
       "order, verifying the graph after each, and prints the result with --print. With --net, also prints\n"
-      "the net's layer summary (before and after fusion with --fuse). Passes: autodiff(lr=F,loss=NAME), "
-      "dce,\n"
-      "plan, and the fusion passes (passes/fusion.h).");
+      "the net's layer summary (before and after fusion with --fuse). Passes: "
+      "autodiff(optimizer=sgd|sgdw|adam|adamw,\n"
+      "momentum=F,nesterov=0|1,weight_decay=F,clip_norm=F,loss=NAME), dce, plan, and the fusion passes "
+      "(passes/fusion.h).");
   flags.add("passes", "", "comma-separated pipeline of passes");
   flags.add("print", "false", "print the IR after the pipeline");
   flags.add("print-after", "", "print the IR after these passes");

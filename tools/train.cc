@@ -62,6 +62,13 @@ int run(int argc, char** argv) {
   flags.add("epochs", "", "epochs (default: the recipe's)");
   flags.add("batch", "", "batch size (default: the recipe's)");
   flags.add("lr", "", "learning rate (default: the recipe's)");
+  flags.add("optimizer", "", "sgd, sgdw, adam or adamw (w: decoupled weight decay; default: the recipe's)");
+  flags.add("momentum", "", "sgd's momentum in [0,1) (default: the recipe's)");
+  flags.add("nesterov", "", "Nesterov momentum");
+  flags.add("weight-decay", "", "weight decay (L2 for sgd and adam, decoupled for sgdw and adamw)");
+  flags.add("clip-norm", "", "clip the gradients to this global norm (default: none)");
+  flags.add("lr-schedule", "", "constant, cosine or step:EVERY:GAMMA (default: the recipe's)");
+  flags.add("warmup", "", "epochs of linear learning-rate warm-up (default: the recipe's)");
   flags.add("resize", "", "input size (default: the recipe's)");
   flags.add("seed", "", "seed of the initialisation, shuffle and dropout (default 0)");
   flags.add("threads", "", "CPU threads (default: all cores)");
@@ -95,6 +102,13 @@ int run(int argc, char** argv) {
   if (flags.is_set("epochs")) options.epochs = flags.get_int("epochs");
   if (flags.is_set("batch")) options.batch = flags.get_int("batch");
   if (flags.is_set("lr")) options.lr = flags.get_float("lr");
+  if (flags.is_set("optimizer")) options.optimizer = flags.get("optimizer");
+  if (flags.is_set("momentum")) options.momentum = flags.get_float("momentum");
+  if (flags.is_set("nesterov")) options.nesterov = flags.get_bool("nesterov");
+  if (flags.is_set("weight-decay")) options.weight_decay = flags.get_float("weight-decay");
+  if (flags.is_set("clip-norm")) options.clip_norm = flags.get_float("clip-norm");
+  if (flags.is_set("lr-schedule")) options.lr_schedule = flags.get("lr-schedule");
+  if (flags.is_set("warmup")) options.warmup = flags.get_float("warmup");
   if (flags.is_set("resize")) options.resize = flags.get_int("resize");
   if (flags.is_set("seed")) options.seed = static_cast<uint64_t>(flags.get_int_in("seed", 0, INT64_MAX));
   if (flags.is_set("limit")) options.limit = flags.get_int("limit");

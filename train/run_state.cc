@@ -1,10 +1,13 @@
 #include "train/run_state.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <iostream>
 
 #include "ir/error.h"
+#include "passes/optimizer.h"
+#include "train/schedule.h"
 
 namespace stratum {
 
@@ -69,6 +72,29 @@ void check_range(const char* flag, T value, T low, T high) {
     fail("--{} must be between {} and {}, got {}", flag, to_text(low), to_text(high), to_text(value));
 }
 
+// The optimizer and schedule settings, checked, each named by its flag when it is out of range.
+void resolve_optimizer(const TrainOptions& options, const Checkpoint* resumed, const Recipe& book,
+                       Recipe& r) {
+  OptimizerAttrs& o = r.optimizer;
+  o.kind = setting("optimizer", options.optimizer, resumed, book.optimizer.kind);
+  o.momentum = setting("momentum", options.momentum, resumed, book.optimizer.momentum);
+  o.nesterov = setting("nesterov", options.nesterov, resumed, book.optimizer.nesterov);
+  o.weight_decay = setting("weight_decay", options.weight_decay, resumed, book.optimizer.weight_decay);
+  o.clip_norm = setting("clip_norm", options.clip_norm, resumed, book.optimizer.clip_norm);
+  try {
+    check_optimizer(o);
+  } catch (const Error& e) {
+    std::string message = e.what();  // "weight_decay must be ...": the flag is --weight-decay
+    std::replace(message.begin(), message.begin() + message.find(' '), '_', '-');
+    fail("--{}", message);
+  }
+  r.schedule = parse_schedule(
+      setting("lr_schedule", options.lr_schedule, resumed, schedule_text(book.schedule)), book.schedule);
+  r.schedule.warmup_epochs = setting("warmup", options.warmup, resumed, book.schedule.warmup_epochs);
+  if (!(r.schedule.warmup_epochs >= 0 && r.schedule.warmup_epochs < r.epochs))
+    fail("--warmup must be at least 0 and under --epochs ({}), got {}", r.epochs, r.schedule.warmup_epochs);
+}
+
 }  // namespace
 
 RunSettings resolve_settings(const TrainOptions& options) {
@@ -95,6 +121,7 @@ RunSettings resolve_settings(const TrainOptions& options) {
     fail("--lr must be a positive number, got {}", s.recipe.lr);
   check_range<int64_t>("resize", s.recipe.input_size, 1, 4096);
   check_range<int64_t>("limit", s.limit, 0, int64_t{1} << 40);
+  resolve_optimizer(options, resumed, book, s.recipe);
   return s;
 }
 
@@ -130,6 +157,13 @@ Checkpoint run_checkpoint(const RunSettings& settings, const RunPosition& positi
       {"init", settings.init},
       {"batch", to_text(settings.recipe.batch)},
       {"lr", to_text(settings.recipe.lr)},
+      {"optimizer", settings.recipe.optimizer.kind},
+      {"momentum", to_text(settings.recipe.optimizer.momentum)},
+      {"nesterov", to_text(settings.recipe.optimizer.nesterov)},
+      {"weight_decay", to_text(settings.recipe.optimizer.weight_decay)},
+      {"clip_norm", to_text(settings.recipe.optimizer.clip_norm)},
+      {"lr_schedule", schedule_text(settings.recipe.schedule)},
+      {"warmup", to_text(settings.recipe.schedule.warmup_epochs)},
       {"resize", to_text(settings.recipe.input_size)},
       {"epochs", to_text(settings.recipe.epochs)},
       {"seed", to_text(settings.seed)},

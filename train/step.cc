@@ -33,7 +33,7 @@ std::unique_ptr<Graph> build_step(const StepSpec& spec, const std::vector<const 
     if (logits->name() != "logits") graph->rename(logits, "logits");
     graph->add_output(logits);
   }
-  if (spec.training) build_training_step(*graph, spec.lr > 0 ? spec.lr : spec.net->recipe.lr);
+  if (spec.training) build_training_step(*graph, spec.optimizer);
   DcePass().run(*graph);  // and what an import left behind (a final softmax, reshapes read through)
   if (!spec.fusion) return graph;
   FusionOptions options;

@@ -9,16 +9,17 @@
 
 #include "backends/plugin.h"
 #include "ir/graph.h"
+#include "ir/op_attrs.h"
 #include "nets/nets.h"
 
 namespace stratum {
 
 struct StepSpec {
   const NetDef* net = nullptr;
-  int64_t batch = 0, size = 0;  // 0: the recipe's
-  bool training = true;         // a training step (forward, backward, SGD update) or inference
-  bool fusion = true;           // run the fusion pipeline
-  double lr = 0;                // 0: the recipe's
+  int64_t batch = 0, size = 0;    // 0: the recipe's
+  bool training = true;           // a training step (forward, backward, optimizer update) or inference
+  bool fusion = true;             // run the fusion pipeline
+  OptimizerAttrs optimizer = {};  // the training step's (its learning rate is the input %lr)
   std::vector<std::string> disabled_fusions = {};  // fusion passes to skip, of either pipeline
   bool logits = false;                             // inference: the logits as a third output, %logits
 

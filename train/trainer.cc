@@ -11,6 +11,7 @@
 #include "nets/nets.h"
 #include "train/files.h"
 #include "train/run_state.h"
+#include "train/schedule.h"
 #include "train/step.h"
 
 namespace stratum {
@@ -20,7 +21,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 StepSpec step_spec(const RunSettings& run, int64_t batch, bool training) {
-  return {&find_any_net(run.net), batch, run.recipe.input_size, training, run.fusion, run.recipe.lr,
+  return {&find_any_net(run.net), batch, run.recipe.input_size, training, run.fusion, run.recipe.optimizer,
           run.disabled_fusions};
 }
 
@@ -190,6 +191,8 @@ TrainResult train(const TrainOptions& options, const stratum_plugin& plugin) {
     while (loader.next(&batch)) {
       feeds["x"] = std::move(batch.images);
       feeds["labels"] = std::move(batch.labels);
+      feeds["lr"] = Tensor(static_cast<float>(scheduled_lr(run.recipe.schedule, run.recipe.lr, position.step,
+                                                           loader.batches_per_epoch(), epochs)));
       if (keyed) {
         feeds["step"] = Tensor({DType::i32, {}});
         feeds["step"].i32()[0] = dropout_key(run.seed, position.step);

@@ -33,6 +33,11 @@ struct TrainOptions {
   std::optional<Checkpoint> resumed;  // the checkpoint to continue from (run_state.h: load_resume_checkpoint)
   std::optional<int64_t> epochs, batch, resize;
   std::optional<double> lr;
+  // The optimizer (ir/op_attrs.h: sgd, sgdw, adam, adamw) and its settings, and the learning-rate schedule
+  // (train/schedule.h) with its warm-up in epochs.
+  std::optional<std::string> optimizer, lr_schedule;
+  std::optional<double> momentum, weight_decay, clip_norm, warmup;
+  std::optional<bool> nesterov;
   std::optional<uint64_t> seed;     // default 0
   std::optional<int64_t> limit;     // train and test on the first `limit` examples
   std::optional<std::string> init;  // an imported model's starting weights: "model" (default) or "xavier"

@@ -57,7 +57,8 @@ struct StepGraph {
     Value* w = graph.add_param("w", {DType::f32, {2}}, {Init::kOnes});
     sum = graph.add_node("add", {w, x})->output(0);
     graph.add_output(sum);
-    graph.add_update(w, graph.add_node("sgd_update", {w, sum}, {{"lr", 0.5}})->output(0));
+    Value* lr = graph.add_node("fill", {}, {{"value", 0.5}})->output(0);
+    graph.add_update(w, graph.add_node("sgd_update", {w, sum, lr})->output(0));
   }
   Graph graph;
   Value* sum;

@@ -282,7 +282,7 @@ TEST(ReferenceKernels, SoftmaxGradHandComputed) {
 }
 
 TEST(ReferenceKernels, SgdUpdateAndFill) {
-  expect_values(run_op("sgd_update", {f32_tensor({2}, {1, 2}), f32_tensor({2}, {10, 20})}, {{"lr", 0.1}})[0],
+  expect_values(run_op("sgd_update", {f32_tensor({2}, {1, 2}), f32_tensor({2}, {2, 4}), Tensor(0.5f)})[0],
                 {0, 0});
   Tensor filled = run_op("fill", {}, {{"value", 2.5}, {"shape", Ints{2, 2}}})[0];
   EXPECT_EQ(filled.shape(), (Shape{2, 2}));

@@ -1,4 +1,4 @@
-// softmax_cross_entropy and its backward op, sgd_update, fill.
+// softmax_cross_entropy and its backward op, fill.
 #include "backends/reference/common.h"
 #include "backends/softmax_row.h"
 #include "ir/error.h"
@@ -47,14 +47,6 @@ void softmax_cross_entropy_grad(const Node&, const std::vector<const Tensor*>& i
   }
 }
 
-// (w, g) -> w - lr·g
-void sgd_update(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
-  const double lr = node.attr_float("lr");
-  for (int64_t i = 0; i < out[0]->size(); ++i) {
-    out[0]->f32()[i] = static_cast<float>(in[0]->f32()[i] - lr * in[1]->f32()[i]);
-  }
-}
-
 void fill(const Node& node, const std::vector<const Tensor*>&, const std::vector<Tensor*>& out) {
   const float value = static_cast<float>(node.attr_float("value"));
   for (int64_t i = 0; i < out[0]->size(); ++i) out[0]->f32()[i] = value;
@@ -65,7 +57,6 @@ void fill(const Node& node, const std::vector<const Tensor*>&, const std::vector
 void add_loss_kernels(KernelTable& table) {
   table["softmax_cross_entropy"] = softmax_cross_entropy;
   table["softmax_cross_entropy_grad"] = softmax_cross_entropy_grad;
-  table["sgd_update"] = sgd_update;
   table["fill"] = fill;
 }
 

@@ -59,6 +59,7 @@ void add_softmax_ops(OpList& ops);
 void add_shape_ops(OpList& ops);
 void add_linear_ops(OpList& ops);
 void add_loss_ops(OpList& ops);
+void add_optimizer_ops(OpList& ops);
 void add_fused_ops(OpList& ops);
 
 }  // namespace stratum::ops

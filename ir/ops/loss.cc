@@ -1,4 +1,4 @@
-// The loss, the optimizer update and constants: softmax_cross_entropy, sgd_update, fill.
+// The loss and constants: softmax_cross_entropy, fill.
 #include "ir/ops/common.h"
 
 namespace stratum::ops {
@@ -35,14 +35,6 @@ std::vector<TensorType> infer_softmax_cross_entropy_grad(const OpCall& call) {
   return {call.inputs[1]};
 }
 
-// (w, dw) -> w - lr·dw
-std::vector<TensorType> infer_sgd_update(const OpCall& call) {
-  expect_dtype(call.inputs[0], DType::f32, "parameter");
-  expect_same_type(call.inputs[0], call.inputs[1], "parameter and gradient");
-  if (!(call.attr_float("lr") > 0)) fail("lr must be positive, got {}", call.attr_float("lr"));
-  return {call.inputs[0]};
-}
-
 std::vector<TensorType> infer_fill(const OpCall& call) {
   expect_ints(call, "shape", call.attr_ints("shape").size(), 1);
   return {{DType::f32, call.attr_ints("shape")}};
@@ -73,15 +65,6 @@ void add_loss_ops(OpList& ops) {
                  {},
                  "the loss's backward: (dloss, logits, labels) -> dlogits",
                  {{{f32({}), f32({8, 10}), i32({8})}}}});
-  ops.push_back({"sgd_update",
-                 2,
-                 2,
-                 {{"lr", AttrKind::kFloat, std::nullopt}},
-                 infer_sgd_update,
-                 nullptr,
-                 {.inplace = true},
-                 "plain SGD: (w, dw) -> w - lr·dw",
-                 {{{f32({6, 1, 5, 5}), f32({6, 1, 5, 5})}, {{"lr", 0.9}}}}});
   ops.push_back({"fill",
                  0,
                  0,

@@ -198,8 +198,51 @@ void softmax_cross_entropy_grad(const float* dloss, const float* logits, const i
   });
 }
 
-void sgd_update(const float* w, const float* dw, double lr, float* out, int64_t n, cudaStream_t stream) {
-  launch(n, stream, [=] __device__(int64_t i) { out[i] = static_cast<float>(w[i] - lr * dw[i]); });
+__device__ UpdateParams at_step(const UpdateParams& p, StepScalars step) {
+  return p.at_step(*step.lr, step.scale ? *step.scale : 1.0, step.t ? *step.t : 1.0);
+}
+
+void sgd_update(UpdateParams p, StepScalars step, const float* w, const float* dw, float* w_out, int64_t n,
+                cudaStream_t stream) {
+  launch(n, stream, [=] __device__(int64_t i) { w_out[i] = at_step(p, step).sgd(w[i], dw[i]); });
+}
+
+void momentum_update(UpdateParams p, StepScalars step, const float* w, const float* dw, const float* v,
+                     float* w_out, float* v_out, int64_t n, cudaStream_t stream) {
+  launch(n, stream, [=] __device__(int64_t i) {
+    float velocity = v[i];
+    w_out[i] = at_step(p, step).sgd_momentum(w[i], dw[i], &velocity);
+    v_out[i] = velocity;
+  });
+}
+
+void adam_update(UpdateParams p, StepScalars step, const float* w, const float* dw, const float* m,
+                 const float* v, float* w_out, float* m_out, float* v_out, int64_t n, cudaStream_t stream) {
+  launch(n, stream, [=] __device__(int64_t i) {
+    float first = m[i], second = v[i];
+    w_out[i] = at_step(p, step).adam(w[i], dw[i], &first, &second);
+    m_out[i] = first;
+    v_out[i] = second;
+  });
+}
+
+void zero(double* sum, cudaStream_t stream) {
+  launch(1, stream, [=] __device__(int64_t) { *sum = 0; });
+}
+
+__global__ void add_sum_squares_kernel(const float* g, int64_t n, double* sum) {
+  double partial = 0;
+  for (int64_t i = threadIdx.x; i < n; i += kThreads) partial += double(g[i]) * g[i];
+  partial = block_sum(partial);
+  if (threadIdx.x == 0) *sum += partial;
+}
+
+void add_sum_squares(const float* g, int64_t n, double* sum, cudaStream_t stream) {
+  add_sum_squares_kernel<<<1, kThreads, 0, stream>>>(g, n, sum);
+}
+
+void clip_scale(const double* sum, double max_norm, float* scale, cudaStream_t stream) {
+  launch(1, stream, [=] __device__(int64_t) { *scale = stratum::clip_scale(*sum, max_norm); });
 }
 
 void fill(float* out, float value, int64_t n, cudaStream_t stream) {

@@ -1,11 +1,13 @@
 // The plugin's own CUDA kernels (kernels.cu), for what cuDNN and cuBLAS do not do: elementwise ops, the
-// loss, the SGD update and small per-channel reductions. Each launches on `stream` and returns at once;
+// loss, the optimizers' updates and small reductions. Each launches on `stream` and returns at once;
 // pointers are device memory, tensors dense row-major, f32 unless named otherwise.
 #pragma once
 
 #include <cuda_runtime_api.h>
 
 #include <cstdint>
+
+#include "backends/optimizer_math.h"
 
 namespace stratum::cudnn::kernels {
 
@@ -52,8 +54,24 @@ void softmax_cross_entropy(const float* logits, const int32_t* labels, float* lo
 void softmax_cross_entropy_grad(const float* dloss, const float* logits, const int32_t* labels,
                                 float* dlogits, int64_t rows, int64_t classes, cudaStream_t stream);
 
-// out = w - lr·dw; out = value.
-void sgd_update(const float* w, const float* dw, double lr, float* out, int64_t n, cudaStream_t stream);
+// out = value.
 void fill(float* out, float value, int64_t n, cudaStream_t stream);
+
+// The update ops, with backends/optimizer_math.h's maths: `p` holds the op's attributes; the learning rate,
+// the gradients' scale (null: 1) and Adam's step count (null: 1) are device scalars read as the kernel runs.
+struct StepScalars {
+  const float *lr, *scale, *t;
+};
+void sgd_update(UpdateParams p, StepScalars step, const float* w, const float* dw, float* w_out, int64_t n,
+                cudaStream_t stream);
+void momentum_update(UpdateParams p, StepScalars step, const float* w, const float* dw, const float* v,
+                     float* w_out, float* v_out, int64_t n, cudaStream_t stream);
+void adam_update(UpdateParams p, StepScalars step, const float* w, const float* dw, const float* m,
+                 const float* v, float* w_out, float* m_out, float* v_out, int64_t n, cudaStream_t stream);
+// Global-norm clipping: *sum = 0; *sum += Σ g² for each gradient in turn (one block, a fixed order); then
+// *scale = clip_scale(*sum, max_norm).
+void zero(double* sum, cudaStream_t stream);
+void add_sum_squares(const float* g, int64_t n, double* sum, cudaStream_t stream);
+void clip_scale(const double* sum, double max_norm, float* scale, cudaStream_t stream);
 
 }  // namespace stratum::cudnn::kernels

@@ -1,4 +1,4 @@
-// softmax_cross_entropy and its backward op, sgd_update and fill, as the plugin's own kernels.
+// softmax_cross_entropy and its backward op, and fill, as the plugin's own kernels.
 #include "plugins/cudnn/ops.h"
 
 namespace stratum::cudnn {
@@ -31,15 +31,6 @@ void softmax_cross_entropy_grad(const Node& node, Compiler& c) {
       {dloss, logits, labels, dlogits});
 }
 
-// (w, dw){lr} -> w - lr·dw
-void sgd_update(const Node& node, Compiler& c) {
-  const Ref w = c.input(node.input(0)), dw = c.input(node.input(1)), out = c.output(node.output());
-  const double lr = node.attr_float("lr");
-  const int64_t n = node.output()->type().num_elements();
-  c.add([=](const RunContext& r) { kernels::sgd_update(r.at(w), r.at(dw), lr, r.at(out), n, r.stream()); },
-        {w, dw, out});
-}
-
 void fill(const Node& node, Compiler& c) {
   const Ref out = c.output(node.output());
   const float value = static_cast<float>(node.attr_float("value"));
@@ -52,7 +43,6 @@ void fill(const Node& node, Compiler& c) {
 void add_loss_ops(OpTable& table) {
   table["softmax_cross_entropy"] = softmax_cross_entropy;
   table["softmax_cross_entropy_grad"] = softmax_cross_entropy_grad;
-  table["sgd_update"] = sgd_update;
   table["fill"] = fill;
 }
 

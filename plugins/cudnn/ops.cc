@@ -15,6 +15,7 @@ OpTable make_table() {
   add_eltwise_ops(table);
   add_shape_ops(table);
   add_loss_ops(table);
+  add_optimizer_ops(table);
   return table;
 }
 

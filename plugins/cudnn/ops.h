@@ -25,6 +25,7 @@ void add_pool_ops(OpTable& table);
 void add_eltwise_ops(OpTable& table);
 void add_shape_ops(OpTable& table);
 void add_loss_ops(OpTable& table);
+void add_optimizer_ops(OpTable& table);
 
 // A bool attribute that may not be declared (the fused ops' `relu`): false when absent.
 bool flag(const Node& node, const std::string& name);

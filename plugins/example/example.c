@@ -35,7 +35,7 @@ static int host_copy(void* dst, const void* src, size_t bytes) {
   return 0;
 }
 
-typedef enum { OP_RELU, OP_SIGMOID, OP_ADD, OP_RELU_GRAD, OP_SIGMOID_GRAD, OP_SGD_UPDATE, OP_COUNT } op_kind;
+typedef enum { OP_RELU, OP_SIGMOID, OP_ADD, OP_RELU_GRAD, OP_SIGMOID_GRAD, OP_COUNT } op_kind;
 
 /* One node of a compiled program, holding everything run needs: the subgraph it came from is gone once
  * compile returns. */
@@ -44,7 +44,6 @@ typedef struct {
   int32_t in[2]; /* value ids; unary ops use in[0] only */
   int32_t out;
   int64_t n; /* elements */
-  double lr; /* sgd_update's */
 } step;
 
 /* The kernels compute in double and round once, as the reference backend does, so results match it. */
@@ -65,10 +64,6 @@ static void relu_grad(const step* s, const float* dy, const float* y, float* dx)
 static void sigmoid_grad(const step* s, const float* dy, const float* y, float* dx) {
   for (int64_t i = 0; i < s->n; ++i) dx[i] = (float)((double)dy[i] * y[i] * (1 - (double)y[i]));
 }
-/* (w, g) -> w - lr·g */
-static void sgd_update(const step* s, const float* w, const float* g, float* out) {
-  for (int64_t i = 0; i < s->n; ++i) out[i] = (float)(w[i] - s->lr * g[i]);
-}
 
 /* The ops we run, with the schemas (arity, attributes and their defaults) our kernels assume, from
  * backends/op_schemas.h. Stratum refuses to load the plugin if its schema of one of them has changed since,
@@ -79,7 +74,6 @@ static const stratum_op_schema kSchemas[OP_COUNT] = {
     [OP_ADD] = STRATUM_OP_ADD,
     [OP_RELU_GRAD] = STRATUM_OP_RELU_GRAD,
     [OP_SIGMOID_GRAD] = STRATUM_OP_SIGMOID_GRAD,
-    [OP_SGD_UPDATE] = STRATUM_OP_SGD_UPDATE,
 };
 
 static const struct {
@@ -87,7 +81,7 @@ static const struct {
   void (*kernel)(const step* s, const float* a, const float* b, float* y);
 } kOps[OP_COUNT] = {
     [OP_RELU] = {1, relu},           [OP_SIGMOID] = {1, sigmoid},           [OP_ADD] = {2, add},
-    [OP_RELU_GRAD] = {2, relu_grad}, [OP_SIGMOID_GRAD] = {2, sigmoid_grad}, [OP_SGD_UPDATE] = {2, sgd_update},
+    [OP_RELU_GRAD] = {2, relu_grad}, [OP_SIGMOID_GRAD] = {2, sigmoid_grad},
 };
 
 static op_kind find_op(const char* name) {
@@ -113,10 +107,6 @@ static int supports(const stratum_node* node, const stratum_tensor_desc* values,
   /* A fused relu (conv2d, linear, add, batch_norm carry a `relu` attribute) is not ours to run. */
   const stratum_attr* relu = stratum_find_attr(node, "relu");
   if (relu != NULL && relu->i != 0) return 0;
-  if (op == OP_SGD_UPDATE) {
-    const stratum_attr* lr = stratum_find_attr(node, "lr");
-    if (lr == NULL || lr->kind != STRATUM_ATTR_FLOAT) return 0;
-  }
   return 1;
 }
 
@@ -155,8 +145,6 @@ static int copy_nodes(stratum_program* p, const stratum_subgraph* graph) {
     for (int32_t j = 0; j < node->n_inputs; ++j) s->in[j] = node->inputs[j];
     s->out = node->outputs[0];
     s->n = stratum_num_elements(&graph->values[s->out]);
-    const stratum_attr* lr = stratum_find_attr(node, "lr");
-    s->lr = lr != NULL ? lr->f : 0;
   }
   return 0;
 }
@@ -248,7 +236,7 @@ const stratum_plugin* stratum_plugin_entry(void) {
       .struct_size = sizeof(stratum_plugin),
       .name = "example",
       .device_kind = "cpu",
-      .description = "the plugin example: f32 relu, sigmoid, add, their gradients and sgd_update in C",
+      .description = "the plugin example: f32 relu, sigmoid, add and their gradients in C",
       .n_op_schemas = OP_COUNT,
       .op_schemas = kSchemas,
       .alloc = host_alloc,

@@ -1,4 +1,4 @@
-// softmax_cross_entropy and its gradient, sgd_update and fill: loops over plain memory, as oneDNN has no
+// softmax_cross_entropy and its gradient, and fill: loops over plain memory, as oneDNN has no
 // primitive for them. They compute in double where the reference does, so that results agree to rounding.
 #include <algorithm>
 
@@ -77,21 +77,6 @@ void softmax_cross_entropy_grad(const Node& node, Compiler& c) {
       {dloss, batch.logits, batch.labels, dlogits});
 }
 
-// (w, dw) -> w - lr·dw
-void sgd_update(const Node& node, Compiler& c) {
-  const memory w = c.plain_input(node.input(0)), g = c.plain_input(node.input(1));
-  const memory out = c.plain_output(node.output());
-  const double lr = node.attr_float("lr");
-  const int64_t n = node.output()->type().num_elements();
-  c.add_loop(
-      [=] {
-        const float *weights = data<float>(w), *grads = data<float>(g);
-        float* updated = data<float>(out);
-        parallel_for(n, [&](int64_t i) { updated[i] = static_cast<float>(weights[i] - lr * grads[i]); });
-      },
-      {w, g, out});
-}
-
 void fill(const Node& node, Compiler& c) {
   const memory out = c.plain_output(node.output());
   const float value = static_cast<float>(node.attr_float("value"));
@@ -104,7 +89,6 @@ void fill(const Node& node, Compiler& c) {
 void add_loss_ops(OpTable& table) {
   table["softmax_cross_entropy"] = softmax_cross_entropy;
   table["softmax_cross_entropy_grad"] = softmax_cross_entropy_grad;
-  table["sgd_update"] = sgd_update;
   table["fill"] = fill;
 }
 

@@ -519,14 +519,14 @@ TEST(Dropout, MasksMatchReference) {
 TEST(Optimizer, SgdUpdateAndFillMatchReference) {
   TestGraph t;
   Value* w = t.input("w", {3, 4, 5});
-  t.outputs({t.op("sgd_update", {w, t.input("g", {3, 4, 5})}, {{"lr", 0.05}}),
+  t.outputs({t.op("sgd_update", {w, t.input("g", {3, 4, 5}), t.input("lr", {})}),
              t.op("fill", {}, {{"value", 1.5}, {"shape", Ints{2, 3}}})});
   expect_matches_reference(t.graph, {}, 0);
 }
 
 // A whole training step (forward, loss, backward, SGD) as one subgraph, from the reference's initial params.
 void expect_training_step_matches_reference(std::unique_ptr<Graph> graph, int64_t classes) {
-  build_training_step(*graph, 0.1);
+  build_training_step(*graph);
   Feeds feeds = init_store(*graph, 5);
   Tensor labels({DType::i32, graph->find("labels")->type().shape});
   for (int64_t i = 0; i < labels.size(); ++i) labels.i32()[i] = static_cast<int32_t>((i * 7) % classes);

@@ -14,6 +14,7 @@ OpTable make_table() {
   add_softmax_ops(table);
   add_shape_ops(table);
   add_loss_ops(table);
+  add_optimizer_ops(table);
   add_fused_ops(table);
   return table;
 }

@@ -23,6 +23,7 @@ void add_eltwise_ops(OpTable& table);
 void add_softmax_ops(OpTable& table);
 void add_shape_ops(OpTable& table);
 void add_loss_ops(OpTable& table);
+void add_optimizer_ops(OpTable& table);
 void add_fused_ops(OpTable& table);
 
 // The bias_grad node later in the subgraph that sums the same `dy` as `node`, a weight gradient, claimed so

@@ -1,0 +1,86 @@
+#include "passes/optimizer.h"
+
+#include "ir/error.h"
+
+namespace stratum {
+
+namespace {
+
+bool is_adam(const OptimizerAttrs& o) { return o.kind == "adam" || o.kind == "adamw"; }
+bool decoupled(const OptimizerAttrs& o) { return o.kind == "sgdw" || o.kind == "adamw"; }
+
+void expect_in(const char* name, double value, double low, double high, bool high_included) {
+  if (!(value >= low && (high_included ? value <= high : value < high)))
+    fail("{} must be in [{},{}{}, got {}", name, low, high, high_included ? "]" : ")", value);
+}
+
+// The update op of one param and the states it adds, as the optimizer says.
+Node* update_node(Graph& graph, Value* param, Value* grad, Value* lr, Value* scale, Value* step,
+                  const OptimizerAttrs& o) {
+  auto state = [&](const char* suffix) {
+    return graph.add_state(param->name() + suffix, param->type(), Init{Init::kZeros});
+  };
+  auto with_scale = [scale](std::vector<Value*> inputs) {
+    if (scale != nullptr) inputs.push_back(scale);
+    return inputs;
+  };
+  Attrs attrs = {{"weight_decay", o.weight_decay}, {"decoupled", decoupled(o)}};
+  if (is_adam(o)) {
+    attrs.insert({{"beta1", o.beta1}, {"beta2", o.beta2}, {"eps", o.eps}});
+    Value *m = state(".adam_m"), *v = state(".adam_v");
+    Node* node = graph.add_node("adam_update", with_scale({param, grad, m, v, step, lr}), attrs);
+    graph.add_update(m, node->output(1));
+    graph.add_update(v, node->output(2));
+    return node;
+  }
+  if (o.momentum == 0) return graph.add_node("sgd_update", with_scale({param, grad, lr}), attrs);
+  attrs.insert({{"momentum", o.momentum}, {"nesterov", o.nesterov}});
+  Value* velocity = state(".momentum");
+  Node* node = graph.add_node("momentum_update", with_scale({param, grad, velocity, lr}), attrs);
+  graph.add_update(velocity, node->output(1));
+  return node;
+}
+
+// Adam's step count: %adam.step + 1, the state's update.
+Value* next_step(Graph& graph) {
+  Value* step = graph.add_state("adam.step", {DType::f32, {}}, Init{Init::kZeros});
+  Value* one = graph.add_node("fill", {}, {{"value", 1.0}, {"shape", Ints{}}})->output(0);
+  Value* next = graph.add_node("add", {step, one})->output(0);
+  graph.add_update(step, next);
+  return next;
+}
+
+}  // namespace
+
+void check_optimizer(const OptimizerAttrs& o) {
+  if (o.kind != "sgd" && o.kind != "sgdw" && !is_adam(o))
+    fail("optimizer must be sgd, sgdw, adam or adamw, got '{}'", o.kind);
+  expect_in("momentum", o.momentum, 0, 1, false);
+  if (o.nesterov && o.momentum == 0) fail("nesterov needs a momentum above 0");
+  if (is_adam(o) && o.momentum != 0) fail("momentum is SGD's; adam has beta1 instead");
+  expect_in("weight_decay", o.weight_decay, 0, 1, true);
+  expect_in("beta1", o.beta1, 0, 1, false);
+  expect_in("beta2", o.beta2, 0, 1, false);
+  if (!(o.eps > 0)) fail("eps must be positive, got {}", o.eps);
+  if (!(o.clip_norm >= 0)) fail("clip_norm must be 0 (none) or positive, got {}", o.clip_norm);
+}
+
+void add_optimizer_step(Graph& graph, const std::vector<Value*>& params, const std::vector<Value*>& grads,
+                        const OptimizerAttrs& optimizer) {
+  check_optimizer(optimizer);
+  Value* lr = graph.add_input("lr", {DType::f32, {}});
+  Value *scale = nullptr, *step = nullptr;
+  {
+    Graph::OriginScope scope(graph, "optimizer");
+    if (optimizer.clip_norm > 0)
+      scale = graph.add_node("global_norm_scale", grads, {{"max_norm", optimizer.clip_norm}})->output(0);
+    if (is_adam(optimizer)) step = next_step(graph);
+  }
+  for (size_t i = 0; i < params.size(); ++i) {
+    Graph::OriginScope scope(graph, grads[i]->producer() ? grads[i]->producer()->origin() : "");
+    graph.add_update(params[i],
+                     update_node(graph, params[i], grads[i], lr, scale, step, optimizer)->output(0));
+  }
+}
+
+}  // namespace stratum

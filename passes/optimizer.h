@@ -1,0 +1,23 @@
+// The optimizer step autodiff appends after the backward (passes/autodiff.h): the update ops of
+// ir/ops/optimizer.cc, their state and the learning rate input.
+#pragma once
+
+#include <vector>
+
+#include "ir/graph.h"
+#include "ir/op_attrs.h"
+
+namespace stratum {
+
+// Throws Error naming the setting (kind, momentum, weight_decay, beta1, beta2, eps, clip_norm) when one is
+// out of range: what `train` reports as a bad flag.
+void check_optimizer(const OptimizerAttrs& optimizer);
+
+// Adds the learning rate, an input %lr : f32[] fed each step, and the update of each param from its
+// gradient as the param's update: sgd_update, momentum_update (with state %<param>.momentum) or adam_update
+// (state %<param>.adam_m, %<param>.adam_v and the step count %adam.step), after global_norm_scale when
+// clip_norm is set. State starts at zero. Error when the graph already has a value named as one of these.
+void add_optimizer_step(Graph& graph, const std::vector<Value*>& params, const std::vector<Value*>& grads,
+                        const OptimizerAttrs& optimizer);
+
+}  // namespace stratum
