@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "data/augment.h"
 #include "ir/graph.h"
 #include "nets/layers.h"
 
@@ -18,6 +19,7 @@ struct Recipe {
   double lr;
   int64_t epochs;
   int64_t input_size;
+  Augment augment = {};  // of the training images: none in the book's recipes
 };
 
 struct NetDef {
