@@ -249,20 +249,19 @@ TEST(Trainer, SettingsOutOfRangeAreErrorsNamingTheFlag) {
   options.epochs = 0;
   EXPECT_NE(error_of([&] { train(options, reference_plugin()); }).find("--epochs must be between 1 and"),
             std::string::npos);
+  auto error_with = [](std::optional<int64_t> TrainOptions::*field, int64_t value) {
+    TrainOptions options = quick("range", 1);
+    options.*field = value;
+    return error_of([&] { train(options, reference_plugin()); });
+  };
   for (int64_t padding : {-1, 15}) {
-    options = quick("range", 1);
-    options.crop_padding = padding;
-    EXPECT_NE(error_of([&] {
-                train(options, reference_plugin());
-              }).find("--crop-padding must be between 0 and 14, got " + std::to_string(padding)),
+    EXPECT_NE(error_with(&TrainOptions::crop_padding, padding)
+                  .find("--crop-padding must be between 0 and 14, got " + std::to_string(padding)),
               std::string::npos);
   }
   for (int64_t val : {-1, 481}) {  // 512 examples, at least a batch of 32 to train on
-    options = quick("range", 1);
-    options.val = val;
-    EXPECT_NE(error_of([&] {
-                train(options, reference_plugin());
-              }).find("--val must be between 0 and 480, got " + std::to_string(val)),
+    EXPECT_NE(error_with(&TrainOptions::val, val)
+                  .find("--val must be between 0 and 480, got " + std::to_string(val)),
               std::string::npos);
   }
 }
