@@ -13,14 +13,15 @@ constexpr size_t kAhead = 2;  // batches prepared ahead of the one in use
 }
 
 BatchLoader::BatchLoader(const Dataset& data, int64_t batch, int64_t size, bool shuffle, uint64_t seed,
-                         int64_t limit, bool keep_partial)
+                         int64_t limit, bool keep_partial, const Augment& augment)
     : data_(data),
       batch_(batch),
       size_(size),
       examples_(limit > 0 ? std::min(limit, data.count) : data.count),
       shuffle_(shuffle),
       keep_partial_(keep_partial),
-      seed_(seed) {
+      seed_(seed),
+      augment_(augment) {
   if (batch <= 0 || size <= 0) fail("batch and image size must be positive, got {} and {}", batch, size);
   if (batches_per_epoch() == 0) fail("{} examples make no batch of {}", examples_, batch);
 }
@@ -59,15 +60,15 @@ void BatchLoader::start_epoch(int64_t epoch, int64_t first) {
   taken_ = first;
   failure_ = nullptr;
   started_ = true;
-  worker_ = std::thread(&BatchLoader::produce, this, std::move(order), first);
+  worker_ = std::thread(&BatchLoader::produce, this, std::move(order), epoch, first);
 }
 
-void BatchLoader::produce(std::vector<int64_t> order, int64_t first_batch) {
+void BatchLoader::produce(std::vector<int64_t> order, int64_t epoch, int64_t first_batch) {
   for (int64_t b = first_batch; b < batches_per_epoch(); ++b) {
     const int64_t first = b * batch_;
     Batch batch;
     try {
-      batch = assemble(order, first, std::min(batch_, examples_ - first));
+      batch = assemble(order, epoch, first, std::min(batch_, examples_ - first));
     } catch (...) {  // handed to next(), which rethrows it on the training thread
       std::lock_guard<std::mutex> lock(mutex_);
       failure_ = std::current_exception();
@@ -82,13 +83,15 @@ void BatchLoader::produce(std::vector<int64_t> order, int64_t first_batch) {
   }
 }
 
-Batch BatchLoader::assemble(const std::vector<int64_t>& order, int64_t first, int64_t count) const {
+Batch BatchLoader::assemble(const std::vector<int64_t>& order, int64_t epoch, int64_t first,
+                            int64_t count) const {
   Batch batch{Tensor({DType::f32, {count, 1, size_, size_}}), Tensor({DType::i32, {count}})};
   const int64_t pixels = data_.rows * data_.cols;
   for (int64_t i = 0; i < count; ++i) {
     const int64_t example = order[first + i];
-    resize_bilinear(&data_.images[example * pixels], data_.rows, data_.cols, size_,
-                    batch.images.f32() + i * size_ * size_);
+    float* image = batch.images.f32() + i * size_ * size_;
+    resize_bilinear(&data_.images[example * pixels], data_.rows, data_.cols, size_, image);
+    augment_image(augment_, seed_, epoch, example, size_, image);
     batch.labels.i32()[i] = data_.labels[example];
   }
   return batch;

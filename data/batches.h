@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "backends/tensor.h"
+#include "data/augment.h"
 #include "data/fashion_mnist.h"
 
 namespace stratum {
@@ -23,10 +24,10 @@ struct Batch {
 class BatchLoader {
  public:
   // One epoch is the first `limit` examples (all when 0) in batches of `batch`, resized to size × size,
-  // shuffled with (seed, epoch) when `shuffle`. A last partial batch is kept when `keep_partial` (it is
-  // smaller), else dropped.
+  // shuffled with (seed, epoch) when `shuffle`, each example augmented with (seed, epoch, example). A last
+  // partial batch is kept when `keep_partial` (it is smaller), else dropped.
   BatchLoader(const Dataset& data, int64_t batch, int64_t size, bool shuffle, uint64_t seed, int64_t limit,
-              bool keep_partial);
+              bool keep_partial, const Augment& augment = {});
   ~BatchLoader();
   BatchLoader(const BatchLoader&) = delete;
   BatchLoader& operator=(const BatchLoader&) = delete;
@@ -41,14 +42,15 @@ class BatchLoader {
   int64_t examples_per_epoch() const;
 
  private:
-  void produce(std::vector<int64_t> order, int64_t first);
+  void produce(std::vector<int64_t> order, int64_t epoch, int64_t first);
   void stop_worker();
-  Batch assemble(const std::vector<int64_t>& order, int64_t first, int64_t count) const;
+  Batch assemble(const std::vector<int64_t>& order, int64_t epoch, int64_t first, int64_t count) const;
 
   const Dataset& data_;
   const int64_t batch_, size_, examples_;
   const bool shuffle_, keep_partial_;
   const uint64_t seed_;
+  const Augment augment_;
 
   std::mutex mutex_;
   std::condition_variable changed_;

@@ -4,9 +4,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <numeric>
 #include <set>
 
 #include "backends/testing.h"
+#include "data/augment.h"
 #include "data/batches.h"
 #include "data/fashion_mnist.h"
 #include "ir/error.h"
@@ -179,6 +181,95 @@ TEST(BatchLoader, EpochsAreSeededPermutations) {
   EXPECT_EQ(std::vector<int32_t>(last.labels.i32(), last.labels.i32() + 2),
             std::vector<int32_t>(epochs[0].begin() + 8, epochs[0].end()));
   EXPECT_FALSE(again.next(&last));
+}
+
+// A size × size image of distinct nonzero pixels.
+std::vector<float> numbered(int64_t size) {
+  std::vector<float> image(size * size);
+  std::iota(image.begin(), image.end(), 1.0f);
+  return image;
+}
+
+// `image` moved by (dy, dx), mirrored first when `flip`, zero where it moved in from outside.
+std::vector<float> moved(const std::vector<float>& image, int64_t size, int64_t dy, int64_t dx, bool flip) {
+  std::vector<float> out(image.size(), 0.0f);
+  for (int64_t y = 0; y < size; ++y) {
+    for (int64_t x = 0; x < size; ++x) {
+      const int64_t sy = y + dy, sx = (flip ? size - 1 - x : x) + dx;
+      if (sy >= 0 && sy < size && sx >= 0 && sx < size) out[y * size + x] = image[sy * size + sx];
+    }
+  }
+  return out;
+}
+
+std::vector<float> augmented(const Augment& augment, uint64_t seed, int64_t example, int64_t size) {
+  std::vector<float> image = numbered(size);
+  augment_image(augment, seed, 1, example, size, image.data());
+  return image;
+}
+
+TEST(Augment, OffLeavesTheImage) { EXPECT_EQ(augmented({}, 3, 5, 6), numbered(6)); }
+
+// Each crop is the image moved by at most the padding, with zeros where the padding shows.
+TEST(Augment, ACropStaysWithinThePaddedImage) {
+  const int64_t size = 6, pad = 2;
+  std::set<std::pair<int64_t, int64_t>> shifts;
+  for (int64_t example = 0; example < 40; ++example) {
+    const std::vector<float> crop = augmented({pad, false}, 3, example, size);
+    int matches = 0;
+    for (int64_t dy = -pad; dy <= pad; ++dy) {
+      for (int64_t dx = -pad; dx <= pad; ++dx) {
+        if (crop != moved(numbered(size), size, dy, dx, false)) continue;
+        shifts.insert({dy, dx});
+        ++matches;
+      }
+    }
+    EXPECT_EQ(matches, 1) << example;
+  }
+  EXPECT_GT(shifts.size(), 10u);
+}
+
+TEST(Augment, AFlipIsAMirror) {
+  int flipped = 0;
+  for (int64_t example = 0; example < 40; ++example) {
+    const std::vector<float> out = augmented({0, true}, 3, example, 5);
+    const bool mirror = out == moved(numbered(5), 5, 0, 0, true);
+    EXPECT_TRUE(mirror || out == numbered(5)) << example;
+    flipped += mirror;
+  }
+  EXPECT_GT(flipped, 10);
+  EXPECT_LT(flipped, 30);
+}
+
+std::vector<std::vector<float>> epoch_images(const Dataset& data, uint64_t seed, int64_t first) {
+  BatchLoader loader(data, 4, 6, true, seed, 0, true, {1, true});
+  loader.start_epoch(1, first);
+  std::vector<std::vector<float>> images;
+  for (Batch batch; loader.next(&batch);)
+    images.emplace_back(batch.images.f32(), batch.images.f32() + batch.images.size());
+  return images;
+}
+
+// The loader's augmentation depends on the seed, and on nothing else: not timing, not a resumed start.
+TEST(BatchLoader, AugmentationIsSeeded) {
+  const std::string dir = temp_dir() + "/augment";
+  write_dataset(dir, 10);
+  const Dataset data = load_fashion_mnist(dir, true);
+  const auto images = epoch_images(data, 42, 0);
+  EXPECT_EQ(epoch_images(data, 42, 0), images);
+  EXPECT_EQ(epoch_images(data, 42, 1), std::vector(images.begin() + 1, images.end()));
+  EXPECT_NE(epoch_images(data, 43, 0), images);
+}
+
+TEST(FashionMnist, ASliceIsItsExamples) {
+  const std::string dir = temp_dir() + "/slice";
+  write_dataset(dir, 10);
+  const Dataset data = load_fashion_mnist(dir, true);
+  const Dataset part = slice(data, 6, 9);
+  EXPECT_EQ(part.count, 3);
+  EXPECT_EQ(part.labels, std::vector<uint8_t>(data.labels.begin() + 6, data.labels.begin() + 9));
+  EXPECT_EQ(part.images, std::vector<uint8_t>(data.images.begin() + 6 * 12, data.images.begin() + 9 * 12));
+  EXPECT_THROW(slice(data, 6, 11), Error);
 }
 
 // Misuse and failures are errors on the caller's thread, never a hang or std::terminate.

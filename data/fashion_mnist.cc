@@ -102,6 +102,16 @@ Dataset load_fashion_mnist(const std::string& dir, bool train) {
   return data;
 }
 
+Dataset slice(const Dataset& data, int64_t begin, int64_t end) {
+  if (begin < 0 || begin > end || end > data.count)
+    fail("examples [{}, {}) are not within a dataset of {}", begin, end, data.count);
+  const int64_t pixels = data.rows * data.cols;
+  Dataset part{end - begin, data.rows, data.cols, {}, {}};
+  part.images.assign(data.images.begin() + begin * pixels, data.images.begin() + end * pixels);
+  part.labels.assign(data.labels.begin() + begin, data.labels.begin() + end);
+  return part;
+}
+
 void resize_bilinear(const uint8_t* image, int64_t rows, int64_t cols, int64_t size, float* out) {
   // Source coordinate of output pixel i along an axis of n pixels: (i + 0.5)·n/size - 0.5, clamped at 0.
   auto source = [size](int64_t i, int64_t n, int64_t* lo, int64_t* hi, float* frac) {

@@ -22,6 +22,9 @@ struct Dataset {
 // when the images and labels disagree.
 Dataset load_fashion_mnist(const std::string& dir, bool train);
 
+// Examples [begin, end) of `data` as a dataset of their own (0 <= begin <= end <= data.count).
+Dataset slice(const Dataset& data, int64_t begin, int64_t end);
+
 // Reads one idx file: checks its magic number (0x00000803 images, 0x00000801 labels) and that it holds
 // exactly the bytes its header announces. `dims` gets the header's dimensions.
 std::vector<uint8_t> read_idx(const std::string& path, bool images, std::vector<int64_t>* dims);

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "data/augment.h"
 #include "ir/graph.h"
 #include "ir/op_attrs.h"
 #include "nets/layers.h"
@@ -30,6 +31,7 @@ struct Recipe {
   int64_t input_size;
   OptimizerAttrs optimizer = {};
   LrSchedule schedule = {};
+  Augment augment = {};  // of the training images: none in the book's recipes
 };
 
 struct NetDef {

@@ -76,6 +76,9 @@ int run(int argc, char** argv) {
   flags.add("resume", "", "continue the run in this directory (or from this checkpoint) with its settings");
   flags.add("checkpoint-every", "10m", "checkpoint within an epoch after a duration (90s, 10m, 1h) or steps");
   flags.add("limit", "", "use only the first N training and test examples (default: all)");
+  flags.add("val", "", "hold the last N training examples out and evaluate them each epoch (default 0)");
+  flags.add("crop-padding", "", "augment: random crops of the image zero-padded by N pixels (default 0)");
+  flags.add("flip", "", "augment: mirror training images left-right at random");
   flags.add("no-fusion", "", "run the graphs unfused (no passes/fusion.h passes)");
   flags.add("disable", "", "fusion passes to skip, comma-separated (to bisect)");
   flags.add("data-dir", kFashionMnistDir, "the Fashion-MNIST idx files");
@@ -112,6 +115,9 @@ int run(int argc, char** argv) {
   if (flags.is_set("resize")) options.resize = flags.get_int("resize");
   if (flags.is_set("seed")) options.seed = static_cast<uint64_t>(flags.get_int_in("seed", 0, INT64_MAX));
   if (flags.is_set("limit")) options.limit = flags.get_int("limit");
+  if (flags.is_set("val")) options.val = flags.get_int("val");
+  if (flags.is_set("crop-padding")) options.crop_padding = flags.get_int("crop-padding");
+  if (flags.is_set("flip")) options.flip = flags.get_bool("flip");
   if (flags.is_set("no-fusion")) options.fusion = !flags.get_bool("no-fusion");
   if (flags.is_set("disable")) options.disabled_fusions = name_list(flags, "disable");
   options.checkpoint_every = parse_checkpoint_every(flags.get("checkpoint-every"));
@@ -135,8 +141,8 @@ int run(int argc, char** argv) {
     seconds += m.seconds;
     examples += m.examples_per_sec * m.seconds;
   }
-  std::cout << fmt::format("loss {:.3f}, train acc {:.3f}, test acc {:.3f}\n", last.loss, last.train_acc,
-                           last.test_acc);
+  std::cout << fmt::format("loss {:.3f}, train acc {:.3f}, test acc {:.3f}{}\n", last.loss, last.train_acc,
+                           last.test_acc, val_text(last));
   std::cout << fmt::format("{:.1f} examples/sec on {} ({})\n", examples / seconds, plugin.name,
                            plugin.device_kind);
   return 0;

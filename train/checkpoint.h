@@ -6,7 +6,7 @@
 //   u32 header length, header                   text lines "key=value": net, epoch (completed), step
 //                                               (global step count), seed, and one "metrics=..." line per
 //                                               completed epoch (epoch,loss,train_acc,test_acc,seconds,
-//                                               examples_per_sec)
+//                                               examples_per_sec[,val_loss,val_acc])
 //   u32 tensor count, then per tensor:          weights, batch-norm state and optimizer state alike
 //     u32 name length, name, u32 dtype (0 f32, 1 i32), u32 rank, i64 dims[rank], the elements
 //   u32 CRC-32 (zlib's) of every byte before it

@@ -14,22 +14,28 @@ namespace stratum {
 
 std::string metrics_line(const EpochMetrics& m) {
   return fmt::format("{},{:.6f},{:.6f},{:.6f},{:.3f},{:.1f}", m.epoch, m.loss, m.train_acc, m.test_acc,
-                     m.seconds, m.examples_per_sec);
+                     m.seconds, m.examples_per_sec) +
+         (m.validated ? fmt::format(",{:.6f},{:.6f}", m.val_loss, m.val_acc) : "");
 }
 
 std::string metrics_csv(const std::vector<EpochMetrics>& epochs) {
-  std::string text = "epoch,loss,train_acc,test_acc,seconds,examples_per_sec\n";
+  const bool validated = !epochs.empty() && epochs.front().validated;
+  std::string text = "epoch,loss,train_acc,test_acc,seconds,examples_per_sec";
+  text += validated ? ",val_loss,val_acc\n" : "\n";
   for (const EpochMetrics& m : epochs) text += metrics_line(m) + "\n";
   return text;
 }
 
 EpochMetrics parse_metrics(const std::string& line) {
   EpochMetrics m;
+  int used = 0;
+  const bool read = std::sscanf(line.c_str(), "%ld,%lf,%lf,%lf,%lf,%lf%n", &m.epoch, &m.loss, &m.train_acc,
+                                &m.test_acc, &m.seconds, &m.examples_per_sec, &used) == 6;
+  const char* rest = line.c_str() + used;
+  m.validated = read && *rest != '\0';
   char extra;
-  if (std::sscanf(line.c_str(), "%ld,%lf,%lf,%lf,%lf,%lf%c", &m.epoch, &m.loss, &m.train_acc, &m.test_acc,
-                  &m.seconds, &m.examples_per_sec, &extra) != 6) {
+  if (!read || (m.validated && std::sscanf(rest, ",%lf,%lf%c", &m.val_loss, &m.val_acc, &extra) != 2))
     fail("malformed metrics line '{}'", line);
-  }
   return m;
 }
 
@@ -63,9 +69,11 @@ std::string svg_begin(double width, double height, const std::string& title, dou
 }
 
 std::string curves_svg(const std::vector<EpochMetrics>& epochs, const std::string& title) {
-  const Series series[] = {{"train loss", "#1f77b4", "", &EpochMetrics::loss},
-                           {"train acc", "#9467bd", "6,3", &EpochMetrics::train_acc},
-                           {"test acc", "#2ca02c", "2,3", &EpochMetrics::test_acc}};
+  std::vector<Series> series = {{"train loss", "#1f77b4", "", &EpochMetrics::loss},
+                                {"train acc", "#9467bd", "6,3", &EpochMetrics::train_acc},
+                                {"test acc", "#2ca02c", "2,3", &EpochMetrics::test_acc}};
+  if (!epochs.empty() && epochs.front().validated)
+    series.push_back({"val acc", "#d62728", "8,3,2,3", &EpochMetrics::val_acc});
   double top = 1.0;
   for (const EpochMetrics& m : epochs) top = std::max(top, m.loss);
   top = nice_ceiling(top);
@@ -90,7 +98,7 @@ std::string curves_svg(const std::vector<EpochMetrics>& epochs, const std::strin
   }
   svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">epoch</text>\n", kLeft + plot_w / 2,
                      kHeight - 5);
-  for (size_t s = 0; s < std::size(series); ++s) {
+  for (size_t s = 0; s < series.size(); ++s) {
     std::string points;
     for (const EpochMetrics& m : epochs)
       points += fmt::format("{:.1f},{:.1f} ", x_of(m.epoch), y_of(m.*series[s].field));
@@ -125,10 +133,15 @@ void Progress::update(int64_t done, int64_t examples, double loss_sum, int64_t c
 }
 
 void Progress::finish(const EpochMetrics& m) {
-  fmt::print(stderr,
-             "{}epoch {}/{}: loss {:.3f}, train acc {:.3f}, test acc {:.3f}, {:.1f} examples/sec, {:.1f} s\n",
-             terminal_ ? "\r\033[K" : "", m.epoch, epochs_, m.loss, m.train_acc, m.test_acc,
-             m.examples_per_sec, m.seconds);
+  fmt::print(
+      stderr,
+      "{}epoch {}/{}: loss {:.3f}, train acc {:.3f}, test acc {:.3f}{}, {:.1f} examples/sec, {:.1f} s\n",
+      terminal_ ? "\r\033[K" : "", m.epoch, epochs_, m.loss, m.train_acc, m.test_acc, val_text(m),
+      m.examples_per_sec, m.seconds);
+}
+
+std::string val_text(const EpochMetrics& m) {
+  return m.validated ? fmt::format(", val loss {:.3f}, val acc {:.3f}", m.val_loss, m.val_acc) : "";
 }
 
 }  // namespace stratum

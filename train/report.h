@@ -13,15 +13,21 @@ struct EpochMetrics {
   double loss = 0, train_acc = 0, test_acc = 0;
   double seconds = 0;           // training time of the epoch, without evaluation
   double examples_per_sec = 0;  // training examples per second
+  bool validated = false;       // val_loss and val_acc were measured, on the examples --val held out
+  double val_loss = 0, val_acc = 0;
 };
 
-// "epoch,loss,train_acc,test_acc,seconds,examples_per_sec" and one line per epoch; parse_metrics reads one
-// such line back (Error when malformed).
+// "epoch,loss,train_acc,test_acc,seconds,examples_per_sec" (then ",val_loss,val_acc" when validated) and
+// one line per epoch; parse_metrics reads one such line back (Error when malformed).
 std::string metrics_csv(const std::vector<EpochMetrics>& epochs);
 std::string metrics_line(const EpochMetrics& m);
 EpochMetrics parse_metrics(const std::string& line);
 
-// The book's figure: loss, train acc and test acc against epochs, as a standalone SVG.
+// ", val loss L, val acc A" for a validated epoch's summary line, else "".
+std::string val_text(const EpochMetrics& m);
+
+// The book's figure: loss, train acc and test acc (and val acc when validated) against epochs, as a
+// standalone SVG.
 std::string curves_svg(const std::vector<EpochMetrics>& epochs, const std::string& title);
 
 // For charts: the smallest of 1, 1.5, 2, 2.5, 3, 4, 5 times a power of ten that is at least v (> 0), so that

@@ -115,14 +115,25 @@ RunSettings resolve_settings(const TrainOptions& options) {
   s.limit = setting("limit", options.limit, resumed, int64_t{0});
   s.fusion = setting("fusion", options.fusion, resumed, true);
   s.disabled_fusions = setting("disable", options.disabled_fusions, resumed, std::vector<std::string>{});
+  Augment& augment = s.recipe.augment;
+  augment.crop_padding = setting("crop-padding", options.crop_padding, resumed, book.augment.crop_padding);
+  augment.flip = setting("flip", options.flip, resumed, book.augment.flip);
+  s.val = setting("val", options.val, resumed, int64_t{0});
   check_range<int64_t>("epochs", s.recipe.epochs, 1, 1000000);
   check_range<int64_t>("batch", s.recipe.batch, 1, 1 << 20);
   if (!(s.recipe.lr > 0) || !std::isfinite(s.recipe.lr))
     fail("--lr must be a positive number, got {}", s.recipe.lr);
   check_range<int64_t>("resize", s.recipe.input_size, 1, 4096);
   check_range<int64_t>("limit", s.limit, 0, int64_t{1} << 40);
+  check_range<int64_t>("crop-padding", augment.crop_padding, 0, s.recipe.input_size / 2);
   resolve_optimizer(options, resumed, book, s.recipe);
   return s;
+}
+
+std::pair<Dataset, Dataset> split_validation(const Dataset& data, const RunSettings& run) {
+  const int64_t used = run.limit > 0 ? std::min(run.limit, data.count) : data.count;
+  check_range<int64_t>("val", run.val, 0, std::max<int64_t>(0, used - run.recipe.batch));
+  return {slice(data, 0, used - run.val), slice(data, used - run.val, used)};
 }
 
 Checkpoint load_resume_checkpoint(const std::string& resume) {
@@ -168,6 +179,9 @@ Checkpoint run_checkpoint(const RunSettings& settings, const RunPosition& positi
       {"epochs", to_text(settings.recipe.epochs)},
       {"seed", to_text(settings.seed)},
       {"limit", to_text(settings.limit)},
+      {"crop-padding", to_text(settings.recipe.augment.crop_padding)},
+      {"flip", to_text(settings.recipe.augment.flip)},
+      {"val", to_text(settings.val)},
       {"fusion", to_text(settings.fusion)},
       {"disable", to_text(settings.disabled_fusions)},
       {"backend", backend},

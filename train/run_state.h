@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "data/fashion_mnist.h"
 #include "nets/nets.h"
 #include "onnx/model_nets.h"
 #include "train/checkpoint.h"
@@ -19,6 +20,7 @@ struct RunSettings {
   Recipe recipe;     // as run: flags override the book's
   uint64_t seed = 0;
   int64_t limit = 0;  // 0: every example
+  int64_t val = 0;    // the last examples (of the first `limit`) held out of training, for validation
   bool fusion = true;
   std::vector<std::string> disabled_fusions;
 };
@@ -39,6 +41,10 @@ struct RunPosition {
 // --epochs allowed to change). Error naming the flag and its range for a value out of range, and naming
 // both values when an option contradicts the resumed run.
 RunSettings resolve_settings(const TrainOptions& options);
+
+// The examples a run trains on, the first --limit (all when 0) less the last --val, and those held out.
+// Error naming --val when it leaves less than a batch to train on.
+std::pair<Dataset, Dataset> split_validation(const Dataset& data, const RunSettings& run);
 
 // The checkpoint to resume from: `resume` is a run directory (its checkpoint.ckpt, or when that is damaged
 // its checkpoint.prev.ckpt, said on standard error) or a checkpoint file. Error "no checkpoint yet" for a

@@ -59,12 +59,17 @@ void run_step(Executor& executor, const Graph& graph, const std::map<std::string
   }
 }
 
-// Evaluation: the fraction of the test set predicted correctly, in batches of the training batch size and
-// one smaller batch for the rest, each shape compiled once.
+// Evaluation: the mean loss and the fraction predicted correctly of the first `limit` examples of a set
+// (all when 0), in batches of the training batch size and one smaller batch for the rest, each shape
+// compiled once.
 class Evaluator {
  public:
-  Evaluator(const RunSettings& run, const Dataset& test, const stratum_plugin& plugin)
-      : loader_(test, run.recipe.batch, run.recipe.input_size, false, 0, run.limit, /*keep_partial=*/true) {
+  struct Score {
+    double loss, accuracy;
+  };
+
+  Evaluator(const RunSettings& run, const Dataset& data, int64_t limit, const stratum_plugin& plugin)
+      : loader_(data, run.recipe.batch, run.recipe.input_size, false, 0, limit, /*keep_partial=*/true) {
     const int64_t rest = loader_.examples_per_epoch() % run.recipe.batch;
     for (int64_t batch : {run.recipe.batch, rest}) {
       if (batch == 0 || (batch > loader_.examples_per_epoch())) continue;
@@ -74,17 +79,20 @@ class Evaluator {
     }
   }
 
-  double accuracy(const Store& state) {
+  Score score(const Store& state) {
     for (Shape& shape : shapes_) shape.executor->load_state(state);
     loader_.start_epoch(0);
+    double loss_sum = 0;
     int64_t correct = 0;
     Batch batch;
     while (loader_.next(&batch)) {
       Executor& executor = executor_for(batch.labels.size());
       executor.run({{"x", batch.images}, {"labels", batch.labels}});
+      loss_sum += double(executor.outputs()[0].f32()[0]) * batch.labels.size();
       correct += executor.outputs()[1].i32()[0];
     }
-    return double(correct) / loader_.examples_per_epoch();
+    const double examples = loader_.examples_per_epoch();
+    return {loss_sum / examples, correct / examples};
   }
 
  private:
@@ -158,13 +166,15 @@ TrainResult train(const TrainOptions& options, const stratum_plugin& plugin) {
   const RunSettings run = resolve_settings(options);
   const int64_t epochs = run.recipe.epochs;
 
-  const Dataset train_set = load_fashion_mnist(options.data_dir, true);
+  const auto [train_set, val_set] = split_validation(load_fashion_mnist(options.data_dir, true), run);
   const Dataset test_set = load_fashion_mnist(options.data_dir, false);
   auto graph = build_step(step_spec(run, run.recipe.batch, /*training=*/true), {&plugin});
   Executor executor(*graph, plugin);
-  Evaluator evaluator(run, test_set, plugin);
-  BatchLoader loader(train_set, run.recipe.batch, run.recipe.input_size, true, run.seed, run.limit,
-                     /*keep_partial=*/false);
+  Evaluator evaluator(run, test_set, run.limit, plugin);
+  std::optional<Evaluator> validator;
+  if (run.val > 0) validator.emplace(run, val_set, 0, plugin);
+  BatchLoader loader(train_set, run.recipe.batch, run.recipe.input_size, true, run.seed, 0,
+                     /*keep_partial=*/false, run.recipe.augment);
 
   RunPosition position;
   Store state;
@@ -214,8 +224,14 @@ TrainResult train(const TrainOptions& options, const stratum_plugin& plugin) {
     }
     executor.save_state(state);
     EpochMetrics m{
-        epoch,     t.loss_sum / t.examples, double(t.correct) / t.examples, evaluator.accuracy(state),
+        epoch,     t.loss_sum / t.examples, double(t.correct) / t.examples, evaluator.score(state).accuracy,
         t.seconds, t.examples / t.seconds};
+    if (validator) {
+      const Evaluator::Score val = validator->score(state);
+      m.validated = true;
+      m.val_loss = val.loss;
+      m.val_acc = val.accuracy;
+    }
     position.history.push_back(m);
     t = {};
     if (options.progress) progress.finish(m);

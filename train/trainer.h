@@ -38,8 +38,11 @@ struct TrainOptions {
   std::optional<std::string> optimizer, lr_schedule;
   std::optional<double> momentum, weight_decay, clip_norm, warmup;
   std::optional<bool> nesterov;
-  std::optional<uint64_t> seed;     // default 0
-  std::optional<int64_t> limit;     // train and test on the first `limit` examples
+  std::optional<uint64_t> seed;  // default 0
+  std::optional<int64_t> limit;  // train and test on the first `limit` examples
+  std::optional<int64_t> val;    // hold the last `val` training examples out, for validation (default 0)
+  std::optional<int64_t> crop_padding;  // augmentation (data/augment.h; default: the recipe's, none)
+  std::optional<bool> flip;
   std::optional<std::string> init;  // an imported model's starting weights: "model" (default) or "xavier"
   std::optional<bool> fusion;       // run the fusion passes (default true)
   std::optional<std::vector<std::string>> disabled_fusions;  // but these
@@ -54,7 +57,8 @@ struct TrainResult {
 
 // Trains, writing into options.out: metrics.csv, curves.svg, train.ir (the training step's IR) and
 // checkpoint.ckpt (the one before it kept as checkpoint.prev.ckpt). The last partial batch of each training
-// epoch is dropped (each epoch's shuffle drops different examples); the test set is evaluated whole.
+// epoch is dropped (each epoch's shuffle drops different examples); the test set and the validation
+// examples are evaluated whole, unaugmented.
 // Throws Error on bad options, data or checkpoints, and when a step computes a non-finite value, naming the
 // step and the first node that produced one: the weights of that step are never applied or saved.
 TrainResult train(const TrainOptions& options, const stratum_plugin& plugin);

@@ -249,6 +249,71 @@ TEST(Trainer, SettingsOutOfRangeAreErrorsNamingTheFlag) {
   options.epochs = 0;
   EXPECT_NE(error_of([&] { train(options, reference_plugin()); }).find("--epochs must be between 1 and"),
             std::string::npos);
+  auto error_with = [](std::optional<int64_t> TrainOptions::*field, int64_t value) {
+    TrainOptions options = quick("range", 1);
+    options.*field = value;
+    return error_of([&] { train(options, reference_plugin()); });
+  };
+  for (int64_t padding : {-1, 15}) {
+    EXPECT_NE(error_with(&TrainOptions::crop_padding, padding)
+                  .find("--crop-padding must be between 0 and 14, got " + std::to_string(padding)),
+              std::string::npos);
+  }
+  for (int64_t val : {-1, 481}) {  // 512 examples, at least a batch of 32 to train on
+    EXPECT_NE(error_with(&TrainOptions::val, val)
+                  .find("--val must be between 0 and 480, got " + std::to_string(val)),
+              std::string::npos);
+  }
+}
+
+// --val holds the last of the first --limit examples out of training, and evaluates them after each epoch.
+TEST(Trainer, AValidationSplitIsHeldOutAndEvaluated) {
+  RunSettings run;
+  run.limit = 512;
+  run.val = 64;
+  run.recipe.batch = 32;
+  const Dataset data = load_fashion_mnist(kFashionMnistDir, true);
+  const auto [train_set, val_set] = split_validation(data, run);
+  EXPECT_EQ(train_set.images, slice(data, 0, 448).images);
+  EXPECT_EQ(val_set.images, slice(data, 448, 512).images);
+
+  TrainOptions options = quick("val", 1);
+  options.val = 64;
+  options.crop_padding = 2;
+  options.flip = true;
+  const TrainResult result = train(options, reference_plugin());
+  ASSERT_TRUE(result.epochs[0].validated);
+  EXPECT_GT(result.epochs[0].val_loss, 0);
+  EXPECT_GE(result.epochs[0].val_acc, 0);
+  EXPECT_NE(read_file(options.out + "/metrics.csv").find("examples_per_sec,val_loss,val_acc\n"),
+            std::string::npos);
+  EXPECT_NE(read_file(options.out + "/curves.svg").find("val acc"), std::string::npos);
+  const Checkpoint saved = load_checkpoint(options.out + "/checkpoint.ckpt");
+  EXPECT_EQ(saved.header.at("val"), "64");
+  EXPECT_EQ(saved.header.at("crop-padding"), "2");
+  EXPECT_EQ(saved.header.at("flip"), "true");
+  options.resumed = saved;
+  options.val = 32;
+  EXPECT_NE(error_of([&] {
+              train(options, reference_plugin());
+            }).find("the run being resumed has val=64, not 32 as given"),
+            std::string::npos);
+}
+
+TEST(Report, MetricsLinesReadBackWithOrWithoutValidation) {
+  EpochMetrics m{3, 0.5, 0.75, 0.7, 2.5, 100.0};
+  EXPECT_EQ(metrics_line(m), "3,0.500000,0.750000,0.700000,2.500,100.0");
+  EXPECT_FALSE(parse_metrics(metrics_line(m)).validated);
+  m.validated = true;
+  m.val_loss = 0.25;
+  m.val_acc = 0.875;
+  const EpochMetrics back = parse_metrics(metrics_line(m));
+  EXPECT_TRUE(back.validated);
+  EXPECT_EQ(back.val_loss, 0.25);
+  EXPECT_EQ(back.val_acc, 0.875);
+  for (const char* bad :
+       {"3,0.5,0.75,0.7,2.5,100x", "3,0.5,0.75,0.7,2.5,100,0.25", "3,0.5,0.75,0.7,2.5,100,1,2,3"})
+    EXPECT_THROW(parse_metrics(bad), Error) << bad;
 }
 
 TEST(Trainer, CheckpointEveryTakesADurationOrSteps) {
