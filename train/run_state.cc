@@ -79,8 +79,8 @@ void resolve_optimizer(const TrainOptions& options, const Checkpoint* resumed, c
   o.kind = setting("optimizer", options.optimizer, resumed, book.optimizer.kind);
   o.momentum = setting("momentum", options.momentum, resumed, book.optimizer.momentum);
   o.nesterov = setting("nesterov", options.nesterov, resumed, book.optimizer.nesterov);
-  o.weight_decay = setting("weight_decay", options.weight_decay, resumed, book.optimizer.weight_decay);
-  o.clip_norm = setting("clip_norm", options.clip_norm, resumed, book.optimizer.clip_norm);
+  o.weight_decay = setting("weight-decay", options.weight_decay, resumed, book.optimizer.weight_decay);
+  o.clip_norm = setting("clip-norm", options.clip_norm, resumed, book.optimizer.clip_norm);
   try {
     check_optimizer(o);
   } catch (const Error& e) {
@@ -89,7 +89,7 @@ void resolve_optimizer(const TrainOptions& options, const Checkpoint* resumed, c
     fail("--{}", message);
   }
   r.schedule = parse_schedule(
-      setting("lr_schedule", options.lr_schedule, resumed, schedule_text(book.schedule)), book.schedule);
+      setting("lr-schedule", options.lr_schedule, resumed, schedule_text(book.schedule)), book.schedule);
   r.schedule.warmup_epochs = setting("warmup", options.warmup, resumed, book.schedule.warmup_epochs);
   if (!(r.schedule.warmup_epochs >= 0 && r.schedule.warmup_epochs < r.epochs))
     fail("--warmup must be at least 0 and under --epochs ({}), got {}", r.epochs, r.schedule.warmup_epochs);
@@ -171,9 +171,9 @@ Checkpoint run_checkpoint(const RunSettings& settings, const RunPosition& positi
       {"optimizer", settings.recipe.optimizer.kind},
       {"momentum", to_text(settings.recipe.optimizer.momentum)},
       {"nesterov", to_text(settings.recipe.optimizer.nesterov)},
-      {"weight_decay", to_text(settings.recipe.optimizer.weight_decay)},
-      {"clip_norm", to_text(settings.recipe.optimizer.clip_norm)},
-      {"lr_schedule", schedule_text(settings.recipe.schedule)},
+      {"weight-decay", to_text(settings.recipe.optimizer.weight_decay)},
+      {"clip-norm", to_text(settings.recipe.optimizer.clip_norm)},
+      {"lr-schedule", schedule_text(settings.recipe.schedule)},
       {"warmup", to_text(settings.recipe.schedule.warmup_epochs)},
       {"resize", to_text(settings.recipe.input_size)},
       {"epochs", to_text(settings.recipe.epochs)},
