@@ -183,6 +183,32 @@ TEST(Trainer, ResumesMidEpochToTheWeightsOfAnUninterruptedRun) {
   EXPECT_EQ(resumed.epochs[1].train_acc, uninterrupted().epochs[1].train_acc);
 }
 
+// Momentum and Adam keep their state in the checkpoint and the learning rate is a function of the step: a run
+// stopped mid-epoch and resumed reaches the weights and optimizer state of an uninterrupted one, bit for bit.
+TEST(Trainer, OptimizerStateAndScheduleResumeBitExactly) {
+  auto configure = [](TrainOptions options, bool adam) {
+    options.optimizer = adam ? "adamw" : "sgd";
+    options.lr = adam ? 0.002 : 0.05;
+    options.momentum = adam ? 0.0 : 0.9;
+    options.nesterov = !adam;
+    options.weight_decay = 0.01;
+    options.clip_norm = adam ? 0.0 : 1.0;
+    options.lr_schedule = adam ? "cosine" : "step:1:0.5";
+    options.warmup = 0.5;
+    return options;
+  };
+  for (bool adam : {false, true}) {
+    const std::string name = adam ? "adamw" : "momentum";
+    const TrainResult whole = train(configure(quick(name + "_whole", 2), adam), reference_plugin());
+    EXPECT_EQ(whole.state.count(adam ? "adam.step" : "conv1.weight.momentum"), 1u) << name;
+    TrainOptions options = configure(quick(name + "_split", 2), adam);
+    options.checkpoint_every.steps = 5;
+    EXPECT_NE(train_with_fault(options, Fault::kFail, 22).find("faulty: running"), std::string::npos);
+    options.resumed = load_resume_checkpoint(options.out);
+    testing::expect_bit_equal(whole.state, train(options, reference_plugin()).state);
+  }
+}
+
 TEST(Trainer, ADamagedCheckpointResumesFromTheOneBefore) {
   TrainOptions options = quick("damaged", 2);
   options.checkpoint_every.steps = 8;
@@ -249,6 +275,21 @@ TEST(Trainer, SettingsOutOfRangeAreErrorsNamingTheFlag) {
   options.epochs = 0;
   EXPECT_NE(error_of([&] { train(options, reference_plugin()); }).find("--epochs must be between 1 and"),
             std::string::npos);
+  auto optimizer_error = [](auto TrainOptions::*field, auto value) {
+    TrainOptions options = quick("range", 1);
+    options.*field = value;
+    return error_of([&] { train(options, reference_plugin()); });
+  };
+  EXPECT_EQ(optimizer_error(&TrainOptions::momentum, 1.5), "--momentum must be in [0,1), got 1.5");
+  EXPECT_EQ(optimizer_error(&TrainOptions::weight_decay, -1.0), "--weight-decay must be in [0,1], got -1");
+  EXPECT_EQ(optimizer_error(&TrainOptions::optimizer, std::string("lbfgs")),
+            "--optimizer must be sgd, sgdw, adam or adamw, got 'lbfgs'");
+  EXPECT_EQ(optimizer_error(&TrainOptions::clip_norm, -2.0),
+            "--clip-norm must be 0 (none) or positive, got -2");
+  EXPECT_NE(optimizer_error(&TrainOptions::lr_schedule, std::string("linear")).find("--lr-schedule must be"),
+            std::string::npos);
+  EXPECT_EQ(optimizer_error(&TrainOptions::warmup, 1.0),
+            "--warmup must be at least 0 and under --epochs (1), got 1");
   auto error_with = [](std::optional<int64_t> TrainOptions::*field, int64_t value) {
     TrainOptions options = quick("range", 1);
     options.*field = value;
