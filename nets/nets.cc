@@ -35,4 +35,16 @@ std::unique_ptr<Graph> build_net(const NetDef& net, int64_t batch, bool training
   return graph;
 }
 
+Recipe named_recipe(const Recipe& book, const std::string& name) {
+  if (name == "book") return book;
+  if (name != "modern") fail("--recipe must be book or modern, got '{}'", name);
+  const bool small = book.input_size < 64;
+  Recipe modern = book;
+  modern.lr = (small ? 0.6 : 0.1) * double(book.batch) / 256;
+  modern.optimizer = {.momentum = 0.9, .nesterov = true, .weight_decay = small ? 1e-4 : 5e-4};
+  modern.schedule = {.kind = "cosine", .warmup_epochs = 1};
+  if (!small) modern.augment = {.crop_padding = book.input_size / 14, .flip = true};
+  return modern;
+}
+
 }  // namespace stratum

@@ -34,6 +34,14 @@ struct Recipe {
   Augment augment = {};  // of the training images: none in the book's recipes
 };
 
+// The recipes a net trains with: "book" (NetDef::recipe, the book's: plain SGD at a constant rate, no
+// augmentation) and "modern": the book's batch, epochs and input size, with SGD with Nesterov momentum 0.9
+// and a cosine decay after one epoch of linear warm-up. The 28-pixel LeNets take lr 0.6 per 256 examples of
+// batch and weight decay 1e-4, unaugmented (in 10 epochs, crops and flips cost BN-LeNet 0.5–1.5 points of
+// test accuracy: docs/results.md); the resized nets lr 0.1 per 256 and weight decay 5e-4, with random crops
+// (padding input_size/14) and flips. Error naming --recipe for another name.
+Recipe named_recipe(const Recipe& book, const std::string& name);
+
 struct NetDef {
   std::string name;
   std::string description;

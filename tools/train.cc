@@ -19,6 +19,7 @@
 #include "tools/flags.h"
 #include "tools/net_flags.h"
 #include "train/run_state.h"
+#include "train/schedule.h"
 #include "train/trainer.h"
 
 namespace stratum {
@@ -43,24 +44,40 @@ std::string run_dir_of(const std::string& resume) {
                                                : std::filesystem::path(resume).parent_path().string();
 }
 
+// "batch 256, lr 0.9, 10 epochs, 28×28 input, sgd" and what the recipe adds to plain SGD.
+std::string recipe_text(const Recipe& r) {
+  const OptimizerAttrs& o = r.optimizer;
+  std::string text = fmt::format("batch {}, lr {}, {} epochs, {}×{} input, {}", r.batch, r.lr, r.epochs,
+                                 r.input_size, r.input_size, o.kind);
+  if (o.momentum > 0) text += fmt::format(" momentum {}{}", o.momentum, o.nesterov ? " nesterov" : "");
+  if (o.weight_decay > 0) text += fmt::format(", weight decay {}", o.weight_decay);
+  if (r.schedule.kind != "constant") text += ", " + schedule_text(r.schedule);
+  if (r.schedule.warmup_epochs > 0) text += fmt::format(" after {} epoch warm-up", r.schedule.warmup_epochs);
+  if (r.augment.crop_padding > 0) text += fmt::format(", crops padded {}", r.augment.crop_padding);
+  if (r.augment.flip) text += ", flips";
+  return text;
+}
+
 void list_nets() {
   for (const NetDef& net : all_nets()) {
-    const Recipe& r = net.recipe;
-    std::cout << fmt::format("{:<12} batch {:>3}, lr {:<5}, {} epochs, {}×{} input: {}\n", net.name, r.batch,
-                             r.lr, r.epochs, r.input_size, r.input_size, net.description);
+    std::cout << fmt::format("{:<12} {}\n{:<12} book:   {}\n{:<12} modern: {}\n", net.name, net.description,
+                             "", recipe_text(net.recipe), "",
+                             recipe_text(named_recipe(net.recipe, "modern")));
   }
 }
 
 int run(int argc, char** argv) {
   Flags flags(
       "usage: train [--net=NAME|list | --model=FILE.onnx] [--backend=PLUGIN] [flags]\n"
-      "Trains a net on Fashion-MNIST with the book's recipe; flags override the recipe.");
+      "Trains a net on Fashion-MNIST with the book's recipe (or --recipe=modern); flags override the "
+      "recipe.");
   flags.add("net", "", "the net (default lenet; --net=list lists them with their recipes)");
   flags.add("model", "", "instead of --net, an ONNX model's architecture (one input [N,1,H,H], logits out)");
   flags.add("init", "", "with --model: start from its initializers (model, the default) or xavier");
   flags.add("backend", "", "the plugin that runs the step (default onednn, or the resumed run's)");
   flags.add("epochs", "", "epochs (default: the recipe's)");
   flags.add("batch", "", "batch size (default: the recipe's)");
+  flags.add("recipe", "", "book (the default: the book's recipe) or modern (--net=list shows both)");
   flags.add("lr", "", "learning rate (default: the recipe's)");
   flags.add("optimizer", "", "sgd, sgdw, adam or adamw (w: decoupled weight decay; default: the recipe's)");
   flags.add("momentum", "", "sgd's momentum in [0,1) (default: the recipe's)");
@@ -104,6 +121,7 @@ int run(int argc, char** argv) {
   if (!resume.empty()) options.resumed = load_resume_checkpoint(resume);
   if (flags.is_set("epochs")) options.epochs = flags.get_int("epochs");
   if (flags.is_set("batch")) options.batch = flags.get_int("batch");
+  if (flags.is_set("recipe")) options.recipe = flags.get("recipe");
   if (flags.is_set("lr")) options.lr = flags.get_float("lr");
   if (flags.is_set("optimizer")) options.optimizer = flags.get("optimizer");
   if (flags.is_set("momentum")) options.momentum = flags.get_float("momentum");

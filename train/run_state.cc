@@ -101,7 +101,8 @@ RunSettings resolve_settings(const TrainOptions& options) {
   const Checkpoint* resumed = options.resumed ? &*options.resumed : nullptr;
   RunSettings s;
   s.net = setting<std::string>("net", options.net, resumed, "lenet");
-  const Recipe& book = find_any_net(s.net).recipe;
+  s.recipe_name = setting<std::string>("recipe", options.recipe, resumed, "book");
+  const Recipe book = named_recipe(find_any_net(s.net).recipe, s.recipe_name);  // or the modern one
   s.init = setting<std::string>("init", options.init, resumed, "model");
   if (s.init != "model" && s.init != "xavier") fail("--init must be model or xavier, not '{}'", s.init);
   if (options.init && !is_model_path(s.net))
@@ -167,6 +168,7 @@ Checkpoint run_checkpoint(const RunSettings& settings, const RunPosition& positi
       {"net", settings.net},
       {"init", settings.init},
       {"batch", to_text(settings.recipe.batch)},
+      {"recipe", settings.recipe_name},
       {"lr", to_text(settings.recipe.lr)},
       {"optimizer", settings.recipe.optimizer.kind},
       {"momentum", to_text(settings.recipe.optimizer.momentum)},

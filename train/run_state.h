@@ -15,9 +15,10 @@
 namespace stratum {
 
 struct RunSettings {
-  std::string net;   // a built-in net or an ONNX model's path
-  std::string init;  // an imported model's starting weights: its initializers ("model") or "xavier"
-  Recipe recipe;     // as run: flags override the book's
+  std::string net;          // a built-in net or an ONNX model's path
+  std::string init;         // an imported model's starting weights: its initializers ("model") or "xavier"
+  std::string recipe_name;  // the recipe flags override: book or modern
+  Recipe recipe;            // as run
   uint64_t seed = 0;
   int64_t limit = 0;  // 0: every example
   int64_t val = 0;    // the last examples (of the first `limit`) held out of training, for validation

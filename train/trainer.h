@@ -32,6 +32,7 @@ struct TrainOptions {
   std::string out;       // the run directory
   std::optional<Checkpoint> resumed;  // the checkpoint to continue from (run_state.h: load_resume_checkpoint)
   std::optional<int64_t> epochs, batch, resize;
+  std::optional<std::string> recipe;  // book (default) or modern (nets/nets.h: named_recipe)
   std::optional<double> lr;
   // The optimizer (ir/op_attrs.h: sgd, sgdw, adam, adamw) and its settings, and the learning-rate schedule
   // (train/schedule.h) with its warm-up in epochs.
