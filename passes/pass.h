@@ -1,4 +1,5 @@
-// The pass interface, and the registry that makes passes from specs: "dce", "autodiff(optimizer=adam,loss=loss)".
+// The pass interface, and the registry that makes passes from specs: "dce",
+// "autodiff(optimizer=adam,loss=loss)".
 #pragma once
 
 #include <functional>

@@ -1,5 +1,5 @@
-// Runs a pipeline of passes over a graph: "autodiff(momentum=0.9),dce,plan". Verifies the graph after each pass,
-// prints the IR after chosen passes, skips disabled ones, and times each.
+// Runs a pipeline of passes over a graph: "autodiff(momentum=0.9),dce,plan". Verifies the graph after each
+// pass, prints the IR after chosen passes, skips disabled ones, and times each.
 #pragma once
 
 #include <iostream>
