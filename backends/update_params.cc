@@ -18,4 +18,13 @@ UpdateParams update_params(const Node& node) {
   return p;
 }
 
+// (w, dw, lr[, scale]), (w, dw, v, lr[, scale]), (w, dw, m, v, t, lr[, scale]): ir/ops/optimizer.cc.
+StepInputs step_inputs(const Node& node) {
+  const bool adam = node.op_name() == "adam_update";
+  StepInputs s{adam ? 5u : node.op_name() == "momentum_update" ? 3u : 2u, std::nullopt, std::nullopt};
+  if (node.inputs().size() > s.lr + 1) s.scale = s.lr + 1;
+  if (adam) s.t = 4;
+  return s;
+}
+
 }  // namespace stratum

@@ -1,4 +1,5 @@
-// Runs Stratum's ONNX exports on ONNX Runtime and compares its logits with Stratum's.
+// Runs ONNX models on ONNX Runtime and compares its logits with those recorded beside them: Stratum's for
+// Stratum's exports, PyTorch's for bench/torch_nets.py --export's (DIR/<net>_opset<k>/pytorch.json).
 //
 // tools/export --reference-out=PREFIX writes, beside the model, PREFIX.json (the model's file, the input and
 // logits files and their shapes, paths relative to the JSON), PREFIX.input.f32 (a fixed batch, raw
@@ -29,16 +30,16 @@ async function check(manifest) {
   const dir = path.dirname(manifest);
   const session = await ort.InferenceSession.create(path.join(dir, meta.onnx));
   const x = new ort.Tensor('float32', readF32(path.join(dir, meta.input), meta.input_shape), meta.input_shape);
-  const {logits} = await session.run({x});
+  const logits = (await session.run({[session.inputNames[0]]: x}))[session.outputNames[0]];
   if (logits.dims.join() !== meta.logits_shape.join())
-    throw new Error(`${manifest}: ONNX Runtime's logits are [${logits.dims}], Stratum's [${meta.logits_shape}]`);
+    throw new Error(`${manifest}: ONNX Runtime's logits are [${logits.dims}], the recorded ones [${meta.logits_shape}]`);
   const want = readF32(path.join(dir, meta.logits), meta.logits_shape);
   let diff = 0, scale = 0;
   logits.data.forEach((v, i) => {
     diff = Math.max(diff, Math.abs(v - want[i]));
     scale = Math.max(scale, Math.abs(want[i]));
   });
-  console.log(`${path.basename(manifest, ".json")} (${meta.net}, batch ${meta.input_shape[0]}): max abs diff ${diff.toExponential(2)} ` +
+  console.log(`${meta.net}, batch ${meta.input_shape[0]}: max abs diff ${diff.toExponential(2)} ` +
               `(largest |logit| ${scale.toExponential(2)})`);
   return diff;
 }

@@ -6,7 +6,8 @@ Usage: torch_nets.py [--nets all|a,b] [--mode train|infer] [--batch N] [--size N
        torch_nets.py --export DIR [--nets all|a,b] [--opsets 13,17] [--batch N]
 Exporting writes, per net and opset, DIR/<net>_opset<k>/model.onnx (eval mode, dynamic batch "N", batch
 norm with non-trivial statistics) and test_data_set_0/input_0.pb, output_0.pb: a random batch in [0,1)
-and PyTorch's logits for it, laid out as ONNX's own node tests are (onnx/pytorch_models_test reads them).
+and PyTorch's logits for it, laid out as ONNX's own node tests are (onnx/pytorch_models_test reads them),
+and the same as raw f32 (input.f32, output.f32) with pytorch.json, bench/ort_check.js's manifest.
 Otherwise it prints one line per net, the columns of //tools:bench's summary:
   net size batch mode img/s ms/step GFLOP/img GFLOP/s
 A step is what Stratum's is: in training, forward, mean cross-entropy, the count of correct predictions,
@@ -15,6 +16,7 @@ is random. GFLOP/img counts 2 x the multiply-adds of every conv and linear layer
 times that for a training step. Runs on PyTorch 1.13 (Debian's python3-torch) and 2.x.
 """
 import argparse
+import json
 import os
 import time
 
@@ -293,6 +295,10 @@ def export(name, args):
             proto = numpy_helper.from_array(tensor.numpy())
             with open(os.path.join(folder, "test_data_set_0", f"{kind}_0.pb"), "wb") as f:
                 f.write(proto.SerializeToString())
+            tensor.numpy().tofile(os.path.join(folder, f"{kind}.f32"))
+        with open(os.path.join(folder, "pytorch.json"), "w") as f:  # for bench/ort_check.js
+            json.dump({"net": name, "onnx": "model.onnx", "input": "input.f32", "input_shape": list(x.shape),
+                       "logits": "output.f32", "logits_shape": list(logits.shape)}, f)
         onnx.checker.check_model(os.path.join(folder, "model.onnx"))
         print(f"{name} opset {opset} -> {folder}", flush=True)
 

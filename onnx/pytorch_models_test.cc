@@ -38,8 +38,8 @@ TEST(PyTorchModelsTest, ImportedNetsGivePyTorchsLogits) {
       try {
         const CaseResult r =
             run_case(bound_model(dir, data_set), data_set, plugin, kAbsTolerance, kRelTolerance);
-        std::printf("%-24s %-10s max |Stratum - PyTorch| = %.3g (largest |logit| %.3g)\n",
-                    dir.filename().c_str(), plugin, r.max_abs_diff, r.max_abs_want);
+        std::printf("%s on %s: max |Stratum - PyTorch| = %.3g (largest |logit| %.3g)\n", dir.c_str(), plugin,
+                    r.max_abs_diff, r.max_abs_want);
         EXPECT_LE(r.worst, 1) << dir << " on " << plugin << ": max abs difference " << r.max_abs_diff;
       } catch (const Error& e) {
         ADD_FAILURE() << dir << " on " << plugin << ": " << e.what();

@@ -9,7 +9,7 @@ namespace {
 bool is_adam(const OptimizerAttrs& o) { return o.kind == "adam" || o.kind == "adamw"; }
 bool decoupled(const OptimizerAttrs& o) { return o.kind == "sgdw" || o.kind == "adamw"; }
 
-void expect_in(const char* name, double value, double low, double high, bool high_included) {
+void expect_in(const std::string& name, double value, double low, double high, bool high_included) {
   if (!(value >= low && (high_included ? value <= high : value < high)))
     fail("{} must be in [{},{}{}, got {}", name, low, high, high_included ? "]" : ")", value);
 }
@@ -52,17 +52,20 @@ Value* next_step(Graph& graph) {
 
 }  // namespace
 
-void check_optimizer(const OptimizerAttrs& o) {
+void check_optimizer(const OptimizerAttrs& o, const SettingName& name) {
+  auto named = [&name](const std::string& setting) { return name ? name(setting) : setting; };
   if (o.kind != "sgd" && o.kind != "sgdw" && !is_adam(o))
-    fail("optimizer must be sgd, sgdw, adam or adamw, got '{}'", o.kind);
-  expect_in("momentum", o.momentum, 0, 1, false);
-  if (o.nesterov && o.momentum == 0) fail("nesterov needs a momentum above 0");
-  if (is_adam(o) && o.momentum != 0) fail("momentum is SGD's; adam has beta1 instead");
-  expect_in("weight_decay", o.weight_decay, 0, 1, true);
-  expect_in("beta1", o.beta1, 0, 1, false);
-  expect_in("beta2", o.beta2, 0, 1, false);
-  if (!(o.eps > 0)) fail("eps must be positive, got {}", o.eps);
-  if (!(o.clip_norm >= 0)) fail("clip_norm must be 0 (none) or positive, got {}", o.clip_norm);
+    fail("{} must be sgd, sgdw, adam or adamw, got '{}'", named("optimizer"), o.kind);
+  expect_in(named("momentum"), o.momentum, 0, 1, false);
+  if (o.nesterov && o.momentum == 0) fail("{} needs a {} above 0", named("nesterov"), named("momentum"));
+  if (is_adam(o) && o.momentum != 0)
+    fail("{} is SGD's; adam has {} instead", named("momentum"), named("beta1"));
+  expect_in(named("weight_decay"), o.weight_decay, 0, 1, true);
+  expect_in(named("beta1"), o.beta1, 0, 1, false);
+  expect_in(named("beta2"), o.beta2, 0, 1, false);
+  if (!(o.eps > 0)) fail("{} must be positive, got {}", named("eps"), o.eps);
+  if (!(o.clip_norm >= 0))
+    fail("{} must be 0 (none) or positive, got {}", named("clip_norm"), o.clip_norm);
 }
 
 void add_optimizer_step(Graph& graph, const std::vector<Value*>& params, const std::vector<Value*>& grads,

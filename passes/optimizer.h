@@ -2,6 +2,8 @@
 // ir/ops/optimizer.cc, their state and the learning rate input.
 #pragma once
 
+#include <functional>
+#include <string>
 #include <vector>
 
 #include "ir/graph.h"
@@ -9,9 +11,12 @@
 
 namespace stratum {
 
-// Throws Error naming the setting (kind, momentum, weight_decay, beta1, beta2, eps, clip_norm) when one is
-// out of range: what `train` reports as a bad flag.
-void check_optimizer(const OptimizerAttrs& optimizer);
+// How an error names a setting ("optimizer" for the kind, "momentum", "nesterov", "weight_decay", "beta1",
+// "beta2", "eps", "clip_norm"); `train` names its flags instead.
+using SettingName = std::function<std::string(const std::string& setting)>;
+
+// Throws Error naming the setting (as `name` spells it, else as above) when one is out of range.
+void check_optimizer(const OptimizerAttrs& optimizer, const SettingName& name = {});
 
 // Adds the learning rate, an input %lr : f32[] fed each step, and the update of each param from its
 // gradient as the param's update: sgd_update, momentum_update (with state %<param>.momentum) or adam_update

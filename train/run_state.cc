@@ -81,13 +81,10 @@ void resolve_optimizer(const TrainOptions& options, const Checkpoint* resumed, c
   o.nesterov = setting("nesterov", options.nesterov, resumed, book.optimizer.nesterov);
   o.weight_decay = setting("weight-decay", options.weight_decay, resumed, book.optimizer.weight_decay);
   o.clip_norm = setting("clip-norm", options.clip_norm, resumed, book.optimizer.clip_norm);
-  try {
-    check_optimizer(o);
-  } catch (const Error& e) {
-    std::string message = e.what();  // "weight_decay must be ...": the flag is --weight-decay
-    std::replace(message.begin(), message.begin() + message.find(' '), '_', '-');
-    fail("--{}", message);
-  }
+  check_optimizer(o, [](std::string setting) {  // weight_decay: --weight-decay
+    std::replace(setting.begin(), setting.end(), '_', '-');
+    return "--" + setting;
+  });
   r.schedule = parse_schedule(
       setting("lr-schedule", options.lr_schedule, resumed, schedule_text(book.schedule)), book.schedule);
   r.schedule.warmup_epochs = setting("warmup", options.warmup, resumed, book.schedule.warmup_epochs);

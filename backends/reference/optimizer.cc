@@ -6,23 +6,23 @@ namespace stratum::reference {
 
 namespace {
 
-// The node's UpdateParams for this step: lr at input `lr`, then (optionally) the gradients' scale; Adam's
-// step count at `t` (none: -1).
-UpdateParams step_params(const Node& node, const std::vector<const Tensor*>& in, size_t lr, int t = -1) {
-  const double scale = in.size() > lr + 1 ? in[lr + 1]->f32()[0] : 1.0;
-  return update_params(node).at_step(in[lr]->f32()[0], scale, t < 0 ? 1.0 : in[t]->f32()[0]);
+// The node's UpdateParams for this step.
+UpdateParams step_params(const Node& node, const std::vector<const Tensor*>& in) {
+  const StepInputs s = step_inputs(node);
+  auto scalar = [&in](std::optional<size_t> i) { return i ? in[*i]->f32()[0] : 1.0f; };
+  return update_params(node).at_step(scalar(s.lr), scalar(s.scale), scalar(s.t));
 }
 
 // (w, dw, lr[, scale]) -> w'
 void sgd_update(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
-  const UpdateParams p = step_params(node, in, 2);
+  const UpdateParams p = step_params(node, in);
   for (int64_t i = 0; i < out[0]->size(); ++i) out[0]->f32()[i] = p.sgd(in[0]->f32()[i], in[1]->f32()[i]);
 }
 
 // (w, dw, v, lr[, scale]) -> w', v'
 void momentum_update(const Node& node, const std::vector<const Tensor*>& in,
                      const std::vector<Tensor*>& out) {
-  const UpdateParams p = step_params(node, in, 3);
+  const UpdateParams p = step_params(node, in);
   for (int64_t i = 0; i < out[0]->size(); ++i) {
     float v = in[2]->f32()[i];
     out[0]->f32()[i] = p.sgd_momentum(in[0]->f32()[i], in[1]->f32()[i], &v);
@@ -32,7 +32,7 @@ void momentum_update(const Node& node, const std::vector<const Tensor*>& in,
 
 // (w, dw, m, v, t, lr[, scale]) -> w', m', v'
 void adam_update(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
-  const UpdateParams p = step_params(node, in, 5, 4);
+  const UpdateParams p = step_params(node, in);
   for (int64_t i = 0; i < out[0]->size(); ++i) {
     float m = in[2]->f32()[i], v = in[3]->f32()[i];
     out[0]->f32()[i] = p.adam(in[0]->f32()[i], in[1]->f32()[i], &m, &v);

@@ -1,7 +1,5 @@
 // The update ops and global-norm clipping's scale, as the plugin's own kernels (backends/optimizer_math.h's
 // maths, the reference backend's).
-#include <optional>
-
 #include "backends/update_params.h"
 #include "plugins/cudnn/ops.h"
 
@@ -9,19 +7,16 @@ namespace stratum::cudnn {
 
 namespace {
 
-// An update node's inputs and outputs, and where its step scalars are: lr at input `lr`, then an optional
-// scale; Adam's step count at `t` (none: -1).
+// An update node's inputs and outputs, and which of them are its step scalars.
 struct Update {
-  Update(const Node& node, Compiler& c, size_t lr_index, int t_index = -1)
-      : params(update_params(node)), n(node.output()->type().num_elements()) {
+  Update(const Node& node, Compiler& c)
+      : params(update_params(node)), steps(step_inputs(node)), n(node.output()->type().num_elements()) {
     for (const Value* v : node.inputs()) in.push_back(c.input(v));
     for (const Value* v : node.outputs()) out.push_back(c.output(v));
-    lr = in[lr_index];
-    scale = in.size() > lr_index + 1 ? std::optional<Ref>(in[lr_index + 1]) : std::nullopt;
-    t = t_index < 0 ? std::nullopt : std::optional<Ref>(in[t_index]);
   }
   kernels::StepScalars step(const RunContext& r) const {
-    return {r.at(lr), scale ? r.at(*scale) : nullptr, t ? r.at(*t) : nullptr};
+    auto scalar = [&](std::optional<size_t> i) { return i ? r.at(in[*i]) : nullptr; };
+    return {r.at(in[steps.lr]), scalar(steps.scale), scalar(steps.t)};
   }
   std::vector<Ref> refs() const {
     std::vector<Ref> all = in;
@@ -30,14 +25,13 @@ struct Update {
   }
 
   UpdateParams params;
+  StepInputs steps;
   int64_t n;
   std::vector<Ref> in, out;
-  Ref lr;
-  std::optional<Ref> scale, t;
 };
 
 void sgd_update(const Node& node, Compiler& c) {
-  const Update u(node, c, 2);
+  const Update u(node, c);
   c.add(
       [u](const RunContext& r) {
         kernels::sgd_update(u.params, u.step(r), r.at(u.in[0]), r.at(u.in[1]), r.at(u.out[0]), u.n,
@@ -47,7 +41,7 @@ void sgd_update(const Node& node, Compiler& c) {
 }
 
 void momentum_update(const Node& node, Compiler& c) {
-  const Update u(node, c, 3);
+  const Update u(node, c);
   c.add(
       [u](const RunContext& r) {
         kernels::momentum_update(u.params, u.step(r), r.at(u.in[0]), r.at(u.in[1]), r.at(u.in[2]),
@@ -57,7 +51,7 @@ void momentum_update(const Node& node, Compiler& c) {
 }
 
 void adam_update(const Node& node, Compiler& c) {
-  const Update u(node, c, 5, 4);
+  const Update u(node, c);
   c.add(
       [u](const RunContext& r) {
         kernels::adam_update(u.params, u.step(r), r.at(u.in[0]), r.at(u.in[1]), r.at(u.in[2]), r.at(u.in[3]),

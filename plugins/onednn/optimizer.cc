@@ -12,17 +12,14 @@ using dnnl::memory;
 // An update node's plain inputs and outputs, and its UpdateParams less the per-step values, which
 // `params()` reads from the lr, scale and step count inputs when the loop runs.
 struct Update {
-  Update(const Node& node, Compiler& c, size_t lr, int t = -1) : base(update_params(node)) {
+  Update(const Node& node, Compiler& c)
+      : base(update_params(node)), steps(step_inputs(node)), n(node.output()->type().num_elements()) {
     for (const Value* v : node.inputs()) in.push_back(c.plain_input(v));
     for (const Value* v : node.outputs()) out.push_back(c.plain_output(v));
-    lr_index = lr;
-    t_index = t;
-    n = node.output()->type().num_elements();
   }
   UpdateParams params() const {
-    auto scalar = [this](size_t i) { return double(*data<float>(in[i])); };
-    return base.at_step(scalar(lr_index), in.size() > lr_index + 1 ? scalar(lr_index + 1) : 1.0,
-                        t_index < 0 ? 1.0 : scalar(t_index));
+    auto scalar = [this](std::optional<size_t> i) { return i ? double(*data<float>(in[*i])) : 1.0; };
+    return base.at_step(scalar(steps.lr), scalar(steps.scale), scalar(steps.t));
   }
   const float* input(size_t i) const { return data<float>(in[i]); }
   float* output(size_t i) const { return data<float>(out[i]); }
@@ -33,14 +30,13 @@ struct Update {
   }
 
   UpdateParams base;
-  std::vector<memory> in, out;
-  size_t lr_index;
-  int t_index;
+  StepInputs steps;
   int64_t n;
+  std::vector<memory> in, out;
 };
 
 void sgd_update(const Node& node, Compiler& c) {
-  const Update u(node, c, 2);
+  const Update u(node, c);
   c.add_loop(
       [u] {
         const UpdateParams p = u.params();
@@ -52,7 +48,7 @@ void sgd_update(const Node& node, Compiler& c) {
 }
 
 void momentum_update(const Node& node, Compiler& c) {
-  const Update u(node, c, 3);
+  const Update u(node, c);
   c.add_loop(
       [u] {
         const UpdateParams p = u.params();
@@ -68,7 +64,7 @@ void momentum_update(const Node& node, Compiler& c) {
 }
 
 void adam_update(const Node& node, Compiler& c) {
-  const Update u(node, c, 5, 4);
+  const Update u(node, c);
   c.add_loop(
       [u] {
         const UpdateParams p = u.params();
@@ -86,17 +82,21 @@ void adam_update(const Node& node, Compiler& c) {
 
 void global_norm_scale(const Node& node, Compiler& c) {
   std::vector<memory> grads;
-  for (const Value* g : node.inputs()) grads.push_back(c.plain_input(g));
+  std::vector<int64_t> sizes;
+  for (const Value* g : node.inputs()) {
+    grads.push_back(c.plain_input(g));
+    sizes.push_back(g->type().num_elements());
+  }
   const memory out = c.plain_output(node.output());
   const double max_norm = node.attr_float("max_norm");
   std::vector<memory> all = grads;
   all.push_back(out);
   c.add_loop(
-      [grads, out, max_norm] {
+      [grads, sizes, out, max_norm] {
         double sum = 0;
-        for (const memory& g : grads) {
-          const float* x = data<float>(g);
-          const int64_t n = static_cast<int64_t>(g.get_desc().get_size() / sizeof(float));
+        for (size_t k = 0; k < grads.size(); ++k) {
+          const float* x = data<float>(grads[k]);
+          const int64_t n = sizes[k];
 #pragma omp parallel for reduction(+ : sum) schedule(static)
           for (int64_t i = 0; i < n; ++i) sum += double(x[i]) * x[i];
         }
