@@ -64,8 +64,7 @@ void check_optimizer(const OptimizerAttrs& o, const SettingName& name) {
   expect_in(named("beta1"), o.beta1, 0, 1, false);
   expect_in(named("beta2"), o.beta2, 0, 1, false);
   if (!(o.eps > 0)) fail("{} must be positive, got {}", named("eps"), o.eps);
-  if (!(o.clip_norm >= 0))
-    fail("{} must be 0 (none) or positive, got {}", named("clip_norm"), o.clip_norm);
+  if (!(o.clip_norm >= 0)) fail("{} must be 0 (none) or positive, got {}", named("clip_norm"), o.clip_norm);
 }
 
 void add_optimizer_step(Graph& graph, const std::vector<Value*>& params, const std::vector<Value*>& grads,
