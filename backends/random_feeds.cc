@@ -6,6 +6,8 @@
 namespace stratum {
 
 Tensor random_tensor(const TensorType& type, std::mt19937_64& rng, int32_t classes, Fill fill) {
+  if (type.dtype == DType::bf16)
+    return converted(random_tensor({DType::f32, type.shape}, rng, classes, fill), DType::bf16);
   Tensor t(type);
   std::uniform_real_distribution<float> uniform(-1, 1);
   for (int64_t i = 0; i < t.size(); ++i) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "ir/error.h"
 
@@ -9,9 +10,8 @@ namespace stratum {
 
 namespace {
 
-template <typename T>
-T* elements(std::variant<std::vector<float>, std::vector<int32_t>>& data, const TensorType& type,
-            DType wanted) {
+template <typename T, typename Variant>
+T* elements(Variant& data, const TensorType& type, DType wanted) {
   if (type.dtype != wanted) fail("tensor is {}, not {}", type_str(type), dtype_name(wanted));
   return std::get<std::vector<T>>(data).data();
 }
@@ -40,8 +40,11 @@ Tensor::Tensor(TensorType type) : type_(std::move(type)) {
     case DType::i32:
       data_ = std::vector<int32_t>(size());
       return;
+    case DType::bf16:
+      data_ = std::vector<uint16_t>(size());
+      return;
     default:
-      fail("{} tensors have no host storage: only f32 and i32 are supported", type_str(type_));
+      fail("{} tensors have no host storage: only f32, i32 and bf16 are supported", type_str(type_));
   }
 }
 
@@ -49,12 +52,46 @@ float* Tensor::f32() { return elements<float>(data_, type_, DType::f32); }
 const float* Tensor::f32() const { return const_cast<Tensor*>(this)->f32(); }
 int32_t* Tensor::i32() { return elements<int32_t>(data_, type_, DType::i32); }
 const int32_t* Tensor::i32() const { return const_cast<Tensor*>(this)->i32(); }
+uint16_t* Tensor::bf16() { return elements<uint16_t>(data_, type_, DType::bf16); }
+const uint16_t* Tensor::bf16() const { return const_cast<Tensor*>(this)->bf16(); }
 void* Tensor::data() {
   return std::visit([](auto& elements) -> void* { return elements.data(); }, data_);
 }
 const void* Tensor::data() const { return const_cast<Tensor*>(this)->data(); }
 
+uint16_t bf16_from_float(float x) {
+  uint32_t bits;
+  std::memcpy(&bits, &x, sizeof bits);
+  if (std::isnan(x)) return static_cast<uint16_t>((bits >> 16) | 0x40);  // quiet, whatever the payload
+  bits += 0x7fff + ((bits >> 16) & 1);
+  return static_cast<uint16_t>(bits >> 16);
+}
+
+float float_from_bf16(uint16_t x) {
+  const uint32_t bits = uint32_t{x} << 16;
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
+Tensor converted(const Tensor& t, DType dtype) {
+  Tensor out({dtype, t.shape()});
+  const DType from = t.type().dtype;
+  if (from == dtype) {
+    std::memcpy(out.data(), t.data(), t.type().bytes());
+  } else if (from == DType::f32 && dtype == DType::bf16) {
+    std::transform(t.f32(), t.f32() + t.size(), out.bf16(), bf16_from_float);
+  } else if (from == DType::bf16 && dtype == DType::f32) {
+    std::transform(t.bf16(), t.bf16() + t.size(), out.f32(), float_from_bf16);
+  } else {
+    fail("cannot convert {} to {}", type_str(t.type()), dtype_name(dtype));
+  }
+  return out;
+}
+
 double nmse(const Tensor& got, const Tensor& want, double floor_ms) {
+  if (want.type().dtype == DType::bf16 || got.type().dtype == DType::bf16)
+    return nmse(converted(got, DType::f32), converted(want, DType::f32), floor_ms);
   if (want.type().dtype == DType::i32)
     return std::equal(got.i32(), got.i32() + got.size(), want.i32()) ? 0 : INFINITY;
   double error = 0, norm = 0;

@@ -1,5 +1,5 @@
-// A host tensor: a typed, zero-initialised, contiguous (row-major) buffer. Only f32 and i32 have host
-// storage; bf16 and f16 are rejected with an Error.
+// A host tensor: a typed, zero-initialised, contiguous (row-major) buffer of f32, i32 or bf16 (f16 is
+// rejected with an Error).
 #pragma once
 
 #include <cstdint>
@@ -25,21 +25,31 @@ class Tensor {
   const float* f32() const;
   int32_t* i32();
   const int32_t* i32() const;
+  uint16_t* bf16();  // the high halves of f32s (bf16_from_float)
+  const uint16_t* bf16() const;
   // The raw bytes, whatever the dtype: type().bytes() of them.
   void* data();
   const void* data() const;
 
  private:
   TensorType type_;
-  std::variant<std::vector<float>, std::vector<int32_t>> data_ = std::vector<float>(1);
+  std::variant<std::vector<float>, std::vector<int32_t>, std::vector<uint16_t>> data_ = std::vector<float>(1);
 };
+
+// bf16 is f32's sign, exponent and top 7 mantissa bits: from f32 rounded to nearest even (NaN stays NaN),
+// as oneDNN and the CPU's vcvtneps2bf16 round; back to f32 exactly.
+uint16_t bf16_from_float(float x);
+float float_from_bf16(uint16_t x);
+
+// The tensor in `dtype` (f32 or bf16, from either): a copy, rounded to bf16 where it narrows.
+Tensor converted(const Tensor& t, DType dtype);
 
 // Whether each of the `count` floats at `data` is finite (no NaN or infinity); fast enough to run over
 // every param after every step.
 bool all_finite(const float* data, size_t count);
 
-// How far `got` is from `want` (f32 tensors of one size): Σ(got - want)² / Σwant², the denominator at least
-// `floor_ms` per element, for values that are zero up to rounding (a bias's gradient under batch norm).
+// How far `got` is from `want` (f32 or bf16 tensors of one size): Σ(got - want)² / Σwant², the denominator at
+// least `floor_ms` per element, for values that are zero up to rounding (a bias's gradient under batch norm).
 // Infinite where got has a NaN; for i32 tensors, 0 when equal and infinite when not.
 double nmse(const Tensor& got, const Tensor& want, double floor_ms = 0);
 

@@ -36,14 +36,37 @@ TEST(Tensor, WrongDtypeAccessThrows) {
   EXPECT_THROW(i.f32(), Error);
 }
 
-TEST(Tensor, HalfPrecisionIsRejected) {
+TEST(Tensor, F16IsRejected) {
   try {
-    Tensor t({DType::bf16, {2}});
+    Tensor t({DType::f16, {2}});
     FAIL() << "expected an Error";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("bf16[2]"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("f16[2]"), std::string::npos) << e.what();
   }
-  EXPECT_THROW(Tensor({DType::f16, {1}}), Error);
+}
+
+// bf16 keeps 8 significant bits: 1 + 2^-8 is halfway between 1 and 1 + 2^-7 and rounds to the even one, 1;
+// 1 + 3·2^-8 rounds up to 1 + 2^-6 (0x3f82); values above halfway round up.
+TEST(Tensor, Bf16RoundsToNearestEven) {
+  EXPECT_EQ(bf16_from_float(1.0f), 0x3f80);
+  EXPECT_EQ(bf16_from_float(1.0f + 0x1p-8f), 0x3f80);
+  EXPECT_EQ(bf16_from_float(1.0f + 3 * 0x1p-8f), 0x3f82);
+  EXPECT_EQ(bf16_from_float(1.0f + 0x1p-8f + 0x1p-20f), 0x3f81);
+  EXPECT_EQ(bf16_from_float(-2.0f), 0xc000);
+  EXPECT_EQ(bf16_from_float(std::numeric_limits<float>::infinity()), 0x7f80);
+  EXPECT_EQ(bf16_from_float(3.4e38f), 0x7f80);  // above bf16's largest finite value (3.39e38)
+  EXPECT_TRUE(std::isnan(float_from_bf16(bf16_from_float(std::nanf("")))));
+  EXPECT_EQ(float_from_bf16(0x3f82), 1.015625f);
+
+  Tensor f({DType::f32, {3}});
+  f.f32()[0] = 0.1f, f.f32()[1] = -7.0f, f.f32()[2] = 1e-3f;
+  const Tensor b = converted(f, DType::bf16);
+  ASSERT_EQ(b.type(), (TensorType{DType::bf16, {3}}));
+  const Tensor back = converted(b, DType::f32);
+  EXPECT_EQ(back.f32()[0], 0.10009765625f);  // 0x3dcd
+  EXPECT_EQ(back.f32()[1], -7.0f);
+  EXPECT_NEAR(back.f32()[2], 1e-3f, 1e-3f / 256);
+  EXPECT_THROW(converted(Tensor({DType::i32, {1}}), DType::bf16), Error);
 }
 
 TEST(DropoutMask, RateAndDependenceOnEveryArgument) {

@@ -54,6 +54,11 @@ void apply_dropout_mask(const Node& node, const std::vector<const Tensor*>& in,
   }
 }
 
+// Kernels see bf16 as f32 (Interpreter::run_node rounds a bf16 output), so a cast is a copy.
+void cast(const Node&, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
+  map_unary(*in[0], *out[0], [](double x) { return x; });
+}
+
 void dropout(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
   if (node.attr_bool("training")) return apply_dropout_mask(node, in, out);
   map_unary(*in[0], *out[0], [](double x) { return x; });
@@ -69,6 +74,7 @@ void add_elementwise_kernels(KernelTable& table) {
   table["add"] = add;
   table["dropout"] = dropout;
   table["dropout_grad"] = apply_dropout_mask;
+  table["cast"] = cast;
 }
 
 }  // namespace stratum::reference

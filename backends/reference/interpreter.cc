@@ -89,11 +89,26 @@ void Interpreter::run_node(const Node& node) {
     fail("{}: the reference backend has no kernel for op '{}'", node.label(), node.op_name());
   }
   try {
+    // Kernels compute in f32: bf16 inputs are widened (exactly) and bf16 outputs rounded once at the end, as
+    // oneDNN's bf16 primitives accumulate in f32.
+    std::vector<Tensor> widened;
+    widened.reserve(node.inputs().size() + node.outputs().size());  // pointers into it stay valid
     std::vector<const Tensor*> inputs;
-    for (const Value* v : node.inputs()) inputs.push_back(&value(v));
+    for (const Value* v : node.inputs()) {
+      const Tensor& t = value(v);
+      inputs.push_back(t.type().dtype == DType::bf16 ? &widened.emplace_back(converted(t, DType::f32)) : &t);
+    }
     std::vector<Tensor*> outputs;  // unordered_map keeps references valid as it grows
-    for (const Value* v : node.outputs()) outputs.push_back(&(values_[v] = Tensor(v->type())));
+    for (const Value* v : node.outputs()) {
+      Tensor& home = values_[v] = Tensor(v->type());
+      const bool narrow = v->type().dtype == DType::bf16;
+      outputs.push_back(narrow ? &widened.emplace_back(TensorType{DType::f32, v->type().shape}) : &home);
+    }
     (*kernel)(node, inputs, outputs);
+    for (size_t i = 0; i < outputs.size(); ++i) {
+      const Value* v = node.output(i);
+      if (v->type().dtype == DType::bf16) values_[v] = converted(*outputs[i], DType::bf16);
+    }
   } catch (const Error& e) {
     fail("{}: {}", node.label(), e.what());
   }

@@ -10,6 +10,11 @@ void expect_dtype(const TensorType& type, DType dtype, const char* what) {
   if (type.dtype != dtype) fail("{} must be {}, got {}", what, dtype_name(dtype), type_str(type));
 }
 
+void expect_float(const TensorType& type, const char* what) {
+  if (type.dtype != DType::f32 && type.dtype != DType::bf16)
+    fail("{} must be f32 or bf16, got {}", what, type_str(type));
+}
+
 void expect_ints(const OpCall& call, const std::string& attr, size_t count, int64_t min) {
   const Ints& values = call.attr_ints(attr);
   if (values.size() != count) fail("{} must have {} values, got {}", attr, count, values.size());

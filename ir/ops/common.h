@@ -12,6 +12,8 @@ namespace stratum::ops {
 
 void expect_rank(const TensorType& type, int64_t rank, const char* what);
 void expect_dtype(const TensorType& type, DType dtype, const char* what);
+// Activations, weights and their gradients are f32 or bf16 (channel vectors, statistics and losses f32).
+void expect_float(const TensorType& type, const char* what);
 // A list of `count` ints, each at least `min`.
 void expect_ints(const OpCall& call, const std::string& attr, size_t count, int64_t min);
 void expect_same_type(const TensorType& a, const TensorType& b, const char* what);
@@ -29,6 +31,9 @@ inline ExampleInput f32(Shape shape, Fill fill = Fill::kUniform) {
   return {{DType::f32, std::move(shape)}, fill};
 }
 inline ExampleInput i32(Shape shape) { return {{DType::i32, std::move(shape)}}; }
+inline ExampleInput bf16(Shape shape, Fill fill = Fill::kUniform) {
+  return {{DType::bf16, std::move(shape)}, fill};
+}
 
 // conv2d's window attributes, and the output shape of a convolution of `x` by a weight of shape `w`
 // (validating them).

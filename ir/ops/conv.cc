@@ -53,13 +53,13 @@ std::vector<TensorType> infer_conv2d(const OpCall& call) {
   const TensorType &x = call.inputs[0], &w = call.inputs[1];
   expect_rank(x, 4, "input");
   expect_rank(w, 4, "weight");
-  expect_dtype(x, DType::f32, "input");
-  expect_dtype(w, DType::f32, "weight");
+  expect_float(x, "input");
+  expect_dtype(w, x.dtype, "weight");
   Shape y = conv_output_shape(call, x.shape, w.shape);
   if (call.inputs.size() >= 3 && call.inputs[2] != TensorType{DType::f32, {w.shape[0]}}) {
     fail("bias must be f32[{}], got {}", w.shape[0], type_str(call.inputs[2]));
   }
-  const TensorType out{DType::f32, y};
+  const TensorType out{x.dtype, y};
   if (call.inputs.size() == 4 && call.inputs[3] != out)
     fail("residual must be the output's type {}, got {}", type_str(out), type_str(call.inputs[3]));
   return {out};
@@ -79,7 +79,8 @@ std::vector<Value*> grad_conv2d(const GradCall& call) {
 
 // Checks that a convolution of `x` by `w` gives `dy`'s shape.
 void expect_conv_pair(const OpCall& call, const Shape& x, const Shape& w, const TensorType& dy) {
-  for (const TensorType& input : call.inputs) expect_dtype(input, DType::f32, "every input");
+  expect_float(dy, "output gradient");
+  for (const TensorType& input : call.inputs) expect_dtype(input, dy.dtype, "every input");
   if (x.size() != 4 || w.size() != 4) fail("input_shape and weight_shape must have 4 dims");
   check_type({DType::f32, x});  // attributes: no graph value has checked them
   check_type({DType::f32, w});
@@ -93,7 +94,7 @@ std::vector<TensorType> infer_conv2d_grad_input(const OpCall& call) {
   expect_rank(w, 4, "weight");
   const Ints& x = call.attr_ints("input_shape");
   expect_conv_pair(call, x, w.shape, dy);
-  return {{DType::f32, x}};
+  return {{dy.dtype, x}};
 }
 
 std::vector<TensorType> infer_conv2d_grad_weight(const OpCall& call) {
@@ -101,13 +102,13 @@ std::vector<TensorType> infer_conv2d_grad_weight(const OpCall& call) {
   expect_rank(x, 4, "input");
   const Ints& w = call.attr_ints("weight_shape");
   expect_conv_pair(call, x.shape, w, dy);
-  return {{DType::f32, w}};
+  return {{dy.dtype, w}};
 }
 
 std::vector<TensorType> infer_bias_grad(const OpCall& call) {
   const TensorType& dy = call.inputs[0];
   if (dy.rank() < 2) fail("output gradient must have rank 2 or more, got {}", type_str(dy));
-  expect_dtype(dy, DType::f32, "output gradient");
+  expect_float(dy, "output gradient");
   return {{DType::f32, {dy.shape[1]}}};
 }
 

@@ -1,4 +1,4 @@
-// Elementwise ops: relu, sigmoid, add, dropout, and their backward ops.
+// Elementwise ops: relu, sigmoid, add, dropout, their backward ops, and cast.
 #include "ir/ops/common.h"
 
 namespace stratum::ops {
@@ -8,13 +8,13 @@ namespace {
 const OpTraits kElementwise{.elementwise = true, .inplace = true};
 
 std::vector<TensorType> infer_unary(const OpCall& call) {
-  expect_dtype(call.inputs[0], DType::f32, "input");
+  expect_float(call.inputs[0], "input");
   return {call.inputs[0]};
 }
 
 // (a, b) of one type -> that type.
 std::vector<TensorType> infer_binary(const OpCall& call) {
-  expect_dtype(call.inputs[0], DType::f32, "input");
+  expect_float(call.inputs[0], "input");
   expect_same_type(call.inputs[0], call.inputs[1], "both inputs");
   return {call.inputs[0]};
 }
@@ -49,6 +49,21 @@ std::vector<Value*> grad_dropout(const GradCall& call) {
   return {emit(call.graph, "dropout_grad", {call.output_grads[0], n.input(1)},
                {{"p", n.attrs().at("p")}, {"seed", n.attrs().at("seed")}}),
           nullptr};
+}
+
+// x -> x in `dtype` (f32 or bf16), rounded to nearest even where it narrows.
+std::vector<TensorType> infer_cast(const OpCall& call) {
+  expect_float(call.inputs[0], "input");
+  DType dtype;
+  const std::string& name = std::get<std::string>(call.attrs.at("dtype"));
+  if (!parse_dtype(name, &dtype) || (dtype != DType::f32 && dtype != DType::bf16))
+    fail("dtype must be f32 or bf16, got '{}'", name);
+  return {{dtype, call.inputs[0].shape}};
+}
+
+std::vector<Value*> grad_cast(const GradCall& call) {
+  const DType from = call.node.input(0)->type().dtype;
+  return {emit(call.graph, "cast", {call.output_grads[0]}, {{"dtype", std::string(dtype_name(from))}})};
 }
 
 const AttrSpec kP{"p", AttrKind::kFloat, 0.5};
@@ -131,6 +146,19 @@ void add_elementwise_ops(OpList& ops) {
                  {.elementwise = true, .inplace = true, .stateful_rng = true},
                  "dropout's backward: (dy, key) -> dy with the forward's mask and scale",
                  {{{f32({7, 9}), i32({})}, {{"p", 0.3}, {"seed", int64_t{11}}}}}});
+  ops.push_back({"cast",
+                 1,
+                 1,
+                 {{"dtype", AttrKind::kString, std::nullopt}},
+                 infer_cast,
+                 grad_cast,
+                 {.elementwise = true},
+                 "x in another float dtype (f32, bf16), rounded to nearest even where it narrows",
+                 {
+                     {{f32({2, 3, 5, 5})}, {{"dtype", std::string("bf16")}}},
+                     {{bf16({7, 9})}, {{"dtype", std::string("f32")}}},
+                     {{f32({7, 9})}, {{"dtype", std::string("f32")}}},
+                 }});
 }
 
 }  // namespace stratum::ops

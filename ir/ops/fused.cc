@@ -12,8 +12,9 @@ namespace {
 TensorType conv_type(const OpCall& call, const TensorType& x, const TensorType& w) {
   expect_rank(x, 4, "input");
   expect_rank(w, 4, "weight");
-  for (const TensorType& input : call.inputs) expect_dtype(input, DType::f32, "every input");
-  return {DType::f32, conv_output_shape(call, x.shape, w.shape)};
+  expect_float(x, "input");
+  expect_dtype(w, x.dtype, "weight");
+  return {x.dtype, conv_output_shape(call, x.shape, w.shape)};
 }
 
 // (x, w, b, gamma, beta, running mean, running var) -> y, z, mean, var, new running mean, new running var:
@@ -46,7 +47,7 @@ std::vector<TensorType> infer_conv_bn_grad(const OpCall& call) {
 std::vector<TensorType> infer_fold_batch_norm(const OpCall& call) {
   const TensorType& w = call.inputs[0];
   expect_rank(w, 4, "weight");
-  expect_dtype(w, DType::f32, "weight");
+  expect_float(w, "weight");
   const TensorType channel{DType::f32, {w.shape[0]}};
   expect_channel_inputs(call, channel, {1, 2, 3, 4, 5}, {"bias", "gamma", "beta", "mean", "var"});
   check_eps(call);

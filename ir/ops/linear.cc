@@ -7,20 +7,21 @@ namespace {
 
 void expect_matrix(const TensorType& type, const char* what) {
   expect_rank(type, 2, what);
-  expect_dtype(type, DType::f32, what);
+  expect_float(type, what);
 }
 
 std::vector<TensorType> infer_linear(const OpCall& call) {
   const TensorType &x = call.inputs[0], &w = call.inputs[1];
   expect_matrix(x, "input");
   expect_matrix(w, "weight");
+  expect_dtype(w, x.dtype, "weight");
   if (x.shape[1] != w.shape[1]) {
     fail("input has {} features but the weight {} expects {}", x.shape[1], type_str(w), w.shape[1]);
   }
   if (call.inputs.size() == 3 && call.inputs[2] != TensorType{DType::f32, {w.shape[0]}}) {
     fail("bias must be f32[{}], got {}", w.shape[0], type_str(call.inputs[2]));
   }
-  return {{DType::f32, {x.shape[0], w.shape[0]}}};
+  return {{x.dtype, {x.shape[0], w.shape[0]}}};
 }
 
 std::vector<Value*> grad_linear(const GradCall& call) {
@@ -37,9 +38,10 @@ std::vector<TensorType> infer_linear_grad_input(const OpCall& call) {
   const TensorType &dy = call.inputs[0], &w = call.inputs[1];
   expect_matrix(dy, "output gradient");
   expect_matrix(w, "weight");
+  expect_dtype(w, dy.dtype, "weight");
   if (dy.shape[1] != w.shape[0])
     fail("output gradient {} does not match weight {}", type_str(dy), type_str(w));
-  return {{DType::f32, {dy.shape[0], w.shape[1]}}};
+  return {{dy.dtype, {dy.shape[0], w.shape[1]}}};
 }
 
 // (dy [N,M], x [N,K]) -> dw = dyᵀ·x [M,K]
@@ -47,9 +49,10 @@ std::vector<TensorType> infer_linear_grad_weight(const OpCall& call) {
   const TensorType &dy = call.inputs[0], &x = call.inputs[1];
   expect_matrix(dy, "output gradient");
   expect_matrix(x, "input");
+  expect_dtype(x, dy.dtype, "input");
   if (dy.shape[0] != x.shape[0])
     fail("output gradient {} and input {} differ in batch", type_str(dy), type_str(x));
-  return {{DType::f32, {dy.shape[1], x.shape[1]}}};
+  return {{dy.dtype, {dy.shape[1], x.shape[1]}}};
 }
 
 }  // namespace

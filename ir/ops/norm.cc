@@ -12,7 +12,7 @@ const AttrSpec kTraining{"training", AttrKind::kBool, BatchNormAttrs{}.training}
 // x is [N,C] or [N,C,H,W]; statistics are per channel C.
 TensorType channel_type(const TensorType& x) {
   if (x.rank() != 2 && x.rank() != 4) fail("input must have rank 2 or 4, got {}", type_str(x));
-  expect_dtype(x, DType::f32, "input");
+  expect_float(x, "input");
   return {DType::f32, {x.shape[1]}};
 }
 

@@ -18,7 +18,7 @@ const AttrSpec kCountIncludePad{"count_include_pad", AttrKind::kBool, PoolAttrs{
 
 Shape pool_output_shape(const OpCall& call, const TensorType& x) {
   expect_rank(x, 4, "input");
-  expect_dtype(x, DType::f32, "input");
+  expect_float(x, "input");
   expect_ints(call, "kernel", 2, 1);
   expect_ints(call, "stride", 2, 1);
   expect_ints(call, "padding", 2, 0);
@@ -39,7 +39,7 @@ Shape pool_output_shape(const OpCall& call, const TensorType& x) {
 }
 
 std::vector<TensorType> infer_pool(const OpCall& call) {
-  return {{DType::f32, pool_output_shape(call, call.inputs[0])}};
+  return {{call.inputs[0].dtype, pool_output_shape(call, call.inputs[0])}};
 }
 
 std::vector<Value*> grad_max_pool(const GradCall& call) {
@@ -48,10 +48,10 @@ std::vector<Value*> grad_max_pool(const GradCall& call) {
 
 // (dy, x) -> dx: dy routed to the first maximum of each window of x.
 std::vector<TensorType> infer_max_pool_grad(const OpCall& call) {
-  Shape y = pool_output_shape(call, call.inputs[1]);
-  if (call.inputs[0] != TensorType{DType::f32, y})
-    fail("output gradient must be f32{}, got {}", shape_str(y), type_str(call.inputs[0]));
-  return {call.inputs[1]};
+  const TensorType& x = call.inputs[1];
+  const TensorType y{x.dtype, pool_output_shape(call, x)};
+  if (call.inputs[0] != y) fail("output gradient must be {}, got {}", type_str(y), type_str(call.inputs[0]));
+  return {x};
 }
 
 std::vector<Value*> grad_avg_pool(const GradCall& call) {
@@ -60,19 +60,18 @@ std::vector<Value*> grad_avg_pool(const GradCall& call) {
 }
 
 std::vector<TensorType> infer_avg_pool_grad(const OpCall& call) {
-  TensorType x{DType::f32, call.attr_ints("input_shape")};
+  TensorType x{call.inputs[0].dtype, call.attr_ints("input_shape")};
   check_type(x);  // an attribute: no graph value has checked it
-  Shape y = pool_output_shape(call, x);
-  if (call.inputs[0] != TensorType{DType::f32, y})
-    fail("output gradient must be f32{}, got {}", shape_str(y), type_str(call.inputs[0]));
+  const TensorType y{x.dtype, pool_output_shape(call, x)};
+  if (call.inputs[0] != y) fail("output gradient must be {}, got {}", type_str(y), type_str(call.inputs[0]));
   return {x};
 }
 
 std::vector<TensorType> infer_global_avg_pool(const OpCall& call) {
   const TensorType& x = call.inputs[0];
   expect_rank(x, 4, "input");
-  expect_dtype(x, DType::f32, "input");
-  return {{DType::f32, {x.shape[0], x.shape[1], 1, 1}}};
+  expect_float(x, "input");
+  return {{x.dtype, {x.shape[0], x.shape[1], 1, 1}}};
 }
 
 std::vector<Value*> grad_global_avg_pool(const GradCall& call) {
@@ -81,9 +80,10 @@ std::vector<Value*> grad_global_avg_pool(const GradCall& call) {
 }
 
 std::vector<TensorType> infer_global_avg_pool_grad(const OpCall& call) {
-  TensorType x{DType::f32, call.attr_ints("input_shape")};
+  expect_float(call.inputs[0], "output gradient");
+  TensorType x{call.inputs[0].dtype, call.attr_ints("input_shape")};
   expect_rank(x, 4, "input_shape");
-  TensorType y{DType::f32, {x.shape[0], x.shape[1], 1, 1}};
+  TensorType y{x.dtype, {x.shape[0], x.shape[1], 1, 1}};
   if (call.inputs[0] != y) fail("output gradient must be {}, got {}", type_str(y), type_str(call.inputs[0]));
   return {x};
 }
@@ -91,9 +91,8 @@ std::vector<TensorType> infer_global_avg_pool_grad(const OpCall& call) {
 // (y, dy) -> dx: sigmoid_grad(avg_pool_grad(dy), y), fused (passes/fusion.h): the gradient at the input of
 // the sigmoid whose output y an avg_pool read, from dy at the pool's output.
 std::vector<TensorType> infer_avg_pool_sigmoid_grad(const OpCall& call) {
-  const Shape y = pool_output_shape(call, call.inputs[0]);
-  if (call.inputs[1] != TensorType{DType::f32, y})
-    fail("output gradient must be f32{}, got {}", shape_str(y), type_str(call.inputs[1]));
+  const TensorType y{call.inputs[0].dtype, pool_output_shape(call, call.inputs[0])};
+  if (call.inputs[1] != y) fail("output gradient must be {}, got {}", type_str(y), type_str(call.inputs[1]));
   return {call.inputs[0]};
 }
 
