@@ -9,7 +9,7 @@
 
 namespace stratum {
 
-enum class DType { f32, i32, bf16, f16 };  // f32 and i32 run today; bf16/f16 are named for later.
+enum class DType { f32, i32, bf16, f16 };  // f16 is named for later: no backend runs it.
 
 std::string_view dtype_name(DType dtype);
 bool parse_dtype(std::string_view name, DType* dtype);

@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "passes/autodiff.h"
+#include "passes/bf16.h"
 #include "passes/dce.h"
 #include "passes/fusion.h"
 #include "passes/memory_plan.h"
@@ -14,6 +15,7 @@ void register_all_passes() {
   static std::once_flag once;
   std::call_once(once, [] {
     register_pass("autodiff", autodiff_pass_factory());
+    register_pass("bf16", bf16_pass_factory());
     register_pass("dce", dce_pass_factory());
     register_pass("plan", plan_pass_factory());
     register_fusion_passes();
