@@ -51,14 +51,14 @@ inline int host_copy(void* dst, const void* src, size_t bytes) {
 }
 
 // Whether every value the node reads or writes is one of the n_values values, and a non-empty f32 or i32
-// tensor of rank `max_rank` or less.
+// (or, when `bf16`, bf16) tensor of rank `max_rank` or less.
 inline bool plain_values(const stratum_node* node, const stratum_tensor_desc* values, int32_t n_values,
-                         int32_t max_rank) {
+                         int32_t max_rank, bool bf16 = false) {
   if (!stratum_node_ids_in_range(node, n_values)) return false;
   auto ok = [&](int32_t id) {
     const stratum_tensor_desc& v = values[id];
-    return (v.dtype == STRATUM_F32 || v.dtype == STRATUM_I32) && v.rank <= max_rank &&
-           stratum_num_elements(&v) > 0;
+    const bool dtype = v.dtype == STRATUM_F32 || v.dtype == STRATUM_I32 || (bf16 && v.dtype == STRATUM_BF16);
+    return dtype && v.rank <= max_rank && stratum_num_elements(&v) > 0;
   };
   return std::all_of(node->inputs, node->inputs + node->n_inputs, ok) &&
          std::all_of(node->outputs, node->outputs + node->n_outputs, ok);

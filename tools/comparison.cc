@@ -57,7 +57,7 @@ void add_differences(const Graph& graph, const LayerGroups& groups, const std::v
       sum.norm += element(a[i], k) * element(a[i], k);
       if (!(std::abs(d) <= layers[l].max_abs)) layers[l].max_abs = std::abs(d);  // NaN too
     }
-    layers[l].nmse_bound = std::max(layers[l].nmse_bound, conformance::nmse_bound(node->op_name()));
+    layers[l].nmse_bound = std::max(layers[l].nmse_bound, conformance::nmse_bound(*node));
   }
   for (size_t l = 0; l < layers.size(); ++l) {
     layers[l].forward_nmse = sums[l][0].nmse();

@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <optional>
+
+#include "ir/error.h"
+
 namespace stratum::conformance {
 
 namespace {
@@ -11,11 +15,11 @@ TensorType f32(Shape shape) { return {DType::f32, std::move(shape)}; }
 using Outputs = std::vector<Value*>;
 
 // The example's op on graph inputs x0, x1, ..., every output of it a graph output.
-Case example_case(const OpDef& op, const OpExample& example) {
+Case example_case(const OpDef& op, OpExample example) {
   Case c{op.name, example_label(op, example), nullptr};
   for (size_t i = 0; i < example.inputs.size(); ++i)
     c.fills["x" + std::to_string(i)] = example.inputs[i].fill;
-  c.build = [&op, &example] {
+  c.build = [&op, example] {
     auto graph = std::make_unique<Graph>("case");
     std::vector<Value*> inputs;
     for (size_t i = 0; i < example.inputs.size(); ++i)
@@ -27,6 +31,27 @@ Case example_case(const OpDef& op, const OpExample& example) {
   c.differentiable =
       op.grad != nullptr && example.differentiable && !is_fused(op, example.attrs, example.inputs.size());
   return c;
+}
+
+// The example with every f32 input of rank 2 or more in bf16, as passes/bf16 casts activations and weights;
+// none when the op takes no bf16 there (softmax, the loss, the updates) or the example has no such input.
+std::optional<OpExample> bf16_variant(const OpDef& op, OpExample example) {
+  std::vector<TensorType> types;
+  bool any = false;
+  for (ExampleInput& input : example.inputs) {
+    if (input.type.dtype == DType::f32 && input.type.rank() >= 2) {
+      input.type.dtype = DType::bf16;
+      any = true;
+    }
+    types.push_back(input.type);
+  }
+  try {
+    const Attrs attrs = complete_attrs(op, example.attrs);
+    op.infer(OpCall{op.name, types, attrs});
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+  return any ? std::optional(example) : std::nullopt;
 }
 
 // Fused ops after the op whose workspace or layout they read.
@@ -97,6 +122,10 @@ std::vector<Case> all_cases() {
   std::vector<Case> cases;
   for (const OpDef* op : all_ops()) {
     for (const OpExample& example : op->examples) cases.push_back(example_case(*op, example));
+    if (auto bf16 = bf16_variant(*op, op->examples.at(0))) {  // bf16's tolerance hides the others' detail
+      cases.push_back(example_case(*op, *bf16));
+      cases.back().differentiable = false;
+    }
   }
   add_chain_cases(cases);
   return cases;

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "backends/plugin.h"
+#include "ir/graph.h"
 
 namespace stratum::conformance {
 
@@ -30,7 +31,7 @@ std::vector<Result> run_conformance(const stratum_plugin& plugin, Mode mode, con
 // One row per op (cases passed / failed / unsupported, worst nMSE, or times in kPerf), then every failure.
 std::string summary(const std::vector<Result>& results, Mode mode);
 
-// The normalised MSE bound for an op's outputs.
-double nmse_bound(const std::string& op);
+// The normalised MSE bound for a node's outputs.
+double nmse_bound(const Node& node);
 
 }  // namespace stratum::conformance

@@ -20,17 +20,38 @@ memory::dims dims_of(const Shape& shape) {
   return memory::dims(shape.begin(), shape.end());
 }
 
+memory::data_type data_type_of(DType dtype) {
+  switch (dtype) {
+    case DType::i32:
+      return memory::data_type::s32;
+    case DType::bf16:
+      return memory::data_type::bf16;
+    default:
+      return memory::data_type::f32;
+  }
+}
+
 memory::desc plain_desc(const TensorType& type) {
-  const auto data_type = type.dtype == DType::i32 ? memory::data_type::s32 : memory::data_type::f32;
-  return memory::desc(dims_of(type.shape), data_type, memory::dims{});  // no strides: dense row-major
+  return plain_desc(dims_of(type.shape), data_type_of(type.dtype));
 }
 
-memory::desc plain_desc(const memory::dims& dims) {
-  return memory::desc(dims, memory::data_type::f32, memory::dims{});
+memory::desc plain_desc(const memory::dims& dims, memory::data_type type) {
+  return memory::desc(dims, type, memory::dims{});  // no strides: dense row-major
 }
 
-memory::desc any_desc(const memory::dims& dims) {
-  return memory::desc(dims, memory::data_type::f32, memory::format_tag::any);
+memory::desc any_desc(const memory::dims& dims, memory::data_type type) {
+  return memory::desc(dims, type, memory::format_tag::any);
+}
+
+memory::desc with_data_type(const memory::desc& desc, memory::data_type type) {
+  memory::desc converted = desc;
+  converted.data.data_type = static_cast<dnnl_data_type_t>(type);
+  return converted;
+}
+
+bool cpu_has_bf16() {
+  const auto bf16 = static_cast<unsigned>(dnnl::cpu_isa::avx512_core_bf16);
+  return (static_cast<unsigned>(dnnl::get_effective_cpu_isa()) & bf16) == bf16;
 }
 
 namespace {

@@ -30,11 +30,19 @@ const dnnl::engine& cpu_engine();
 
 // Shapes as oneDNN dims; a scalar is {1}.
 dnnl::memory::dims dims_of(const Shape& shape);
+// The IR's dtypes as oneDNN's (i32 as s32).
+dnnl::memory::data_type data_type_of(DType dtype);
 // Dense row-major: the layout of args and of the IR.
 dnnl::memory::desc plain_desc(const TensorType& type);
-dnnl::memory::desc plain_desc(const dnnl::memory::dims& dims);  // f32
-// f32 in the layout the primitive prefers.
-dnnl::memory::desc any_desc(const dnnl::memory::dims& dims);
+dnnl::memory::desc plain_desc(const dnnl::memory::dims& dims,
+                              dnnl::memory::data_type type = dnnl::memory::data_type::f32);
+// The layout the primitive prefers.
+dnnl::memory::desc any_desc(const dnnl::memory::dims& dims,
+                            dnnl::memory::data_type type = dnnl::memory::data_type::f32);
+// `desc`'s layout with elements of `type`.
+dnnl::memory::desc with_data_type(const dnnl::memory::desc& desc, dnnl::memory::data_type type);
+// Whether the CPU runs bf16 natively (AVX512-BF16: oneDNN's avx512_core_bf16 or above).
+bool cpu_has_bf16();
 
 // The memory's elements, for loops over plain layouts.
 template <typename T>

@@ -11,8 +11,10 @@ using dnnl::memory;
 // A convolution in oneDNN's terms: grouped weights as [g, O/g, C/g, kh, kw] (the same bytes as the IR's
 // [O, C/g, kh, kw]), dilation counted from 0 rather than PyTorch's 1.
 struct ConvShape {
-  ConvShape(const Node& node, const Shape& x, const Shape& w, const Shape& y);
+  ConvShape(const Node& node, DType dtype, const Shape& x, const Shape& w, const Shape& y);
   memory::desc bias(bool with_bias) const { return bias_desc(dst[1], with_bias); }
+  memory::desc any(const memory::dims& dims) const { return any_desc(dims, type); }
+  memory::data_type type;  // of x, w, y and their gradients (the bias is f32)
   memory::dims src, weights, dst, strides, dilates, padding;
   bool winograd_pays;
 };
@@ -20,8 +22,11 @@ struct ConvShape {
 // Winograd F(4×4, 3×3) is 1.5-2.5× faster than direct convolution on AVX-512 for 3×3 kernels at stride 1
 // with 32 channels or more and output planes of 8×8 or more, and slower on smaller planes or fewer
 // channels (measured). Its results differ from direct's by a normalised MSE of about 1e-12.
-ConvShape::ConvShape(const Node& node, const Shape& x, const Shape& w, const Shape& y)
-    : src(x.begin(), x.end()), weights(w.begin(), w.end()), dst(y.begin(), y.end()) {
+ConvShape::ConvShape(const Node& node, DType dtype, const Shape& x, const Shape& w, const Shape& y)
+    : type(data_type_of(dtype)),
+      src(x.begin(), x.end()),
+      weights(w.begin(), w.end()),
+      dst(y.begin(), y.end()) {
   const int64_t groups = node.attr_int("groups");
   if (groups > 1) weights = {groups, w[0] / groups, w[1], w[2], w[3]};
   for (int i = 0; i < 2; ++i) {
@@ -29,8 +34,9 @@ ConvShape::ConvShape(const Node& node, const Shape& x, const Shape& w, const Sha
     dilates.push_back(node.attr_ints("dilation")[i] - 1);
     padding.push_back(node.attr_ints("padding")[i]);
   }
-  winograd_pays = groups == 1 && w[2] == 3 && w[3] == 3 && strides == memory::dims{1, 1} &&
-                  dilates == memory::dims{0, 0} && x[1] >= 32 && w[0] >= 32 && y[2] >= 8 && y[3] >= 8;
+  winograd_pays = dtype == DType::f32 && groups == 1 && w[2] == 3 && w[3] == 3 &&
+                  strides == memory::dims{1, 1} && dilates == memory::dims{0, 0} && x[1] >= 32 &&
+                  w[0] >= 32 && y[2] >= 8 && y[3] >= 8;
 }
 
 constexpr dnnl::algorithm kDirect = dnnl::algorithm::convolution_direct;
@@ -49,9 +55,9 @@ auto preferred(const ConvShape& s, Make make) {
 dnnl::convolution_forward::primitive_desc forward_pd(const ConvShape& s, dnnl::algorithm algorithm,
                                                      bool with_bias, const dnnl::primitive_attr& attr,
                                                      Compiler& c) {
-  const dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_training, algorithm, any_desc(s.src),
-                                             any_desc(s.weights), s.bias(with_bias), any_desc(s.dst),
-                                             s.strides, s.dilates, s.padding, s.padding);
+  const dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_training, algorithm, s.any(s.src),
+                                             s.any(s.weights), s.bias(with_bias), s.any(s.dst), s.strides,
+                                             s.dilates, s.padding, s.padding);
   return {desc, attr, c.engine(), /*allow_empty=*/algorithm != kDirect};
 }
 
@@ -59,9 +65,8 @@ dnnl::convolution_backward_data::primitive_desc backward_data_pd(const ConvShape
                                                                  dnnl::algorithm algorithm, Compiler& c) {
   const auto hint = forward_pd(s, algorithm, false, c.attr(), c);
   if (!hint) return {};
-  const dnnl::convolution_backward_data::desc desc(algorithm, any_desc(s.src), any_desc(s.weights),
-                                                   any_desc(s.dst), s.strides, s.dilates, s.padding,
-                                                   s.padding);
+  const dnnl::convolution_backward_data::desc desc(algorithm, s.any(s.src), s.any(s.weights), s.any(s.dst),
+                                                   s.strides, s.dilates, s.padding, s.padding);
   return {desc, c.attr(), c.engine(), hint, /*allow_empty=*/algorithm != kDirect};
 }
 
@@ -70,15 +75,15 @@ dnnl::convolution_backward_weights::primitive_desc backward_weights_pd(const Con
                                                                        bool with_bias, Compiler& c) {
   const auto hint = forward_pd(s, algorithm, with_bias, c.attr(), c);
   if (!hint) return {};
-  const dnnl::convolution_backward_weights::desc desc(algorithm, any_desc(s.src), any_desc(s.weights),
-                                                      s.bias(with_bias), any_desc(s.dst), s.strides,
-                                                      s.dilates, s.padding, s.padding);
+  const dnnl::convolution_backward_weights::desc desc(algorithm, s.any(s.src), s.any(s.weights),
+                                                      s.bias(with_bias), s.any(s.dst), s.strides, s.dilates,
+                                                      s.padding, s.padding);
   return {desc, c.attr(), c.engine(), hint, /*allow_empty=*/algorithm != kDirect};
 }
 
 // The weights (plain in the IR, and fresh every training step) in the layout the primitive wants.
 memory weights_in(Compiler& c, const Value* w, const ConvShape& s, const memory::desc& desc) {
-  return c.convert(c.view(c.plain_input(w), plain_desc(s.weights)), desc);
+  return c.convert(c.view(c.plain_input(w), plain_desc(s.weights, s.type)), desc);
 }
 
 // (x, w[, bias[, residual]]) -> y, then relu
@@ -132,7 +137,7 @@ void bias_grad(const Node& node, Compiler& c) {
 // where the residual dies here in y's layout (as ResNet's do).
 void conv_forward(const Node& node, Compiler& c, const Value* x, const Value* w, const Value* bias,
                   const Value* residual, bool relu, const Value* y) {
-  const ConvShape s(node, x->type().shape, w->type().shape, y->type().shape);
+  const ConvShape s(node, x->type().dtype, x->type().shape, w->type().shape, y->type().shape);
   const dnnl::primitive_attr attr = fused_attr(c, relu, residual != nullptr);
   const auto pd = preferred(s, [&](dnnl::algorithm a) { return forward_pd(s, a, bias != nullptr, attr, c); });
   memory dst;
@@ -153,7 +158,7 @@ void conv_forward(const Node& node, Compiler& c, const Value* x, const Value* w,
 
 void conv_backward_data(const Node& node, Compiler& c, const memory& dy, const Value* w, const Shape& x_shape,
                         const Value* dx) {
-  const ConvShape s(node, x_shape, w->type().shape, dy.get_desc().dims());
+  const ConvShape s(node, w->type().dtype, x_shape, w->type().shape, dy.get_desc().dims());
   const auto pd = preferred(s, [&](dnnl::algorithm a) { return backward_data_pd(s, a, c); });
   c.add(pd, {{DNNL_ARG_DIFF_DST, c.convert(dy, pd.diff_dst_desc())},
              {DNNL_ARG_WEIGHTS, weights_in(c, w, s, pd.weights_desc())},
@@ -164,10 +169,10 @@ void conv_backward_data(const Node& node, Compiler& c, const memory& dy, const V
 // layout is plain, else reordered there after it.
 void conv_backward_weights(const Node& node, Compiler& c, const memory& dy, const Value* x,
                            const Shape& w_shape, const Value* dw, const Value* db) {
-  const ConvShape s(node, x->type().shape, w_shape, dy.get_desc().dims());
+  const ConvShape s(node, x->type().dtype, x->type().shape, w_shape, dy.get_desc().dims());
   const auto pd =
       preferred(s, [&](dnnl::algorithm a) { return backward_weights_pd(s, a, db != nullptr, c); });
-  const memory plain_dw = c.view(c.plain_output(dw), plain_desc(s.weights));
+  const memory plain_dw = c.view(c.plain_output(dw), plain_desc(s.weights, s.type));
   const memory weights_grad =
       plain_dw.get_desc() == pd.diff_weights_desc() ? plain_dw : c.buffer(pd.diff_weights_desc());
   Args args = {{DNNL_ARG_SRC, c.input(x, pd.src_desc())},

@@ -1,6 +1,6 @@
 // Elementwise ops. relu, sigmoid and their gradients are oneDNN eltwise primitives and add is a binary one,
-// all in the layout of their input; dropout is a loop over plain memory, since its mask is a function of
-// each element's row-major index.
+// all in the layout of their input, as is cast, a reorder; dropout is a loop over plain memory, since its
+// mask is a function of each element's row-major index.
 #include "backends/dropout_mask.h"
 #include "plugins/onednn/ops.h"
 
@@ -73,6 +73,14 @@ void apply_dropout_mask(const Node& node, Compiler& c) {
       {x, key, y});
 }
 
+// x -> x in y's dtype, in x's layout.
+void cast(const Node& node, Compiler& c) {
+  const memory x = c.input(node.input(0));
+  const memory::data_type type = data_type_of(node.output()->type().dtype);
+  if (x.get_desc().data_type() == type) return c.alias(node.output(), x);
+  c.reorder(x, c.output(node.output(), with_data_type(x.get_desc(), type)));
+}
+
 void dropout(const Node& node, Compiler& c) {
   if (node.attr_bool("training")) return apply_dropout_mask(node, c);
   c.alias(node.output(), c.input(node.input(0)));  // inference: the identity
@@ -88,6 +96,7 @@ void add_eltwise_ops(OpTable& table) {
   table["add"] = add;
   table["dropout"] = dropout;
   table["dropout_grad"] = apply_dropout_mask;
+  table["cast"] = cast;
 }
 
 }  // namespace stratum::onednn

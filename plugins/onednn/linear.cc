@@ -10,15 +10,18 @@ using dnnl::memory;
 
 // x [N,K] · wᵀ (w [M,K]) = y [N,M].
 struct LinearShape {
-  LinearShape(int64_t n, int64_t k, int64_t m) : src{n, k}, weights{m, k}, dst{n, m} {}
+  LinearShape(DType dtype, int64_t n, int64_t k, int64_t m)
+      : type(data_type_of(dtype)), src{n, k}, weights{m, k}, dst{n, m} {}
   memory::desc bias(bool with_bias) const { return bias_desc(dst[1], with_bias); }
+  memory::desc any(const memory::dims& dims) const { return any_desc(dims, type); }
+  memory::data_type type;  // of x, w, y and their gradients (the bias is f32)
   memory::dims src, weights, dst;
 };
 
 dnnl::inner_product_forward::primitive_desc forward_pd(const LinearShape& s, bool with_bias,
                                                        const dnnl::primitive_attr& attr, Compiler& c) {
-  const dnnl::inner_product_forward::desc desc(dnnl::prop_kind::forward_training, any_desc(s.src),
-                                               any_desc(s.weights), s.bias(with_bias), any_desc(s.dst));
+  const dnnl::inner_product_forward::desc desc(dnnl::prop_kind::forward_training, s.any(s.src),
+                                               s.any(s.weights), s.bias(with_bias), s.any(s.dst));
   return {desc, attr, c.engine()};
 }
 
@@ -26,7 +29,8 @@ dnnl::inner_product_forward::primitive_desc forward_pd(const LinearShape& s, boo
 void linear(const Node& node, Compiler& c) {
   const bool with_bias = node.inputs().size() == 3;
   const Shape &x = node.input(0)->type().shape, &w = node.input(1)->type().shape;
-  const auto pd = forward_pd({x[0], x[1], w[0]}, with_bias, fused_attr(c, node.attr_bool("relu")), c);
+  const LinearShape s(node.input(0)->type().dtype, x[0], x[1], w[0]);
+  const auto pd = forward_pd(s, with_bias, fused_attr(c, node.attr_bool("relu")), c);
   Args args = {{DNNL_ARG_SRC, c.input(node.input(0), pd.src_desc())},
                {DNNL_ARG_WEIGHTS, c.input(node.input(1), pd.weights_desc())},
                {DNNL_ARG_DST, c.output(node.output(), pd.dst_desc())}};
@@ -37,8 +41,8 @@ void linear(const Node& node, Compiler& c) {
 // (dy [N,M], w [M,K]) -> dx
 void linear_grad_input(const Node& node, Compiler& c) {
   const Shape &dy = node.input(0)->type().shape, &w = node.input(1)->type().shape;
-  const LinearShape s(dy[0], w[1], w[0]);
-  const dnnl::inner_product_backward_data::desc desc(any_desc(s.src), any_desc(s.weights), any_desc(s.dst));
+  const LinearShape s(node.input(0)->type().dtype, dy[0], w[1], w[0]);
+  const dnnl::inner_product_backward_data::desc desc(s.any(s.src), s.any(s.weights), s.any(s.dst));
   const dnnl::inner_product_backward_data::primitive_desc pd(desc, c.attr(), c.engine(),
                                                              forward_pd(s, false, c.attr(), c));
   c.add(pd, {{DNNL_ARG_DIFF_DST, c.input(node.input(0), pd.diff_dst_desc())},
@@ -49,10 +53,10 @@ void linear_grad_input(const Node& node, Compiler& c) {
 // (dy [N,M], x [N,K]) -> dw, and the bias gradient when a bias_grad of dy follows.
 void linear_grad_weight(const Node& node, Compiler& c) {
   const Value *dy = node.input(0), *x = node.input(1);
-  const LinearShape s(dy->type().shape[0], x->type().shape[1], dy->type().shape[1]);
+  const LinearShape s(dy->type().dtype, dy->type().shape[0], x->type().shape[1], dy->type().shape[1]);
   const Node* bias_grad = claim_bias_grad(node, dy, c);
-  const dnnl::inner_product_backward_weights::desc desc(any_desc(s.src), any_desc(s.weights),
-                                                        s.bias(bias_grad != nullptr), any_desc(s.dst));
+  const dnnl::inner_product_backward_weights::desc desc(s.any(s.src), s.any(s.weights),
+                                                        s.bias(bias_grad != nullptr), s.any(s.dst));
   const dnnl::inner_product_backward_weights::primitive_desc pd(
       desc, c.attr(), c.engine(), forward_pd(s, bias_grad != nullptr, c.attr(), c));
   Args args = {{DNNL_ARG_SRC, c.input(x, pd.src_desc())},

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <fstream>
 #include <map>
 #include <random>
 #include <string>
@@ -28,6 +29,15 @@ namespace {
 TensorType f32(Shape shape) { return {DType::f32, std::move(shape)}; }
 
 const stratum_plugin& onednn() { return load_plugin("onednn"); }
+
+// Whether /proc/cpuinfo lists the CPU flag.
+bool cpu_flag(const std::string& flag) {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  for (std::string word; cpuinfo >> word;) {
+    if (word == flag) return true;
+  }
+  return false;
+}
 
 using Feeds = std::map<std::string, Tensor>;  // by value name
 
@@ -158,9 +168,11 @@ TEST(OnednnPlugin, DescribesItself) {
   plugin.free(p);
 }
 
-TEST(OnednnPlugin, SupportsEveryOpOnF32AndI32ButNotHalfPrecision) {
-  stratum_tensor_desc values[2] = {to_desc(f32({2, 3})), to_desc({DType::bf16, {2, 3}})};
-  const int32_t f32_value = 0, bf16_value = 1;
+// bf16 where the CPU has AVX512-BF16 and the op's primitives take it; f16 never.
+TEST(OnednnPlugin, SupportsEveryOpOnF32AndI32AndSomeOnBf16) {
+  stratum_tensor_desc values[3] = {to_desc(f32({2, 3})), to_desc({DType::bf16, {2, 3}}),
+                                   to_desc({DType::f16, {2, 3}})};
+  const int32_t f32_value = 0, bf16_value = 1, f16_value = 2;
   for (const OpDef* op : all_ops()) {
     if (op->name == "avg_pool_sigmoid_grad") continue;  // needs its window: below
     stratum_node node{};
@@ -169,8 +181,19 @@ TEST(OnednnPlugin, SupportsEveryOpOnF32AndI32ButNotHalfPrecision) {
     node.inputs = &f32_value;
     EXPECT_TRUE(onednn().supports(&node, values, 2)) << op->name;
     EXPECT_FALSE(onednn().supports(&node, values, 0)) << op->name << ": value 0 is past n_values";
-    node.inputs = &bf16_value;
-    EXPECT_FALSE(onednn().supports(&node, values, 2)) << op->name;
+    node.inputs = &f16_value;
+    EXPECT_FALSE(onednn().supports(&node, values, 3)) << op->name;
+  }
+  const bool cpu_has_bf16 = cpu_flag("avx512_bf16");
+  for (const char* op : {"cast", "conv2d", "conv_bn_grad", "linear_grad_weight", "batch_norm", "max_pool"}) {
+    stratum_node node{};
+    node.op = op, node.n_inputs = 1, node.inputs = &bf16_value;
+    EXPECT_EQ(onednn().supports(&node, values, 3), cpu_has_bf16) << op;
+  }
+  for (const char* op : {"dropout", "bias_grad", "softmax_cross_entropy", "sgd_update", "fold_batch_norm"}) {
+    stratum_node node{};
+    node.op = op, node.n_inputs = 1, node.inputs = &bf16_value;
+    EXPECT_FALSE(onednn().supports(&node, values, 3)) << op << ": a loop over f32";
   }
   stratum_node unknown{};
   unknown.op = "no_such_op";

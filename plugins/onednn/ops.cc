@@ -1,5 +1,7 @@
 #include "plugins/onednn/ops.h"
 
+#include <unordered_set>
+
 namespace stratum::onednn {
 
 namespace {
@@ -27,6 +29,36 @@ OpCompiler find_op_compiler(std::string_view op) {
   return it == table.end() ? nullptr : it->second;
 }
 
+bool runs_bf16(std::string_view op) {
+  static const std::unordered_set<std::string_view> ops = {"cast",
+                                                           "conv2d",
+                                                           "conv2d_grad_input",
+                                                           "conv2d_grad_weight",
+                                                           "conv_bn",
+                                                           "conv_bn_grad",
+                                                           "linear",
+                                                           "linear_grad_input",
+                                                           "linear_grad_weight",
+                                                           "batch_norm",
+                                                           "batch_norm_grad",
+                                                           "relu",
+                                                           "relu_grad",
+                                                           "sigmoid",
+                                                           "sigmoid_grad",
+                                                           "add",
+                                                           "max_pool",
+                                                           "max_pool_grad",
+                                                           "avg_pool",
+                                                           "avg_pool_grad",
+                                                           "global_avg_pool",
+                                                           "global_avg_pool_grad",
+                                                           "flatten",
+                                                           "reshape",
+                                                           "concat",
+                                                           "slice"};
+  return ops.count(op) > 0;
+}
+
 dnnl::primitive_attr fused_attr(Compiler& compiler, bool relu, bool with_sum) {
   dnnl::post_ops post_ops;
   if (with_sum) post_ops.append_sum(1.0f);
@@ -36,10 +68,10 @@ dnnl::primitive_attr fused_attr(Compiler& compiler, bool relu, bool with_sum) {
 
 dnnl::memory::desc channel_blocked(const Value* value, int64_t block) {
   const dnnl::memory::dims dims = dims_of(value->type().shape);
-  if (block == 1) return plain_desc(dims);
+  if (block == 1) return plain_desc(value->type());
   if (dims.size() != 4) return {};
   return dnnl::memory::desc(
-      dims, dnnl::memory::data_type::f32,
+      dims, data_type_of(value->type().dtype),
       block == 16 ? dnnl::memory::format_tag::aBcd16b : dnnl::memory::format_tag::aBcd8b);
 }
 

@@ -37,8 +37,8 @@ Window global_window(const Shape& x) { return {{x[2], x[3]}, {1, 1}, {0, 0}}; }
 dnnl::pooling_forward::primitive_desc forward_pd(dnnl::algorithm algorithm, dnnl::prop_kind prop,
                                                  const memory::desc& src, const Shape& y, const Window& w,
                                                  Compiler& c) {
-  const dnnl::pooling_forward::desc desc(prop, algorithm, src, any_desc(dims_of(y)), w.strides, w.kernel,
-                                         w.padding, w.padding);
+  const dnnl::pooling_forward::desc desc(prop, algorithm, src, any_desc(dims_of(y), src.data_type()),
+                                         w.strides, w.kernel, w.padding, w.padding);
   return {desc, c.attr(), c.engine()};
 }
 
@@ -111,9 +111,10 @@ void average(const Node& node, Compiler& c, dnnl::algorithm algorithm, const Win
 void average_grad(const Node& node, Compiler& c, dnnl::algorithm algorithm, const Window& w) {
   const memory dy = c.input(node.input(0));
   const Shape& x = node.output()->type().shape;
-  const auto forward = forward_pd(algorithm, dnnl::prop_kind::forward_training, plain_desc(dims_of(x)),
+  const memory::data_type type = dy.get_desc().data_type();
+  const auto forward = forward_pd(algorithm, dnnl::prop_kind::forward_training, plain_desc(dims_of(x), type),
                                   node.input(0)->type().shape, w, c);
-  const auto pd = backward_pd(algorithm, any_desc(dims_of(x)), dy.get_desc(), w, forward, c);
+  const auto pd = backward_pd(algorithm, any_desc(dims_of(x), type), dy.get_desc(), w, forward, c);
   c.add(pd, {{DNNL_ARG_DIFF_DST, c.convert(dy, pd.diff_dst_desc())},
              {DNNL_ARG_DIFF_SRC, c.output(node.output(), pd.diff_src_desc())}});
 }
