@@ -17,7 +17,16 @@ namespace stratum {
 
 namespace {
 
-double element(const Tensor& t, int64_t i) { return t.type().dtype == DType::i32 ? t.i32()[i] : t.f32()[i]; }
+double element(const Tensor& t, int64_t i) {
+  switch (t.type().dtype) {
+    case DType::i32:
+      return t.i32()[i];
+    case DType::bf16:
+      return float_from_bf16(t.bf16()[i]);
+    default:
+      return t.f32()[i];
+  }
+}
 
 // Squared differences and squared baseline values, summed over several tensors.
 struct SquareSums {

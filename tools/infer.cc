@@ -116,6 +116,7 @@ int run(int argc, char** argv) {
   flags.add("labels", "", "an idx file of their labels, for the accuracy and confusion matrix");
   flags.add("backend", "onednn", "the plugin that runs the net");
   flags.add("batch", "256", "images per step");
+  flags.add("precision", "", "f32, or bf16: mixed precision (default: the run's, f32 for a model)");
   flags.add("show", "10", "how many predictions to print");
   flags.add("data-dir", kFashionMnistDir, "the Fashion-MNIST idx files");
   flags.parse(argc, argv);
@@ -135,8 +136,10 @@ int run(int argc, char** argv) {
     const RunSettings run = resolve_settings(options);
     spec.net = &find_any_net(run.net);
     spec.size = run.recipe.input_size;
+    spec.precision = run.precision;
     weights = std::move(checkpoint.tensors);
   }
+  if (flags.is_set("precision")) spec.precision = parse_precision(flags.get("precision"));
   const stratum_plugin& plugin = load_plugin(flags.get("backend"));
   const Dataset data = images_from_flags(flags);
   if (weights.empty()) weights = *model_weights(*spec.net);  // an ONNX model: its initializers

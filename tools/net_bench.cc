@@ -36,8 +36,8 @@ NetBench bench_net(const StepSpec& spec, const stratum_plugin& plugin, const Tim
   bench.spec = spec;
   bench.plugin = plugin.name;
   bench.layers = groups.layers;
-  const std::string label =
-      fmt::format("{} {} {} on {}", spec.net->name, spec.mode(), spec.fusion_name(), plugin.name);
+  const std::string label = fmt::format("{} {} {} {} on {}", spec.net->name, spec.mode(), spec.fusion_name(),
+                                        spec.precision_name(), plugin.name);
   bench.step = time_step(*graph, plugin, timing, label, progress);
   bench.times = layer_times(groups, bench.step);
   bench.peak_bytes = plan_memory(*graph).peak_bytes;

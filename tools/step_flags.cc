@@ -13,6 +13,7 @@ void add_step_flags(Flags& flags) {
   flags.add("size", "0", "image size in pixels (0: the recipe's)");
   flags.add("no-fusion", "false", "run the unfused graph (no passes/fusion.h passes), as train --no-fusion");
   flags.add("disable", "", "fusion passes to skip, comma-separated (to bisect)");
+  flags.add("precision", "f32", "f32, or bf16: mixed precision (bf16 activations and weight copies)");
   flags.add("steps", "10", "timed steps");
   flags.add("warmup", "1", "untimed steps before them");
   flags.add("threads", "", "CPU threads (default: all cores)");
@@ -26,6 +27,7 @@ StepSpec step_spec(const Flags& flags, const NetDef& net) {
   for (std::string_view name : split_top_level(flags.get("disable")))
     spec.disabled_fusions.emplace_back(name);
   if (spec.batch < 0 || spec.size < 0) fail("--batch and --size must be positive (or 0: the recipe's)");
+  spec.precision = parse_precision(flags.get("precision"));
   return spec;
 }
 

@@ -10,7 +10,7 @@
 
 namespace stratum {
 
-// --mode, --batch, --size, --no-fusion, --disable, --steps, --warmup, --threads.
+// --mode, --batch, --size, --no-fusion, --disable, --precision, --steps, --warmup, --threads.
 void add_step_flags(Flags& flags);
 
 // The step of `net` the flags ask for; Error naming a bad --mode, --batch or --size.

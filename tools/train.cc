@@ -98,6 +98,7 @@ int run(int argc, char** argv) {
   flags.add("flip", "", "augment: mirror training images left-right at random");
   flags.add("no-fusion", "", "run the graphs unfused (no passes/fusion.h passes)");
   flags.add("disable", "", "fusion passes to skip, comma-separated (to bisect)");
+  flags.add("precision", "", "f32 (default), or bf16: mixed precision (bf16 activations and weight copies)");
   flags.add("data-dir", kFashionMnistDir, "the Fashion-MNIST idx files");
   flags.parse(argc, argv);
   check_no_positional(flags);
@@ -138,6 +139,7 @@ int run(int argc, char** argv) {
   if (flags.is_set("flip")) options.flip = flags.get_bool("flip");
   if (flags.is_set("no-fusion")) options.fusion = !flags.get_bool("no-fusion");
   if (flags.is_set("disable")) options.disabled_fusions = name_list(flags, "disable");
+  if (flags.is_set("precision")) options.precision = flags.get("precision");
   options.checkpoint_every = parse_checkpoint_every(flags.get("checkpoint-every"));
   const std::string backend =
       flags.is_set("backend") ? flags.get("backend") : resumed_backend(options.resumed);

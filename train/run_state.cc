@@ -8,6 +8,7 @@
 #include "ir/error.h"
 #include "passes/optimizer.h"
 #include "train/schedule.h"
+#include "train/step.h"
 
 namespace stratum {
 
@@ -113,6 +114,7 @@ RunSettings resolve_settings(const TrainOptions& options) {
   s.limit = setting("limit", options.limit, resumed, int64_t{0});
   s.fusion = setting("fusion", options.fusion, resumed, true);
   s.disabled_fusions = setting("disable", options.disabled_fusions, resumed, std::vector<std::string>{});
+  s.precision = parse_precision(setting<std::string>("precision", options.precision, resumed, "f32"));
   Augment& augment = s.recipe.augment;
   augment.crop_padding = setting("crop-padding", options.crop_padding, resumed, book.augment.crop_padding);
   augment.flip = setting("flip", options.flip, resumed, book.augment.flip);
@@ -183,6 +185,7 @@ Checkpoint run_checkpoint(const RunSettings& settings, const RunPosition& positi
       {"val", to_text(settings.val)},
       {"fusion", to_text(settings.fusion)},
       {"disable", to_text(settings.disabled_fusions)},
+      {"precision", std::string(dtype_name(settings.precision))},
       {"backend", backend},
       {"epoch", to_text(static_cast<int64_t>(position.history.size()))},
       {"step", to_text(position.step)},

@@ -24,6 +24,7 @@ struct RunSettings {
   int64_t val = 0;    // the last examples (of the first `limit`) held out of training, for validation
   bool fusion = true;
   std::vector<std::string> disabled_fusions;
+  DType precision = DType::f32;
 };
 
 // Sums over the batches of an epoch trained so far.

@@ -4,7 +4,9 @@
 #include <set>
 
 #include "backends/executor.h"
+#include "ir/error.h"
 #include "passes/autodiff.h"
+#include "passes/bf16.h"
 #include "passes/dce.h"
 #include "passes/fusion.h"
 
@@ -24,6 +26,23 @@ std::set<std::string> disabled_in_pipeline(const StepSpec& spec) {
   return disabled;
 }
 
+// Casts the graph to bf16 mixed precision; Error unless every plugin runs its casts (oneDNN: on CPUs with
+// AVX512-BF16).
+void to_bf16(Graph& graph, const std::vector<const stratum_plugin*>& plugins) {
+  Bf16Pass().run(graph);
+  for (const auto& node : graph.nodes()) {
+    if (node->op_name() != "cast") continue;
+    for (const stratum_plugin* plugin : plugins) {
+      if (!plugin_runs(*plugin, *node))
+        fail(
+            "--precision=bf16: the {} plugin does not run bf16 on this machine ({}; oneDNN needs a CPU "
+            "with AVX512-BF16)",
+            plugin->name, plugin->description);
+    }
+    return;
+  }
+}
+
 }  // namespace
 
 std::unique_ptr<Graph> build_step(const StepSpec& spec, const std::vector<const stratum_plugin*>& plugins) {
@@ -33,6 +52,7 @@ std::unique_ptr<Graph> build_step(const StepSpec& spec, const std::vector<const 
     if (logits->name() != "logits") graph->rename(logits, "logits");
     graph->add_output(logits);
   }
+  if (spec.precision == DType::bf16) to_bf16(*graph, plugins);
   if (spec.training) build_training_step(*graph, spec.optimizer);
   DcePass().run(*graph);  // and what an import left behind (a final softmax, reshapes read through)
   if (!spec.fusion) return graph;
@@ -43,6 +63,11 @@ std::unique_ptr<Graph> build_step(const StepSpec& spec, const std::vector<const 
   };
   fusion_manager(spec.training, options, {.disabled = disabled_in_pipeline(spec)}).run(*graph);
   return graph;
+}
+
+DType parse_precision(const std::string& name) {
+  if (name != "f32" && name != "bf16") fail("--precision must be f32 or bf16, not '{}'", name);
+  return name == "bf16" ? DType::bf16 : DType::f32;
 }
 
 int32_t dropout_key(uint64_t seed, int64_t step) {

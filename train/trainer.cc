@@ -22,7 +22,7 @@ using Clock = std::chrono::steady_clock;
 
 StepSpec step_spec(const RunSettings& run, int64_t batch, bool training) {
   return {&find_any_net(run.net), batch, run.recipe.input_size, training, run.fusion, run.recipe.optimizer,
-          run.disabled_fusions};
+          run.disabled_fusions,   false, run.precision};
 }
 
 // The first node of the step whose output is not finite, found by running the step again on the reference

@@ -46,6 +46,7 @@ struct TrainOptions {
   std::optional<bool> flip;
   std::optional<std::string> init;  // an imported model's starting weights: "model" (default) or "xavier"
   std::optional<bool> fusion;       // run the fusion passes (default true)
+  std::optional<std::string> precision;                      // f32 (default) or bf16 (passes/bf16.h)
   std::optional<std::vector<std::string>> disabled_fusions;  // but these
   CheckpointEvery checkpoint_every;
   bool progress = true;  // the progress bar on standard error

@@ -209,6 +209,35 @@ TEST(Trainer, OptimizerStateAndScheduleResumeBitExactly) {
   }
 }
 
+// bf16 mixed precision learns as f32 does, says so in its checkpoint and its step, and resumes bit-exactly.
+TEST(Trainer, Bf16TrainsAndResumesBitExactly) {
+  auto bf16 = [](TrainOptions options) {
+    options.net = "bn_lenet";
+    options.precision = "bf16";
+    return options;
+  };
+  const TrainResult whole = train(bf16(quick("bf16_whole", 3)), reference_plugin());
+  EXPECT_LT(whole.epochs[2].loss, whole.epochs[0].loss * 0.9);
+  EXPECT_GT(whole.epochs[2].test_acc, 0.3);
+  EXPECT_EQ(whole.state.at("conv1.weight").type().dtype, DType::f32);  // the master weights
+  const std::string out = temp_path("bf16_whole");
+  EXPECT_EQ(load_checkpoint(out + "/checkpoint.ckpt").header.at("precision"), "bf16");
+  EXPECT_NE(read_file(out + "/train.ir").find("cast(%conv1.weight) {dtype=\"bf16\"} : bf16[6,1,5,5]"),
+            std::string::npos);
+  TrainOptions options = bf16(quick("bf16_split", 3));
+  options.checkpoint_every.steps = 5;
+  EXPECT_NE(train_with_fault(options, Fault::kFail, 22).find("faulty: running"), std::string::npos);
+  options.resumed = load_resume_checkpoint(options.out);
+  options.precision.reset();  // the run's own
+  testing::expect_bit_equal(whole.state, train(options, reference_plugin()).state);
+
+  TrainOptions half = quick("f16", 1);
+  half.precision = "f16";
+  EXPECT_NE(
+      error_of([&] { train(half, reference_plugin()); }).find("--precision must be f32 or bf16, not 'f16'"),
+      std::string::npos);
+}
+
 TEST(Trainer, ADamagedCheckpointResumesFromTheOneBefore) {
   TrainOptions options = quick("damaged", 2);
   options.checkpoint_every.steps = 8;

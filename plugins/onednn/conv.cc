@@ -106,10 +106,11 @@ void conv2d_grad_weight(const Node& node, Compiler& c) {
                         node.output(), bias_grad ? bias_grad->output() : nullptr);
 }
 
-// dy -> dy summed over every axis but 1, where no weight gradient computes it on the way.
+// dy -> dy summed over every axis but 1, where no weight gradient computes it on the way (a bf16 dy
+// converted to f32 first).
 void bias_grad(const Node& node, Compiler& c) {
-  const memory dy = c.plain_input(node.input(0)), db = c.plain_output(node.output());
   const Shape& shape = node.input(0)->type().shape;
+  const memory dy = c.input(node.input(0), plain_desc(dims_of(shape))), db = c.plain_output(node.output());
   const int64_t outer = shape[0], channels = shape[1];
   const int64_t inner = num_elements(shape) / std::max<int64_t>(outer * channels, 1);
   c.add_loop(

@@ -30,7 +30,8 @@ OpCompiler find_op_compiler(std::string_view op) {
 }
 
 bool runs_bf16(std::string_view op) {
-  static const std::unordered_set<std::string_view> ops = {"cast",
+  static const std::unordered_set<std::string_view> ops = {"bias_grad",
+                                                           "cast",
                                                            "conv2d",
                                                            "conv2d_grad_input",
                                                            "conv2d_grad_weight",
