@@ -55,10 +55,12 @@ void add(const Node& node, Compiler& c) {
 }
 
 // (x, key) -> x·keep/(1-p) with the mask of backends/dropout_mask.h: dropout in training, and dropout_grad
-// (which applies the forward's mask to dy).
+// (which applies the forward's mask to dy). A loop over plain f32: bf16 x is converted, and y written as f32
+// for its readers to convert.
 void apply_dropout_mask(const Node& node, Compiler& c) {
-  const memory x = c.plain_input(node.input(0)), key = c.plain_input(node.input(1));
-  const memory y = c.plain_output(node.output());
+  const memory::dims dims = dims_of(node.output()->type().shape);
+  const memory x = c.input(node.input(0), plain_desc(dims)), key = c.plain_input(node.input(1));
+  const memory y = c.output(node.output(), plain_desc(dims));
   const double p = node.attr_float("p");
   const int64_t seed = node.attr_int("seed"), n = node.output()->type().num_elements();
   c.add_loop(

@@ -190,7 +190,7 @@ TEST(OnednnPlugin, SupportsEveryOpOnF32AndI32AndSomeOnBf16) {
     node.op = op, node.n_inputs = 1, node.inputs = &bf16_value;
     EXPECT_EQ(onednn().supports(&node, values, 3), cpu_has_bf16) << op;
   }
-  for (const char* op : {"dropout", "softmax_cross_entropy", "sgd_update", "fold_batch_norm"}) {
+  for (const char* op : {"softmax_cross_entropy", "sgd_update", "fold_batch_norm"}) {
     stratum_node node{};
     node.op = op, node.n_inputs = 1, node.inputs = &bf16_value;
     EXPECT_FALSE(onednn().supports(&node, values, 3)) << op << ": a loop over f32";

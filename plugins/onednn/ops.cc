@@ -30,33 +30,13 @@ OpCompiler find_op_compiler(std::string_view op) {
 }
 
 bool runs_bf16(std::string_view op) {
-  static const std::unordered_set<std::string_view> ops = {"bias_grad",
-                                                           "cast",
-                                                           "conv2d",
-                                                           "conv2d_grad_input",
-                                                           "conv2d_grad_weight",
-                                                           "conv_bn",
-                                                           "conv_bn_grad",
-                                                           "linear",
-                                                           "linear_grad_input",
-                                                           "linear_grad_weight",
-                                                           "batch_norm",
-                                                           "batch_norm_grad",
-                                                           "relu",
-                                                           "relu_grad",
-                                                           "sigmoid",
-                                                           "sigmoid_grad",
-                                                           "add",
-                                                           "max_pool",
-                                                           "max_pool_grad",
-                                                           "avg_pool",
-                                                           "avg_pool_grad",
-                                                           "global_avg_pool",
-                                                           "global_avg_pool_grad",
-                                                           "flatten",
-                                                           "reshape",
-                                                           "concat",
-                                                           "slice"};
+  // clang-format off
+  static const std::unordered_set<std::string_view> ops = {
+      "add", "avg_pool", "avg_pool_grad", "batch_norm", "batch_norm_grad", "bias_grad", "cast", "concat",
+      "conv2d", "conv2d_grad_input", "conv2d_grad_weight", "conv_bn", "conv_bn_grad", "dropout", "dropout_grad",
+      "flatten", "global_avg_pool", "global_avg_pool_grad", "linear", "linear_grad_input", "linear_grad_weight",
+      "max_pool", "max_pool_grad", "relu", "relu_grad", "reshape", "sigmoid", "sigmoid_grad", "slice"};
+  // clang-format on
   return ops.count(op) > 0;
 }
 
