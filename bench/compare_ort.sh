@@ -44,11 +44,8 @@ if [[ ! -d $ort_modules/onnxruntime-node ]]; then
 fi
 export NODE_PATH=$ort_modules
 
-bench=${STRATUM_BENCH:-}
-if [[ -z $bench ]]; then
-  bazel build //tools:bench >&2
-  bench=bazel-bin/tools/bench
-fi
+source bench/common.sh
+bench=$(stratum_bench)
 [[ $nets == all ]] && nets=$("$python" -c 'import sys; sys.path.insert(0, "bench"); import torch_nets; print(",".join(torch_nets.NETS))')
 models=$(mktemp -d)
 trap 'rm -rf "$models"' EXIT
@@ -66,10 +63,6 @@ if ! check=$(bazel test //onnx:pytorch_models_test --test_env=STRATUM_ONNX_MODEL
 fi
 grep "^$models/" <<<"$check" | sed "s|^$models/||"
 
-# The images/s of bench's summary line "model size batch mode <img/s> img/s ...", and of ort_bench's.
-images_per_s() { awk '$6 == "img/s" { print $5 } $2 == "img/s" && NF == 4 { print $1 }' | tail -1; }
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-
 echo
 echo "Stratum (onednn) against ONNX Runtime $(node -p 'require("onnxruntime-node/package.json").version'), inference, $threads threads, median of $rounds rounds"
 printf '%-12s %6s %16s %16s %10s\n' net batch "Stratum img/s" "ORT img/s" ratio
@@ -82,15 +75,9 @@ for net in "${net_list[@]}"; do
     batch=$b n=$steps
     [[ $b == recipe ]] && batch=$recipe_batch
     [[ $batch == 1 ]] && n=$((steps * 20))
-    stratum=() ort=() ratios=()
-    for ((round = 1; round <= rounds; ++round)); do
-      echo "  $net batch $batch: round $round/$rounds" >&2
-      s=$("$bench" --model="$model" --mode=infer --batch="$batch" --steps="$n" --threads="$threads" | images_per_s)
-      o=$(node bench/ort_bench.js "$model" "$batch" "$size" "$n" "$threads" | images_per_s)
-      stratum+=("$s") ort+=("$o")
-      ratios+=("$(awk -v s="$s" -v o="$o" 'BEGIN { print s / o }')")
-    done
-    printf '%-12s %6d %16.1f %16.1f %9.2fx\n' "$net" "$batch" "$(printf '%s\n' "${stratum[@]}" | median)" \
-      "$(printf '%s\n' "${ort[@]}" | median)" "$(printf '%s\n' "${ratios[@]}" | median)"
+    read -r stratum ort ratio < <(side_by_side "$net batch $batch" "$rounds" \
+      '"$bench" --model="$model" --mode=infer --batch="$batch" --steps="$n" --threads="$threads" | images_per_s' \
+      'node bench/ort_bench.js "$model" "$batch" "$size" "$n" "$threads" | images_per_s')
+    printf '%-12s %6d %16.1f %16.1f %9.2fx\n' "$net" "$batch" "$stratum" "$ort" "$ratio"
   done
 done

@@ -36,30 +36,16 @@ if [[ -z $python ]]; then
   exit 0
 fi
 
-bench=${STRATUM_BENCH:-}
-if [[ -z $bench ]]; then
-  bazel build //tools:bench >&2
-  bench=bazel-bin/tools/bench
-fi
+source bench/common.sh
+bench=$(stratum_bench)
 [[ $nets == all ]] && nets=$("$python" -c 'import sys; sys.path.insert(0, "bench"); import torch_nets; print(",".join(torch_nets.NETS))')
-
-# The images/s of the summary line "<net> size batch mode <img/s> img/s ..." in the input.
-images_per_s() { awk -v net="$1" '$1 == net && $6 == "img/s" { print $5 }' | tail -1; }
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 echo "Stratum ($backend) against PyTorch $("$python" -c 'import torch; print(torch.__version__)') ($device), $mode, $steps steps, median of $rounds rounds"
 printf '%-12s %16s %16s %10s\n' net "Stratum img/s" "PyTorch img/s" ratio
 IFS=, read -ra net_list <<<"$nets"
 for net in "${net_list[@]}"; do
-  stratum=() torch=() ratios=()
-  for ((round = 1; round <= rounds; ++round)); do
-    echo "  $net: round $round/$rounds" >&2
-    s=$("$bench" --nets="$net" --backend="$backend" --mode="$mode" --batch="$batch" --steps="$steps" | images_per_s "$net")
-    t=$("$python" bench/torch_nets.py --nets="$net" --mode="$mode" --batch="$batch" --steps="$steps" \
-      --device="$device" | images_per_s "$net")
-    stratum+=("$s") torch+=("$t")
-    ratios+=("$(awk -v s="$s" -v t="$t" 'BEGIN { print s / t }')")
-  done
-  printf '%-12s %16.1f %16.1f %9.2fx\n' "$net" "$(printf '%s\n' "${stratum[@]}" | median)" \
-    "$(printf '%s\n' "${torch[@]}" | median)" "$(printf '%s\n' "${ratios[@]}" | median)"
+  read -r stratum torch ratio < <(side_by_side "$net" "$rounds" \
+    '"$bench" --nets="$net" --backend="$backend" --mode="$mode" --batch="$batch" --steps="$steps" | images_per_s "$net"' \
+    '"$python" bench/torch_nets.py --nets="$net" --mode="$mode" --batch="$batch" --steps="$steps" --device="$device" | images_per_s "$net"')
+  printf '%-12s %16.1f %16.1f %9.2fx\n' "$net" "$stratum" "$torch" "$ratio"
 done

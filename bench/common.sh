@@ -1,0 +1,35 @@
+# Helpers the side-by-side comparisons share (bench/compare_*.sh source it from the repository root).
+
+# $STRATUM_BENCH, or //tools:bench built by bazel.
+stratum_bench() {
+  if [[ -n ${STRATUM_BENCH:-} ]]; then
+    echo "$STRATUM_BENCH"
+  else
+    bazel build //tools:bench >&2
+    echo bazel-bin/tools/bench
+  fi
+}
+
+# The images/s of a summary line: //tools:bench's "net size batch mode <img/s> img/s ..." (of NET when
+# given) or "<img/s> img/s <ms> ms/step" (bench/ort_bench.js).
+images_per_s() {
+  awk -v net="${1:-}" '$6 == "img/s" && (net == "" || $1 == net) { print $5 } $2 == "img/s" && NF == 4 { print $1 }' |
+    tail -1
+}
+
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# Runs the commands A and B (each prints images/s) alternately ROUNDS times, showing progress as LABEL, and
+# prints A's median, B's median and the median of the per-round ratios A / B.
+#   side_by_side LABEL ROUNDS A B
+side_by_side() {
+  local label=$1 rounds=$2 a=$3 b=$4 round x y
+  local as=() bs=() ratios=()
+  for ((round = 1; round <= rounds; ++round)); do
+    echo "  $label: round $round/$rounds" >&2
+    x=$(eval "$a") y=$(eval "$b")
+    as+=("$x") bs+=("$y")
+    ratios+=("$(awk -v x="$x" -v y="$y" 'BEGIN { print x / y }')")
+  done
+  echo "$(printf '%s\n' "${as[@]}" | median) $(printf '%s\n' "${bs[@]}" | median) $(printf '%s\n' "${ratios[@]}" | median)"
+}
