@@ -84,19 +84,27 @@ std::vector<stratum_op_schema> op_schemas_where(Runs runs) {
 }
 
 // The ABI's program functions for a plugin whose compiled subgraphs are `Program`s (with run(args),
-// node_times(), ms per node, and, where the plugin gives arena_bytes, arena_bytes()) made by `Compile`. The
-// ABI's opaque stratum_program is a Compiled.
-template <typename Program, std::unique_ptr<Program> (*Compile)(const stratum_subgraph&)>
+// node_times(), ms per node, and, where the plugin gives them, arena_bytes() and refresh_constants()) made by
+// `Compile` from a subgraph and its constant inputs' flags (null: none). The ABI's opaque stratum_program is
+// a Compiled.
+template <typename Program, std::unique_ptr<Program> (*Compile)(const stratum_subgraph&, const uint8_t*)>
 struct ProgramFunctions {
   struct Compiled {
     std::unique_ptr<Program> program;
     int32_t n_args;  // what run checks its count against
   };
   static stratum_program* compile(const stratum_subgraph* subgraph) {
+    return compile_constant(subgraph, nullptr);
+  }
+  // `constant`: null where no input is constant (plugin.h's compile_constant).
+  static stratum_program* compile_constant(const stratum_subgraph* subgraph, const uint8_t* constant) {
     auto compiled = std::make_unique<Compiled>();
     compiled->n_args = subgraph->n_args;
-    if (guarded([&] { compiled->program = Compile(*subgraph); })) return nullptr;
+    if (guarded([&] { compiled->program = Compile(*subgraph, constant); })) return nullptr;
     return reinterpret_cast<stratum_program*>(compiled.release());
+  }
+  static int refresh_constants(stratum_program* program) {
+    return guarded([&] { of(program)->program->refresh_constants(); });
   }
   static int run(stratum_program* program, void* const* args, int32_t n_args) {
     return guarded([&] {

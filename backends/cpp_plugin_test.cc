@@ -18,7 +18,7 @@ struct CountingProgram {
   const std::vector<double>& node_times() const { return times; }
 };
 
-std::unique_ptr<CountingProgram> compile_counting(const stratum_subgraph&) {
+std::unique_ptr<CountingProgram> compile_counting(const stratum_subgraph&, const uint8_t*) {
   return std::make_unique<CountingProgram>();
 }
 

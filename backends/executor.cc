@@ -1,5 +1,6 @@
 #include "backends/executor.h"
 
+#include <algorithm>
 #include <cstring>
 #include <iostream>
 #include <mutex>
@@ -23,6 +24,7 @@ struct Executor::Task {
   const Partition* partition = nullptr;
   const stratum_plugin* plugin = nullptr;
   stratum_program* program = nullptr;
+  bool refreshes = false;  // compiled with constant inputs, refreshed at each load_state
   std::vector<void*> args;
   const Buffer* from = nullptr;
   const Buffer* to = nullptr;
@@ -79,6 +81,14 @@ Executor::Executor(const Graph& graph, const stratum_plugin& plugin)
     : graph_(graph),
       state_ready_(graph.leaves_of(ValueKind::kParam).empty() && graph.leaves_of(ValueKind::kState).empty()) {
   const std::unordered_set<const Node*> is_constant = graph.constant_nodes();
+  // What holds the same contents from run to run until load_state: params and state no update targets,
+  // and the constant nodes' outputs.
+  std::unordered_set<const Value*> unchanging;
+  for (const Value* leaf : graph.leaves()) {
+    if (leaf->kind() != ValueKind::kInput) unchanging.insert(leaf);
+  }
+  for (const Update& update : graph.updates()) unchanging.erase(update.target);
+  for (const Node* node : is_constant) unchanging.insert(node->outputs().begin(), node->outputs().end());
   std::vector<const Node*> constant, rest;  // each in node order
   for (const auto& node : graph.nodes())
     (is_constant.count(node.get()) ? constant : rest).push_back(node.get());
@@ -86,7 +96,7 @@ Executor::Executor(const Graph& graph, const stratum_plugin& plugin)
   prologue_partitions_ = partitions_.size();
   for (Partition& partition : partition_nodes(rest, plugin)) partitions_.push_back(std::move(partition));
   for (size_t i = 0; i < partitions_.size(); ++i) {
-    plan_partition(partitions_[i]);
+    plan_partition(partitions_[i], unchanging);
     if (i + 1 == prologue_partitions_) prologue_tasks_ = tasks_.size();
   }
   for (const Value* leaf : graph.leaves()) {
@@ -138,7 +148,7 @@ Executor::Buffer& Executor::allocate(const Value* value, const stratum_plugin* d
 
 const Executor::Buffer& Executor::home(const Value* value) const { return *home_.at(value); }
 
-void Executor::plan_partition(const Partition& partition) {
+void Executor::plan_partition(const Partition& partition, const std::unordered_set<const Value*>& constant) {
   std::set<const Node*> inside(partition.nodes.begin(), partition.nodes.end());
   auto needed_outside = [&](const Value* v) {
     for (const Node* user : v->users()) {
@@ -165,7 +175,7 @@ void Executor::plan_partition(const Partition& partition) {
     }
     run.args.push_back(b.data);
   }
-  run.program = partition.plugin->compile(&desc.subgraph());
+  compile(run, desc, constant);
   if (run.program == nullptr) {
     fail("{}: compiling {} nodes from {} failed: {}", partition.plugin->name, partition.nodes.size(),
          partition.nodes.front()->label(), partition.plugin->last_error());
@@ -187,7 +197,23 @@ void Executor::copy(const Buffer& from, const Buffer& to) const {
   }
 }
 
+// With compile_constant where the plugin has it, telling it which inputs are constant.
+void Executor::compile(Task& task, const SubgraphDesc& desc,
+                       const std::unordered_set<const Value*>& constant) {
+  const stratum_plugin& plugin = *task.plugin;
+  std::vector<uint8_t> flags;
+  for (int32_t i = 0; i < desc.subgraph().n_inputs; ++i) flags.push_back(constant.count(desc.args()[i]));
+  task.refreshes = STRATUM_PLUGIN_HAS(&plugin, refresh_constants) && plugin.compile_constant != nullptr &&
+                   plugin.refresh_constants != nullptr && std::count(flags.begin(), flags.end(), 1) > 0;
+  task.program = task.refreshes ? plugin.compile_constant(&desc.subgraph(), flags.data())
+                                : plugin.compile(&desc.subgraph());
+}
+
 void Executor::load_state(const Store& store) {
+  for (const Task& task : tasks_) {
+    if (task.refreshes)
+      check(task.plugin->refresh_constants(task.program), *task.plugin, "refresh_constants");
+  }
   state_loaded_ = true;  // even if a leaf below fails: those before it are in
   state_ready_ = false;
   for (const Value* leaf : graph_.leaves()) {

@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "backends/plugin.h"
@@ -86,7 +87,8 @@ class Executor {
   Buffer& buffer(const Value* value, const stratum_plugin* domain);    // the value's, made once
   Buffer& allocate(const Value* value, const stratum_plugin* domain);  // a new one
   const Buffer& home(const Value* value) const;
-  void plan_partition(const Partition& partition);
+  void plan_partition(const Partition& partition, const std::unordered_set<const Value*>& constant);
+  void compile(Task& task, const SubgraphDesc& desc, const std::unordered_set<const Value*>& constant);
   void copy(const Buffer& from, const Buffer& to) const;
   void plan_updates();
   void check_finite() const;

@@ -163,6 +163,14 @@ typedef struct {
    * values, temporaries, scratchpads, workspaces) and holds until released; not the args, which Stratum
    * allocates with `alloc`. Tools report it beside the memory plan's peak (//tools:bench). */
   size_t (*arena_bytes)(stratum_program* program);
+
+  /* Optional, the two together: compile, told which inputs are constant: constant[i] for i < n_inputs is 1
+   * where args[i] holds the same contents at every run until the caller calls refresh_constants (weights in
+   * inference). The plugin may then derive from such an input once (a weight reordered into its own layout)
+   * rather than at every run. refresh_constants: the constant inputs hold new contents from the next run on
+   * (the caller loaded new weights). */
+  stratum_program* (*compile_constant)(const stratum_subgraph* graph, const uint8_t* constant);
+  int (*refresh_constants)(stratum_program* program);
 } stratum_plugin;
 
 typedef const stratum_plugin* (*stratum_plugin_entry_fn)(void);

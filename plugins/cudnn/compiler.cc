@@ -84,7 +84,7 @@ void Program::capture(const RunContext& context, const std::vector<void*>& args)
   graph_args_ = args;
 }
 
-std::unique_ptr<Program> Compiler::compile(const stratum_subgraph& subgraph) {
+std::unique_ptr<Program> Compiler::compile(const stratum_subgraph& subgraph, const uint8_t*) {
   device();  // fails here, not in a launch, where there is no device
   auto program = std::make_unique<Program>();
   Compiler compiler(subgraph, *program);

@@ -90,8 +90,9 @@ class Program {
 // outputs' and add launches, which run in the order they are added.
 class Compiler {
  public:
-  // Throws Error naming the node that could not be compiled.
-  static std::unique_ptr<Program> compile(const stratum_subgraph& subgraph);
+  // Throws Error naming the node that could not be compiled. The plugin keeps nothing derived from an input
+  // across runs (its tensors are the IR's plain layout), so which inputs are constant does not matter.
+  static std::unique_ptr<Program> compile(const stratum_subgraph& subgraph, const uint8_t* constant);
 
   const Graph& graph() const { return *rebuilt_.graph; }
 

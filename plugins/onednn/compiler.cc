@@ -85,6 +85,7 @@ void Program::run(void* const* args) {
     const auto start = std::chrono::steady_clock::now();
     try {
       for (const Call& call : nodes_[n].calls) {
+        if (call.constant && !constants_stale_) continue;
         if (call.loop) {
           call.loop();
         } else {
@@ -98,11 +99,12 @@ void Program::run(void* const* args) {
     times_[n] = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   }
   stream_.wait();
+  constants_stale_ = false;
 }
 
-std::unique_ptr<Program> Compiler::compile(const stratum_subgraph& subgraph) {
+std::unique_ptr<Program> Compiler::compile(const stratum_subgraph& subgraph, const uint8_t* constant) {
   auto program = std::make_unique<Program>();
-  Compiler compiler(subgraph, *program);
+  Compiler compiler(subgraph, constant, *program);
   const auto& nodes = compiler.graph().nodes();
   for (size_t n = 0; n < nodes.size(); ++n) {
     program->nodes_.push_back({subgraph.nodes[n].label, {}});
@@ -116,12 +118,13 @@ std::unique_ptr<Program> Compiler::compile(const stratum_subgraph& subgraph) {
   return program;
 }
 
-Compiler::Compiler(const stratum_subgraph& subgraph, Program& program)
+Compiler::Compiler(const stratum_subgraph& subgraph, const uint8_t* constant, Program& program)
     : program_(program), rebuilt_(rebuild_naming_node(subgraph)) {
   for (int32_t i = 0; i < subgraph.n_args; ++i) {
     const Value* value = rebuilt_.values.at(subgraph.args[i]);
     if (i < subgraph.n_inputs) {
       values_[value] = make(plain_desc(value->type()), {i, -1});
+      if (constant != nullptr && constant[i]) constant_.insert(values_[value].get());
     } else {
       output_args_[value] = i;
     }
@@ -257,14 +260,22 @@ memory Compiler::view(const memory& source, const memory::desc& desc) {
   if (const memory* found = find_derived(source, desc, true)) return *found;
   const memory m = make(desc, places_.at(source.get()));
   derived_.push_back({source.get(), desc, true, m});
+  if (constant_.count(source.get())) constant_.insert(m.get());
   return m;
 }
 
+// A conversion of a constant input is made once per refresh, into a buffer of its own that keeps it.
 memory Compiler::convert(const memory& source, const memory::desc& desc) {
   if (source.get_desc() == desc) return source;
   if (const memory* found = find_derived(source, desc, false)) return *found;
-  const memory m = buffer(desc);
+  const bool constant = constant_.count(source.get()) > 0;
+  const memory m =
+      constant ? make(desc, {-1, program_.arena_.add(desc.get_size(), /*reusable=*/false)}) : buffer(desc);
   reorder(source, m);
+  if (constant) {
+    program_.nodes_.back().calls.back().constant = true;
+    constant_.insert(m.get());
+  }
   derived_.push_back({source.get(), desc, false, m});
   return m;
 }

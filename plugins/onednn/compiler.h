@@ -55,17 +55,21 @@ class Program {
  public:
   // args[i] is the memory of the subgraph's args[i]. Throws Error naming the node that failed.
   void run(void* const* args);
+  // The constant inputs hold new contents: the next run derives from them again.
+  void refresh_constants() { constants_stale_ = true; }
   // Milliseconds each node took in the last run, in node order.
   const std::vector<double>& node_times() const { return times_; }
   size_t arena_bytes() const { return arena_.bytes(); }
 
  private:
   friend class Compiler;
-  // One call of a run: a primitive executed with its arguments, or a host loop.
+  // One call of a run: a primitive executed with its arguments, or a host loop. A constant one (a reorder of
+  // a constant input) runs only in the first run after the constants change.
   struct Call {
     dnnl::primitive primitive;
     Args args;
     std::function<void()> loop;
+    bool constant = false;
   };
   struct NodeCalls {
     std::string label;
@@ -81,14 +85,17 @@ class Program {
   std::vector<NodeCalls> nodes_;
   std::vector<ArgMemory> arg_memories_;  // given args[arg] as their data at each run
   std::vector<double> times_;
+  bool constants_stale_ = true;
 };
 
 // Builds a Program. The op compilers (ops.h) drive it: they take their inputs in the layouts their
 // primitives want, declare their outputs and add calls, which run in the order they are added.
 class Compiler {
  public:
-  // Throws Error naming the node that could not be compiled.
-  static std::unique_ptr<Program> compile(const stratum_subgraph& subgraph);
+  // Throws Error naming the node that could not be compiled. `constant` (null: none) flags the inputs that
+  // hold the same contents from run to run until Program::refresh_constants (plugin.h's compile_constant):
+  // conversions of them run once.
+  static std::unique_ptr<Program> compile(const stratum_subgraph& subgraph, const uint8_t* constant);
 
   const dnnl::engine& engine() const { return cpu_engine(); }
   // Every primitive descriptor is made with these: scratchpads are ours (run must not allocate), and the
@@ -151,7 +158,7 @@ class Compiler {
     dnnl::memory memory;
   };
 
-  Compiler(const stratum_subgraph& subgraph, Program& program);
+  Compiler(const stratum_subgraph& subgraph, const uint8_t* constant, Program& program);
   void compile_node(const Node& node);
   void finish();
   dnnl::memory make(const dnnl::memory::desc& desc, Place place);
@@ -170,6 +177,7 @@ class Compiler {
   std::vector<std::pair<dnnl::memory, int>> buffer_memories_;  // given their buffer's address when planned
   std::vector<Derived> derived_;
   std::unordered_set<const Node*> claimed_;
+  std::unordered_set<dnnl_memory_t> constant_;  // constant inputs' memories, their views and conversions
   std::unordered_map<const Node*, dnnl::memory> workspaces_;
   int calls_ = 0;
 };

@@ -10,6 +10,7 @@
 #include <random>
 #include <string>
 
+#include "backends/executor.h"
 #include "backends/loader.h"
 #include "backends/random_feeds.h"
 #include "backends/reference/interpreter.h"
@@ -563,6 +564,28 @@ TEST(TrainingStep, ResidualConcatNetMatchesReference) {
 
 TEST(TrainingStep, EveryOpNetMatchesReference) {
   expect_training_step_matches_reference(testing::every_op_net(4), 5);
+}
+
+// In inference the weight is a constant input: reordered into the convolution's layout once, and again after
+// each load_state, whose new weights the next run uses.
+TEST(Executor, ConstantWeightsRefreshAtEachLoadState) {
+  Graph graph;
+  Value* x = graph.add_input("x", f32({2, 16, 8, 8}));
+  Value* w = graph.add_param("w", f32({32, 16, 3, 3}), {Init::kXavierUniform});
+  graph.add_output(graph.add_node("conv2d", {x, w}, {{"padding", Ints{1, 1}}})->output());
+  const Feeds feeds = random_feeds(graph, 3);
+  Executor executor(graph, onednn());
+  for (uint64_t seed : {1, 2, 2, 1}) {
+    Store weights = init_store(graph, seed);
+    executor.load_state(weights);
+    for (int run = 0; run < 2; ++run) {
+      executor.run(feeds);
+      Interpreter reference(graph);
+      reference.run(feeds, weights);
+      EXPECT_LE(nmse(executor.outputs()[0], reference.outputs()[0]), 1e-10)
+          << "seed " << seed << " run " << run;
+    }
+  }
 }
 
 TEST(OnednnPlugin, ReportsNodeTimes) {

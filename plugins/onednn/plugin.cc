@@ -68,7 +68,9 @@ const stratum_plugin& plugin() {
                                         Programs::node_times,
                                         plugin_last_error_c_str,
                                         nullptr,  // unavailable: it runs wherever it loads
-                                        Programs::arena_bytes};
+                                        Programs::arena_bytes,
+                                        Programs::compile_constant,
+                                        Programs::refresh_constants};
   return plugin;
 }
 
