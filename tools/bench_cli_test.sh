@@ -33,4 +33,12 @@ expect_error "exclude each other" "$bench" --compare-fusion --no-fusion
 expect_error "--nets and --model both name nets" "$bench" --nets=lenet --model=$model
 expect_error "--net and --model both name a net" "$compare" --net=lenet --model=$model
 expect_error "nonet.onnx: cannot open" "$bench" --model=nonet.onnx
+expect_error "--precision must be f32 or bf16, not 'f16'" "$bench" --nets=lenet --precision=f16
+
+# bf16 where the CPU has AVX512-BF16; elsewhere an error that says so.
+if "$bench" --nets=bn_lenet --batch=8 --steps=1 --precision=bf16 >"$out/bf16.txt" 2>&1; then
+  grep -q '^bn_lenet 28 8 train [0-9.]* img/s' "$out/bf16.txt"
+else
+  grep -q 'does not run bf16 on this machine' "$out/bf16.txt"
+fi
 echo PASS

@@ -26,4 +26,10 @@ expect_error "$out/none.onnx: cannot open" "$infer" --model="$out/none.onnx"
 head -c 100 "$model" >"$out/cut.onnx"
 expect_error "$out/cut.onnx: not an ONNX model" "$infer" --model="$out/cut.onnx"
 expect_error "not an ONNX file" "$infer" --model="$images"
+expect_error "--precision must be f32 or bf16, not 'fp16'" "$infer" --model="$model" --precision=fp16
+if "$infer" --model="$model" --show=1 --precision=bf16 >"$out/bf16.txt" 2>&1; then
+  grep -q "^accuracy 0\.[0-9]* ([0-9]* of 10000)$" "$out/bf16.txt"
+else
+  grep -q 'does not run bf16 on this machine' "$out/bf16.txt"
+fi
 echo "infer: all checks passed"
