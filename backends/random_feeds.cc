@@ -6,8 +6,12 @@
 namespace stratum {
 
 Tensor random_tensor(const TensorType& type, std::mt19937_64& rng, int32_t classes, Fill fill) {
-  if (type.dtype == DType::bf16)
-    return converted(random_tensor({DType::f32, type.shape}, rng, classes, fill), DType::bf16);
+  if (type.dtype == DType::bf16) {
+    Tensor t = random_tensor({DType::f32, type.shape}, rng, classes, fill);
+    // Distinct values a tenth apart would tie in bf16 past 16; ten times them round to distinct integers.
+    if (fill == Fill::kDistinct) std::for_each(t.f32(), t.f32() + t.size(), [](float& x) { x *= 10; });
+    return converted(t, DType::bf16);
+  }
   Tensor t(type);
   std::uniform_real_distribution<float> uniform(-1, 1);
   for (int64_t i = 0; i < t.size(); ++i) {

@@ -13,9 +13,9 @@
 
 namespace stratum {
 
-// A random tensor: f32 uniform in [-1,1) (or as `fill` says, ir/op.h; bf16: those rounded), i32 in
-// [0,classes) (labels below the net's class count, or a dropout key, which may be any int). One draw of `rng`
-// per element, whatever the dtype (and a shuffle for Fill::kDistinct).
+// A random tensor: f32 uniform in [-1,1) (or as `fill` says, ir/op.h; bf16: those rounded, distinct ones
+// to integers), i32 in [0,classes) (labels below the net's class count, or a dropout key, which may be any
+// int). One draw of `rng` per element, whatever the dtype (and a shuffle for Fill::kDistinct).
 Tensor random_tensor(const TensorType& type, std::mt19937_64& rng, int32_t classes = 10,
                      Fill fill = Fill::kUniform);
 

@@ -20,14 +20,22 @@ images_per_s() {
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 # Runs the commands A and B (each prints images/s) alternately ROUNDS times, showing progress as LABEL, and
-# prints A's median, B's median and the median of the per-round ratios A / B.
-#   side_by_side LABEL ROUNDS A B
+# prints A's median, B's median and the median of the per-round ratios A / B; fails, saying which, when a
+# command fails or prints no number.
+#   result=$(side_by_side LABEL ROUNDS A B) || exit 1
 side_by_side() {
   local label=$1 rounds=$2 a=$3 b=$4 round x y
   local as=() bs=() ratios=()
   for ((round = 1; round <= rounds; ++round)); do
     echo "  $label: round $round/$rounds" >&2
-    x=$(eval "$a") y=$(eval "$b")
+    for side in a b; do
+      local command=${!side} value
+      if ! value=$(eval "$command") || ! [[ $value =~ ^[0-9.]+$ ]]; then
+        echo "$label: this gave no images/s: $command" >&2
+        return 1
+      fi
+      [[ $side == a ]] && x=$value || y=$value
+    done
     as+=("$x") bs+=("$y")
     ratios+=("$(awk -v x="$x" -v y="$y" 'BEGIN { print x / y }')")
   done

@@ -8,6 +8,7 @@
 # python3-torch, python3-onnx) and onnxruntime-node: $ORT_NODE_MODULES names its node_modules, else the
 # script installs it once into ~/.cache/stratum/ort (npm install --ignore-scripts onnxruntime-node).
 # Without them it says so and exits 0. $STRATUM_BENCH names a built bench binary; else bazel builds it.
+# Stratum's logits are checked by bazel test //onnx:pytorch_models_test on the exports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -61,7 +62,7 @@ if ! check=$(bazel test //onnx:pytorch_models_test --test_env=STRATUM_ONNX_MODEL
   echo "$check" | tail -30
   exit 1
 fi
-grep "^$models/" <<<"$check" | sed "s|^$models/||"
+grep "^$models/" <<<"$check" | sed "s|^$models/||" || true
 
 echo
 echo "Stratum (onednn) against ONNX Runtime $(node -p 'require("onnxruntime-node/package.json").version'), inference, $threads threads, median of $rounds rounds"
@@ -69,15 +70,17 @@ printf '%-12s %6s %16s %16s %10s\n' net batch "Stratum img/s" "ORT img/s" ratio
 IFS=, read -ra net_list <<<"$nets"
 IFS=, read -ra batch_list <<<"$batches"
 for net in "${net_list[@]}"; do
-  read -r size recipe_batch < <("$python" -c "import sys; sys.path.insert(0, 'bench'); import torch_nets; n = torch_nets.NETS['$net']; print(n[3], n[1])")
+  read -r size recipe_batch < <("$python" -c 'import sys; sys.path.insert(0, "bench"); import torch_nets
+n = torch_nets.NETS[sys.argv[1]]; print(n[3], n[1])' "$net")
   model=$models/${net}_opset13/model.onnx
   for b in "${batch_list[@]}"; do
     batch=$b n=$steps
     [[ $b == recipe ]] && batch=$recipe_batch
     [[ $batch == 1 ]] && n=$((steps * 20))
-    read -r stratum ort ratio < <(side_by_side "$net batch $batch" "$rounds" \
+    result=$(side_by_side "$net batch $batch" "$rounds" \
       '"$bench" --model="$model" --mode=infer --batch="$batch" --steps="$n" --threads="$threads" | images_per_s' \
-      'node bench/ort_bench.js "$model" "$batch" "$size" "$n" "$threads" | images_per_s')
+      'node bench/ort_bench.js "$model" "$batch" "$size" "$n" "$threads" | images_per_s') || exit 1
+    read -r stratum ort ratio <<<"$result"
     printf '%-12s %6d %16.1f %16.1f %9.2fx\n' "$net" "$batch" "$stratum" "$ort" "$ratio"
   done
 done

@@ -3,7 +3,7 @@
 # three rounds, training and inference, and prints each one's median images/s and the median of the
 # per-round ratios (bf16 / f32).
 #   bench/compare_precision.sh [--nets=a,b] [--modes=train,infer] [--batch=N] [--steps=N] [--rounds=N]
-# On a CPU without AVX512-BF16, bench says so and this stops. $STRATUM_BENCH names a built bench binary;
+# On a CPU without AVX512-BF16, bench says so and this stops there. $STRATUM_BENCH names a built bench binary;
 # else bazel builds //tools:bench.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,9 +28,11 @@ IFS=, read -ra net_list <<<"$nets"
 IFS=, read -ra mode_list <<<"$modes"
 for net in "${net_list[@]}"; do
   for mode in "${mode_list[@]}"; do
-    read -r bf16 f32 ratio < <(side_by_side "$net $mode" "$rounds" \
+    result=$(side_by_side "$net $mode" "$rounds" \
       '"$bench" --nets="$net" --mode="$mode" --batch="$batch" --steps="$steps" --precision=bf16 | images_per_s "$net"' \
-      '"$bench" --nets="$net" --mode="$mode" --batch="$batch" --steps="$steps" --precision=f32 | images_per_s "$net"')
+      '"$bench" --nets="$net" --mode="$mode" --batch="$batch" --steps="$steps" --precision=f32 | images_per_s "$net"') ||
+      exit 1
+    read -r bf16 f32 ratio <<<"$result"
     printf '%-12s %-6s %14.1f %14.1f %9.2fx\n' "$net" "$mode" "$bf16" "$f32" "$ratio"
   done
 done

@@ -44,8 +44,10 @@ echo "Stratum ($backend) against PyTorch $("$python" -c 'import torch; print(tor
 printf '%-12s %16s %16s %10s\n' net "Stratum img/s" "PyTorch img/s" ratio
 IFS=, read -ra net_list <<<"$nets"
 for net in "${net_list[@]}"; do
-  read -r stratum torch ratio < <(side_by_side "$net" "$rounds" \
+  result=$(side_by_side "$net" "$rounds" \
     '"$bench" --nets="$net" --backend="$backend" --mode="$mode" --batch="$batch" --steps="$steps" | images_per_s "$net"' \
-    '"$python" bench/torch_nets.py --nets="$net" --mode="$mode" --batch="$batch" --steps="$steps" --device="$device" | images_per_s "$net"')
+    '"$python" bench/torch_nets.py --nets="$net" --mode="$mode" --batch="$batch" --steps="$steps" --device="$device" | images_per_s "$net"') ||
+    exit 1
+  read -r stratum torch ratio <<<"$result"
   printf '%-12s %16.1f %16.1f %9.2fx\n' "$net" "$stratum" "$torch" "$ratio"
 done

@@ -39,7 +39,7 @@ async function check(manifest) {
     diff = Math.max(diff, Math.abs(v - want[i]));
     scale = Math.max(scale, Math.abs(want[i]));
   });
-  console.log(`${meta.net}, batch ${meta.input_shape[0]}: max abs diff ${diff.toExponential(2)} ` +
+  console.log(`${path.join(path.basename(dir), path.basename(manifest))} (${meta.net}, batch ${meta.input_shape[0]}): max abs diff ${diff.toExponential(2)} ` +
               `(largest |logit| ${scale.toExponential(2)})`);
   return diff;
 }

@@ -26,18 +26,18 @@ std::set<std::string> disabled_in_pipeline(const StepSpec& spec) {
   return disabled;
 }
 
-// Casts the graph to bf16 mixed precision; Error unless every plugin runs its casts (oneDNN: on CPUs with
-// AVX512-BF16).
+// Casts the graph to bf16 mixed precision; Error unless every plugin runs the first cast to bf16, the probe
+// of whether it runs bf16 at all (oneDNN does on CPUs with AVX512-BF16).
 void to_bf16(Graph& graph, const std::vector<const stratum_plugin*>& plugins) {
   Bf16Pass().run(graph);
   for (const auto& node : graph.nodes()) {
-    if (node->op_name() != "cast") continue;
+    if (node->op_name() != "cast" || node->output()->type().dtype != DType::bf16) continue;
     for (const stratum_plugin* plugin : plugins) {
-      if (!plugin_runs(*plugin, *node))
-        fail(
-            "--precision=bf16: the {} plugin does not run bf16 on this machine ({}; oneDNN needs a CPU "
-            "with AVX512-BF16)",
-            plugin->name, plugin->description);
+      if (!plugin_runs(*plugin, *node)) {
+        fail("--precision=bf16: the {} plugin does not run bf16 on this machine ({}){}", plugin->name,
+             plugin->description,
+             std::string_view(plugin->name) == "onednn" ? "; oneDNN needs a CPU with AVX512-BF16" : "");
+      }
     }
     return;
   }

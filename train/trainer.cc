@@ -32,8 +32,8 @@ const Node* first_non_finite(const Graph& graph, const std::map<std::string, Ten
   interpreter.run(feeds, state);
   for (const auto& node : graph.nodes()) {
     for (const Value* out : node->outputs()) {
-      if (out->type().dtype != DType::f32) continue;
-      const Tensor& t = interpreter.value(out);
+      if (out->type().dtype == DType::i32) continue;
+      const Tensor t = converted(interpreter.value(out), DType::f32);
       if (!all_finite(t.f32(), t.size())) return node.get();
     }
   }

@@ -219,7 +219,7 @@ bool Compiler::dies_at(const Value* value, const Node& node) const {
 
 bool Compiler::may_write_over(const Value* value, const memory& m, const Node& node) const {
   const Place& place = places_.at(m.get());
-  if (place.arg >= 0 || !dies_at(value, node)) return false;
+  if (place.arg >= 0 || constant_.count(m.get()) || !dies_at(value, node)) return false;
   return std::all_of(values_.begin(), values_.end(), [&](const auto& entry) {
     return places_.at(entry.second.get()).buffer != place.buffer || dies_at(entry.first, node);
   });

@@ -81,7 +81,8 @@ dnnl::convolution_backward_weights::primitive_desc backward_weights_pd(const Con
   return {desc, c.attr(), c.engine(), hint, /*allow_empty=*/algorithm != kDirect};
 }
 
-// The weights (plain in the IR, and fresh every training step) in the layout the primitive wants.
+// The weights (plain in the IR: fresh every training step, constant in inference) in the layout the
+// primitive wants.
 memory weights_in(Compiler& c, const Value* w, const ConvShape& s, const memory::desc& desc) {
   return c.convert(c.view(c.plain_input(w), plain_desc(s.weights, s.type)), desc);
 }

@@ -55,12 +55,13 @@ void add(const Node& node, Compiler& c) {
 }
 
 // (x, key) -> x·keep/(1-p) with the mask of backends/dropout_mask.h: dropout in training, and dropout_grad
-// (which applies the forward's mask to dy). A loop over plain f32: bf16 x is converted, and y written as f32
-// for its readers to convert.
+// (which applies the forward's mask to dy). A loop over plain f32: a bf16 x is converted, and a bf16 y
+// written into an f32 buffer, then converted.
 void apply_dropout_mask(const Node& node, Compiler& c) {
   const memory::dims dims = dims_of(node.output()->type().shape);
   const memory x = c.input(node.input(0), plain_desc(dims)), key = c.plain_input(node.input(1));
-  const memory y = c.output(node.output(), plain_desc(dims));
+  const bool bf16 = node.output()->type().dtype == DType::bf16;
+  const memory y = bf16 ? c.buffer(plain_desc(dims)) : c.plain_output(node.output());
   const double p = node.attr_float("p");
   const int64_t seed = node.attr_int("seed"), n = node.output()->type().num_elements();
   c.add_loop(
@@ -73,6 +74,7 @@ void apply_dropout_mask(const Node& node, Compiler& c) {
         });
       },
       {x, key, y});
+  if (bf16) c.reorder(y, c.plain_output(node.output()));
 }
 
 // x -> x in y's dtype, in x's layout.

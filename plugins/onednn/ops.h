@@ -12,8 +12,9 @@ using OpCompiler = void (*)(const Node& node, Compiler& compiler);
 
 // The compiler of the op of that name; null for an op the plugin does not run.
 OpCompiler find_op_compiler(std::string_view op);
-// Whether the op's compiler takes bf16 values: its primitives take the dtype of the values they are given
-// (the others are loops over f32). The plugin runs them in bf16 where the CPU has AVX512-BF16.
+// Whether the op's compiler takes bf16 values: its primitives take the dtype of the values they are given,
+// or its loop reads and writes f32 conversions (dropout, bias_grad). The plugin runs them in bf16 where the
+// CPU has AVX512-BF16.
 bool runs_bf16(std::string_view op);
 
 // Each op family adds its compilers to the table.
