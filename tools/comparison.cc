@@ -47,7 +47,7 @@ void output_every_value(Graph& graph) {
 std::vector<Tensor> run_once(const Graph& graph, const stratum_plugin& plugin) {
   Executor executor(graph, plugin);
   executor.load_state(init_store(graph, 1));
-  executor.run(random_feeds(graph, 1));
+  executor.run(step_feeds(graph));
   return executor.outputs();
 }
 

@@ -89,12 +89,18 @@ double time_node_alone(const Node& node, const stratum_plugin& plugin, int64_t r
   return ms_since(start) / runs;
 }
 
+std::map<std::string, Tensor> step_feeds(const Graph& graph) {
+  std::map<std::string, Tensor> feeds = random_feeds(graph, 1);
+  if (auto lr = feeds.find("lr"); lr != feeds.end()) lr->second = Tensor(0.01f);
+  return feeds;
+}
+
 StepTimes time_step(const Graph& graph, const stratum_plugin& plugin, const TimingOptions& options,
                     const std::string& label, ProgressLine& progress) {
   progress.show(fmt::format("{}: compiling", label));
   Executor executor(graph, plugin);
   executor.load_state(init_store(graph, 1));
-  const auto feeds = random_feeds(graph, 1);
+  const auto feeds = step_feeds(graph);
   for (int64_t i = 0; i < options.warmup; ++i) {
     progress.show(fmt::format("{}: warm-up step {}/{}", label, i + 1, options.warmup));
     executor.run(feeds);

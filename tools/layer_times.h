@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "backends/plugin.h"
+#include "backends/tensor.h"
 #include "ir/graph.h"
 #include "tools/layer_groups.h"
 #include "tools/progress_line.h"
@@ -27,8 +28,13 @@ struct StepTimes {
   std::map<std::string, size_t> arena_bytes;        // Executor::arena_bytes: per plugin that reports them
 };
 
+// What bench and compare feed a step: random_feeds(graph, 1), but a training step's learning rate %lr is
+// 0.01 (a random one may be negative, or large enough to make a net diverge within a few steps; the time
+// does not depend on it).
+std::map<std::string, Tensor> step_feeds(const Graph& graph);
+
 // Runs `graph` on `plugin` (the reference backend taking what it lacks) from init_store(graph, 1) on
-// random_feeds(graph, 1): options.warmup steps, then options.steps timed ones (the step's wall clock), then
+// step_feeds(graph): options.warmup steps, then options.steps timed ones (the step's wall clock), then
 // half as many for the nodes' times. A node gets the time its plugin reports for it (the mean over those
 // steps) or, where the plugin reports none (the reference backend does not), the time it takes alone
 // (time_node_alone, options.steps runs). `label` names the run
