@@ -1,5 +1,7 @@
 #include "passes/optimizer.h"
 
+#include <algorithm>
+
 #include "ir/error.h"
 
 namespace stratum {
@@ -14,38 +16,50 @@ void expect_in(const std::string& name, double value, double low, double high, b
     fail("{} must be in [{},{}{}, got {}", name, low, high, high_included ? "]" : ")", value);
 }
 
-// The update op of one param and the states it adds, as the optimizer says.
+// The node after the last that computes one of `inputs` (null: the end). An update placed there runs as
+// soon as its gradient is ready, so the gradient's buffer is free for the rest of the backward pass.
+const Node* after_producers(const Graph& graph, const std::vector<Value*>& inputs) {
+  int last = -1;
+  for (const Value* input : inputs) {
+    if (input->producer() != nullptr) last = std::max(last, graph.index_of(input->producer()));
+  }
+  const size_t next = static_cast<size_t>(last + 1);
+  return next < graph.nodes().size() ? graph.nodes()[next].get() : nullptr;
+}
+
+// The update op of one param and the states it adds, as the optimizer says, right after its inputs.
 Node* update_node(Graph& graph, Value* param, Value* grad, Value* lr, Value* scale, Value* step,
                   const OptimizerAttrs& o) {
   auto state = [&](const char* suffix) {
     return graph.add_state(param->name() + suffix, param->type(), Init{Init::kZeros});
   };
-  auto with_scale = [scale](std::vector<Value*> inputs) {
+  auto add = [&](const char* op, std::vector<Value*> inputs, const Attrs& attrs) {
     if (scale != nullptr) inputs.push_back(scale);
-    return inputs;
+    return graph.add_node(op, inputs, attrs, {}, after_producers(graph, inputs));
   };
   Attrs attrs = {{"weight_decay", o.weight_decay}, {"decoupled", decoupled(o)}};
   if (is_adam(o)) {
     attrs.insert({{"beta1", o.beta1}, {"beta2", o.beta2}, {"eps", o.eps}});
     Value *m = state(".adam_m"), *v = state(".adam_v");
-    Node* node = graph.add_node("adam_update", with_scale({param, grad, m, v, step, lr}), attrs);
+    Node* node = add("adam_update", {param, grad, m, v, step, lr}, attrs);
     graph.add_update(m, node->output(1));
     graph.add_update(v, node->output(2));
     return node;
   }
-  if (o.momentum == 0) return graph.add_node("sgd_update", with_scale({param, grad, lr}), attrs);
+  if (o.momentum == 0) return add("sgd_update", {param, grad, lr}, attrs);
   attrs.insert({{"momentum", o.momentum}, {"nesterov", o.nesterov}});
   Value* velocity = state(".momentum");
-  Node* node = graph.add_node("momentum_update", with_scale({param, grad, velocity, lr}), attrs);
+  Node* node = add("momentum_update", {param, grad, velocity, lr}, attrs);
   graph.add_update(velocity, node->output(1));
   return node;
 }
 
-// Adam's step count: %adam.step + 1, the state's update.
+// Adam's step count: %adam.step + 1, the state's update, computed first.
 Value* next_step(Graph& graph) {
   Value* step = graph.add_state("adam.step", {DType::f32, {}}, Init{Init::kZeros});
-  Value* one = graph.add_node("fill", {}, {{"value", 1.0}, {"shape", Ints{}}})->output(0);
-  Value* next = graph.add_node("add", {step, one})->output(0);
+  const Node* first = graph.nodes().empty() ? nullptr : graph.nodes().front().get();
+  Value* one = graph.add_node("fill", {}, {{"value", 1.0}, {"shape", Ints{}}}, {}, first)->output(0);
+  Value* next = graph.add_node("add", {step, one}, {}, {}, first)->output(0);
   graph.add_update(step, next);
   return next;
 }

@@ -95,5 +95,29 @@ TEST(Optimizers, StateIsNamedAfterTheParamAndUpdated) {
   EXPECT_THROW(add_optimizer_step(graph, {w}, {w}, {}), Error);  // a second %lr
 }
 
+// Two gradients, each computed by its own node: every update follows its gradient's node at once (so the
+// gradient dies there), unless clipping needs every gradient first.
+TEST(Optimizers, EachUpdateFollowsItsGradient) {
+  for (const double clip_norm : {0.0, 1.0}) {
+    for (const char* kind : {"sgd", "adam"}) {
+      Graph graph("step");
+      Value *a = graph.add_param("a", kVector, Init{}), *b = graph.add_param("b", kVector, Init{});
+      Value* x = graph.add_input("x", kVector);
+      Value* grad_a = graph.add_node("relu", {x})->output(0);
+      Value* grad_b = graph.add_node("add", {grad_a, x})->output(0);
+      add_optimizer_step(graph, {a, b}, {grad_a, grad_b}, {.kind = kind, .clip_norm = clip_norm});
+      const int update_a = graph.index_of(graph.find("a")->users().back());
+      const int update_b = graph.index_of(graph.find("b")->users().back());
+      const std::string name = std::string(kind) + (clip_norm > 0 ? " clipped" : "");
+      if (clip_norm > 0) {
+        EXPECT_GT(update_a, graph.index_of(grad_b->producer())) << name;
+      } else {
+        EXPECT_EQ(update_a, graph.index_of(grad_a->producer()) + 1) << name;
+        EXPECT_EQ(update_b, graph.index_of(grad_b->producer()) + 1) << name;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace stratum
