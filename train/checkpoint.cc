@@ -3,6 +3,7 @@
 #include <zlib.h>
 
 #include <cstring>
+#include <deque>
 #include <filesystem>
 
 #include "ir/error.h"
@@ -89,26 +90,35 @@ std::string previous_checkpoint_path(const std::string& path) {
   return stem + ".prev.ckpt";
 }
 
-void save_checkpoint(const std::string& path, const Checkpoint& checkpoint) {
-  for (const auto& [name, tensor] : checkpoint.tensors) {
+void save_checkpoint(const std::string& path, const std::map<std::string, std::string>& header,
+                     const std::map<std::string, Tensor>& tensors) {
+  for (const auto& [name, tensor] : tensors) {
     if (tensor.type().dtype == DType::f32 && !all_finite(tensor.f32(), tensor.size()))
       fail("not saving {}: %{} holds a value that is not finite", path, name);
   }
-  std::string out = kMagic;
-  put<uint32_t>(out, kVersion);
-  put_string(out, header_text(checkpoint.header));
-  put<uint32_t>(out, static_cast<uint32_t>(checkpoint.tensors.size()));
-  for (const auto& [name, tensor] : checkpoint.tensors) {
-    put_string(out, name);
-    put<uint32_t>(out, static_cast<uint32_t>(tensor.type().dtype));
-    put<uint32_t>(out, static_cast<uint32_t>(tensor.type().rank()));
-    for (int64_t d : tensor.shape()) put<int64_t>(out, d);
-    out.append(static_cast<const char*>(tensor.data()), tensor.type().bytes());
+  // Small pieces made here (a deque keeps them in place), each tensor's elements where they are.
+  std::deque<std::string> heads(1, kMagic);
+  put<uint32_t>(heads.back(), kVersion);
+  put_string(heads.back(), header_text(header));
+  put<uint32_t>(heads.back(), static_cast<uint32_t>(tensors.size()));
+  std::vector<std::string_view> pieces = {heads.back()};
+  for (const auto& [name, tensor] : tensors) {
+    std::string& head = heads.emplace_back();
+    put_string(head, name);
+    put<uint32_t>(head, static_cast<uint32_t>(tensor.type().dtype));
+    put<uint32_t>(head, static_cast<uint32_t>(tensor.type().rank()));
+    for (int64_t d : tensor.shape()) put<int64_t>(head, d);
+    pieces.push_back(head);
+    pieces.emplace_back(static_cast<const char*>(tensor.data()), tensor.type().bytes());
   }
-  put<uint32_t>(out, static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(out.data()), out.size())));
+  uLong crc = crc32(0, nullptr, 0);
+  for (const std::string_view piece : pieces)
+    crc = crc32_z(crc, reinterpret_cast<const Bytef*>(piece.data()), piece.size());
+  put<uint32_t>(heads.emplace_back(), static_cast<uint32_t>(crc));
+  pieces.push_back(heads.back());
   const std::string temp = path + ".tmp";
-  write_file_synced(temp, out);
-  if (read_file(temp) != out) fail("{} reads back other bytes than were written", temp);
+  write_file_synced(temp, pieces);
+  if (!file_holds(temp, pieces)) fail("{} reads back other bytes than were written", temp);
   if (std::filesystem::exists(path)) {  // kept as the previous checkpoint, by a link so `path` never goes
     const std::string previous = previous_checkpoint_path(path), link = previous + ".tmp";
     std::filesystem::remove(link);

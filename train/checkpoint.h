@@ -29,8 +29,10 @@ struct Checkpoint {
   std::map<std::string, Tensor> tensors;
 };
 
-// Error naming the tensor when an f32 tensor holds a NaN or an infinity: such weights are never saved.
-void save_checkpoint(const std::string& path, const Checkpoint& checkpoint);
+// Error naming the tensor when an f32 tensor holds a NaN or an infinity: such weights are never saved. The
+// tensors are written from where they are, with no copy of them in memory.
+void save_checkpoint(const std::string& path, const std::map<std::string, std::string>& header,
+                     const std::map<std::string, Tensor>& tensors);
 // Where save_checkpoint keeps the checkpoint it replaced: checkpoint.ckpt -> checkpoint.prev.ckpt.
 std::string previous_checkpoint_path(const std::string& path);
 // Throws Error naming the file when it is missing, truncated, corrupt (checksum), or of another version.

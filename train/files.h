@@ -4,6 +4,8 @@
 #pragma once
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace stratum {
 
@@ -11,10 +13,14 @@ namespace stratum {
 void write_file_atomically(const std::string& path, const std::string& bytes);
 
 // The two halves of write_file_atomically, for a caller that checks the written file before it replaces
-// the old one: write_file_synced writes and flushes `path` (removing it again on failure);
-// replace_file renames `from` over `to` and flushes their folder.
-void write_file_synced(const std::string& path, const std::string& bytes);
+// the old one: write_file_synced writes `pieces` one after the other to `path` and flushes it (removing it
+// again on failure), so large contents need no copy gathered in memory; replace_file renames `from` over
+// `to` and flushes their folder.
+void write_file_synced(const std::string& path, const std::vector<std::string_view>& pieces);
 void replace_file(const std::string& from, const std::string& to);
+
+// Whether the file at `path` holds exactly `pieces` one after the other, read back a block at a time.
+bool file_holds(const std::string& path, const std::vector<std::string_view>& pieces);
 
 // The whole file; throws Error naming the path when it cannot be read.
 std::string read_file(const std::string& path);

@@ -159,11 +159,10 @@ Checkpoint load_resume_checkpoint(const std::string& resume) {
   }
 }
 
-Checkpoint run_checkpoint(const RunSettings& settings, const RunPosition& position,
-                          const std::string& backend, Store state) {
+std::map<std::string, std::string> run_header(const RunSettings& settings, const RunPosition& position,
+                                              const std::string& backend) {
   const EpochTotals& t = position.partial;
-  Checkpoint checkpoint;
-  checkpoint.header = {
+  std::map<std::string, std::string> header = {
       {"net", settings.net},
       {"init", settings.init},
       {"batch", to_text(settings.recipe.batch)},
@@ -195,9 +194,8 @@ Checkpoint run_checkpoint(const RunSettings& settings, const RunPosition& positi
   };
   std::string metrics;
   for (const EpochMetrics& m : position.history) metrics += (metrics.empty() ? "" : "\n") + metrics_line(m);
-  checkpoint.header["metrics"] = metrics;
-  checkpoint.tensors = std::move(state);
-  return checkpoint;
+  header["metrics"] = metrics;
+  return header;
 }
 
 RunPosition run_position(const Checkpoint& checkpoint) {

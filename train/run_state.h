@@ -3,6 +3,7 @@
 // resumed run reaches exactly the weights of an uninterrupted one.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -53,8 +54,9 @@ std::pair<Dataset, Dataset> split_validation(const Dataset& data, const RunSetti
 // run directory stopped before its first checkpoint.
 Checkpoint load_resume_checkpoint(const std::string& resume);
 
-Checkpoint run_checkpoint(const RunSettings& settings, const RunPosition& position,
-                          const std::string& backend, Store state);
+// The header of the run's checkpoint (save_checkpoint), which run_position reads back.
+std::map<std::string, std::string> run_header(const RunSettings& settings, const RunPosition& position,
+                                              const std::string& backend);
 RunPosition run_position(const Checkpoint& checkpoint);
 
 }  // namespace stratum

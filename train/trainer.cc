@@ -122,10 +122,10 @@ class RunWriter {
     return std::chrono::duration<double>(Clock::now() - last_).count() >= every_.seconds;
   }
 
-  void save(const RunPosition& position, Store state) {
+  void save(const RunPosition& position, const Store& state) {
     const std::string path = dir_ + "/checkpoint.ckpt";
     try {
-      save_checkpoint(path, run_checkpoint(run_, position, backend_, std::move(state)));
+      save_checkpoint(path, run_header(run_, position, backend_), state);
     } catch (const Error& e) {
       fail("cannot save the checkpoint: {}; the checkpoint before it is intact{}", e.what(),
            std::filesystem::exists(path) ? " (" + path + ")" : "");
@@ -219,8 +219,10 @@ TrainResult train(const TrainOptions& options, const stratum_plugin& plugin) {
       t.seconds += std::chrono::duration<double>(now - last).count();
       last = now;
       if (options.progress) progress.update(t.batches, t.examples, t.loss_sum, t.correct, t.seconds);
-      if (t.batches < loader.batches_per_epoch() && writer.due(position.step))
-        writer.save(position, executor.save_state());
+      if (t.batches < loader.batches_per_epoch() && writer.due(position.step)) {
+        executor.save_state(state);  // into the tensors it holds: no allocation
+        writer.save(position, state);
+      }
     }
     executor.save_state(state);
     EpochMetrics m{
