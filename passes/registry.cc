@@ -8,6 +8,7 @@
 #include "passes/fusion.h"
 #include "passes/memory_plan.h"
 #include "passes/pass.h"
+#include "passes/pool_first.h"
 
 namespace stratum {
 
@@ -18,6 +19,7 @@ void register_all_passes() {
     register_pass("bf16", bf16_pass_factory());
     register_pass("dce", dce_pass_factory());
     register_pass("plan", plan_pass_factory());
+    register_pass("pool_first", pool_first_pass_factory());
     register_fusion_passes();
   });
 }

@@ -14,7 +14,7 @@ TEST(RegistryTest, RegistersEveryPassUnderItsOwnName) {
   EXPECT_EQ(registered_passes(),
             (std::vector<std::string>{"autodiff", "bf16", "dce", "fold_bn", "fuse_concat_bn", "fuse_conv_bn",
                                       "fuse_pool_sigmoid_grad", "fuse_relu", "fuse_residual", "plan",
-                                      "recompute_bn_relu"}));
+                                      "pool_first", "recompute_bn_relu"}));
   for (const std::string& name : registered_passes()) EXPECT_EQ(make_pass(name)->name(), name);
 }
 

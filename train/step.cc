@@ -9,6 +9,7 @@
 #include "passes/bf16.h"
 #include "passes/dce.h"
 #include "passes/fusion.h"
+#include "passes/pool_first.h"
 
 namespace stratum {
 
@@ -53,6 +54,7 @@ std::unique_ptr<Graph> build_step(const StepSpec& spec, const std::vector<const 
     graph->add_output(logits);
   }
   if (spec.precision == DType::bf16) to_bf16(*graph, plugins);
+  if (spec.fusion && spec.training) PoolFirstPass().run(*graph);  // a memory win; inference loses a fusion
   if (spec.training) build_training_step(*graph, spec.optimizer);
   DcePass().run(*graph);  // and what an import left behind (a final softmax, reshapes read through)
   if (!spec.fusion) return graph;

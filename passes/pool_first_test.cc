@@ -1,0 +1,52 @@
+#include "passes/pool_first.h"
+
+#include <gtest/gtest.h>
+
+#include "backends/random_feeds.h"
+#include "backends/reference/interpreter.h"
+#include "passes/autodiff.h"
+#include "passes/test_graphs.h"
+
+namespace stratum {
+namespace {
+
+// The training step's loss and updated params, on the reference backend.
+Store step_result(Graph& graph) {
+  build_training_step(graph);
+  Store state = init_store(graph, 3);
+  Interpreter interpreter(graph);
+  interpreter.run(random_feeds(graph, 7), state);
+  state["loss"] = interpreter.value(graph.find("loss"));
+  return state;
+}
+
+// conv -> relu -> max_pool becomes conv -> max_pool -> relu, and the training step computes exactly what it
+// did: the same loss and the same gradient, bit for bit.
+TEST(PoolFirstPass, TurnsReluMaxPoolRoundWithTheSameStep) {
+  auto original = conv_chain_graph(), turned = conv_chain_graph();
+  PoolFirstPass pass;
+  ASSERT_TRUE(pass.run(*turned));
+  EXPECT_EQ(pass.rewrites(), 1);
+  const Value* conv = turned->find("conv1");
+  ASSERT_EQ(conv->users().size(), 1u);
+  const Node* pool = conv->users()[0];
+  EXPECT_EQ(pool->op_name(), "max_pool");
+  ASSERT_EQ(pool->output()->users().size(), 1u);
+  EXPECT_EQ(pool->output()->users()[0]->op_name(), "relu");
+  const Store want = step_result(*original), got = step_result(*turned);
+  for (const auto& [name, tensor] : want) {
+    const Tensor& other = got.at(name);
+    ASSERT_EQ(other.type(), tensor.type()) << name;
+    for (int64_t i = 0; i < tensor.size(); ++i)
+      EXPECT_EQ(other.f32()[i], tensor.f32()[i]) << name << "[" << i << "]";
+  }
+}
+
+// A relu whose output something else reads too stays where it is: a concat's max pool, a relu read twice.
+TEST(PoolFirstPass, LeavesARelusOtherReadersAlone) {
+  EXPECT_FALSE(PoolFirstPass().run(*concat_graph()));
+  EXPECT_FALSE(PoolFirstPass().run(*residual_graph()));
+}
+
+}  // namespace
+}  // namespace stratum
