@@ -41,3 +41,27 @@ side_by_side() {
   done
   echo "$(printf '%s\n' "${as[@]}" | median) $(printf '%s\n' "${bs[@]}" | median) $(printf '%s\n' "${ratios[@]}" | median)"
 }
+
+# The first of $PYTHON, /usr/bin/python3 and python3 that imports torch; nothing when none does.
+torch_python() {
+  local candidate
+  for candidate in ${PYTHON:-} /usr/bin/python3 python3; do
+    if command -v "$candidate" >/dev/null && "$candidate" -c 'import torch' 2>/dev/null; then
+      echo "$candidate"
+      return
+    fi
+  done
+}
+
+# Prints what PyTorch computes with (bench/torch_nets.py --setup: version, threads, BLAS); on DEVICE cpu,
+# fails unless that BLAS is OpenBLAS: on Debian's reference BLAS its linear layers run many times slower.
+#   torch_setup PYTHON DEVICE || exit 1
+torch_setup() {
+  local setup
+  setup=$("$1" bench/torch_nets.py --setup) || return 1
+  echo "$setup"
+  if [[ $2 == cpu && $setup != *openblas* ]]; then
+    echo "PyTorch does not run on OpenBLAS (apt-get install libopenblas0-openmp): compare only against it" >&2
+    return 1
+  fi
+}

@@ -4,7 +4,8 @@
 #   bench/compare_pytorch.sh [--nets=all|a,b] [--mode=train|infer] [--batch=N] [--steps=N] [--rounds=N]
 #                            [--backend=onednn|cudnn]
 # Needs PyTorch (Debian: apt-get install python3-torch); without it, says so and exits 0. $PYTHON picks the
-# interpreter; else the first of /usr/bin/python3 and python3 that imports torch. $STRATUM_BENCH names a
+# interpreter; else the first of /usr/bin/python3 and python3 that imports torch. Prints PyTorch's threads
+# and BLAS, and on the CPU stops unless that is OpenBLAS (apt-get install libopenblas0-openmp). $STRATUM_BENCH names a
 # built bench binary; else bazel builds //tools:bench.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,23 +25,17 @@ done
 device=cpu
 [[ $backend == cudnn ]] && device=cuda
 
-python=
-for candidate in ${PYTHON:-} /usr/bin/python3 python3; do
-  if command -v "$candidate" >/dev/null && "$candidate" -c 'import torch' 2>/dev/null; then
-    python=$candidate
-    break
-  fi
-done
+source bench/common.sh
+python=$(torch_python)
 if [[ -z $python ]]; then
   echo "PyTorch is not installed (apt-get install python3-torch, or set PYTHON): nothing to compare"
   exit 0
 fi
-
-source bench/common.sh
+torch_setup "$python" "$device" || exit 1
 bench=$(stratum_bench)
 [[ $nets == all ]] && nets=$("$python" -c 'import sys; sys.path.insert(0, "bench"); import torch_nets; print(",".join(torch_nets.NETS))')
 
-echo "Stratum ($backend) against PyTorch $("$python" -c 'import torch; print(torch.__version__)') ($device), $mode, $steps steps, median of $rounds rounds"
+echo "Stratum ($backend) against PyTorch ($device), $mode, $steps steps, median of $rounds rounds"
 printf '%-12s %16s %16s %10s\n' net "Stratum img/s" "PyTorch img/s" ratio
 IFS=, read -ra net_list <<<"$nets"
 for net in "${net_list[@]}"; do

@@ -303,6 +303,14 @@ def export(name, args):
         print(f"{name} opset {opset} -> {folder}", flush=True)
 
 
+def setup():
+    """PyTorch's version, threads and the BLAS libraries it loaded (Debian's PyTorch uses whatever libblas.so.3
+    points at: the reference BLAS unless libopenblas0-openmp is installed)."""
+    blas = sorted({line.split()[-1] for line in open("/proc/self/maps")
+                   if "blas" in line.rsplit("/", 1)[-1].lower()})
+    return f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads, BLAS: {', '.join(blas) or 'none'}"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--nets", default="all", help="all, or a comma-separated list of " + ", ".join(NETS))
@@ -317,6 +325,7 @@ def main():
                     help="on a GPU, let convolutions and matrix products use TF32 (default: FP32, as Stratum)")
     ap.add_argument("--export", metavar="DIR", help="export the nets to ONNX in DIR instead of timing them")
     ap.add_argument("--opsets", default="13,17", help="with --export: the ONNX opsets to export")
+    ap.add_argument("--setup", action="store_true", help="print the version, threads and BLAS, and stop")
     args = ap.parse_args()
     names = list(NETS) if args.nets == "all" else args.nets.split(",")
     unknown = [n for n in names if n not in NETS]
@@ -325,6 +334,9 @@ def main():
     if args.steps < 1:
         ap.error("--steps must be at least 1")
     torch.set_num_threads(args.threads)
+    if args.setup:
+        print(setup())
+        return
     if args.export:
         for name in names:
             export(name, args)
