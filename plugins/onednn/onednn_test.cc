@@ -259,6 +259,27 @@ INSTANTIATE_TEST_SUITE_P(
                  {.padding = {1, 1}},
                  true}));  // Winograd: 2,048 outputs a channel
 
+// bf16 weight gradients of small output planes are one matmul (conv.cc), the bias gradient on the way: as
+// the reference computes them (in f32, rounded to bf16), within bf16's rounding.
+TEST(Conv, Bf16WeightGradientOfSmallPlanesMatchesReference) {
+  if (!cpu_flag("avx512_bf16")) GTEST_SKIP() << "the CPU lacks AVX512-BF16";
+  for (const ConvCase& c :
+       {ConvCase{{4, 32, 3, 3}, {48, 32, 3, 3}, {.padding = {1, 1}}, true},
+        ConvCase{{2, 16, 7, 7}, {24, 16, 3, 3}, {.stride = {2, 2}, .padding = {1, 1}}, true},
+        ConvCase{{2, 8, 8, 8}, {16, 8, 1, 1}, {.stride = {2, 2}}, false}}) {
+    TestGraph t;
+    auto side = [&](int i) {
+      return (c.x[2 + i] + 2 * c.attrs.padding[i] - c.w[2 + i]) / c.attrs.stride[i] + 1;
+    };
+    const Shape y = {c.x[0], c.w[0], side(0), side(1)};
+    Value *x = t.graph.add_input("x", {DType::bf16, c.x}), *dy = t.graph.add_input("dy", {DType::bf16, y});
+    Attrs attrs = {{"stride", c.attrs.stride}, {"padding", c.attrs.padding}, {"weight_shape", c.w}};
+    t.outputs({t.op("conv2d_grad_weight", {dy, x}, attrs)});
+    if (c.bias) t.outputs({t.op("bias_grad", {dy})});
+    expect_matches_reference(t.graph, {}, 1e-5);
+  }
+}
+
 TEST(BiasGrad, WithoutAWeightGradientSumsInALoop) {
   TestGraph t;
   t.outputs({t.op("bias_grad", {t.input("dy", {4, 5, 3, 3})}), t.op("bias_grad", {t.input("dz", {6, 7})})});
