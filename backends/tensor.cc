@@ -19,16 +19,12 @@ T* elements(Variant& data, const TensorType& type, DType wanted) {
 }  // namespace
 
 bool all_finite(const float* data, size_t count) {
-  // An exponent of all ones is a NaN or an infinity. Or-ing the tests, in blocks of a fixed length, lets
-  // GCC vectorise the loop at -O2: 7.5 GB/s on one core here, 69 ms for VGG-11's 129M weights.
+  // An exponent of all ones is a NaN or an infinity. A vectorised or-reduction on every thread: 10 ms for
+  // VGG-11/4's 43M weights on this machine's two cores (47 ms as a loop GCC vectorised at -O2 on one).
   const auto* bits = reinterpret_cast<const uint32_t*>(data);
   uint32_t non_finite = 0;
-  auto scan = [&](size_t from, size_t to) {
-    for (size_t i = from; i < to; ++i) non_finite |= (bits[i] & 0x7f800000u) == 0x7f800000u;
-  };
-  size_t i = 0;
-  for (constexpr size_t kBlock = 64; i + kBlock <= count; i += kBlock) scan(i, i + kBlock);
-  scan(i, count);
+#pragma omp parallel for simd reduction(| : non_finite) schedule(static) if (count >= (1 << 16))
+  for (size_t i = 0; i < count; ++i) non_finite |= (bits[i] & 0x7f800000u) == 0x7f800000u;
   return non_finite == 0;
 }
 

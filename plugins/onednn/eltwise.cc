@@ -77,12 +77,14 @@ void apply_dropout_mask(const Node& node, Compiler& c) {
   if (bf16) c.reorder(y, c.plain_output(node.output()));
 }
 
-// x -> x in y's dtype, in x's layout.
+// x -> x in y's dtype, plain: the bf16 pass casts at the graph's edges (params, their gradients, the
+// loss's logits), where plain is what the reader wants (an update reads a weight gradient plain: cast in
+// the primitive's blocked layout, it took a second pass over fc1's gradient, 19 ms of VGG-11/4's bf16 step).
 void cast(const Node& node, Compiler& c) {
   const memory x = c.input(node.input(0));
   const memory::data_type type = data_type_of(node.output()->type().dtype);
   if (x.get_desc().data_type() == type) return c.alias(node.output(), x);
-  c.reorder(x, c.output(node.output(), with_data_type(x.get_desc(), type)));
+  c.reorder(x, c.plain_output(node.output()));
 }
 
 void dropout(const Node& node, Compiler& c) {

@@ -1,5 +1,5 @@
 // linear (y = x·wᵀ + b, w [M,K]: oneDNN's OI) and its gradients as oneDNN inner products; bias_grad is
-// folded into the weight gradient's primitive where one reads the same dy. The weights and their gradient
+// folded into the weight gradient's primitive where one reads the same dy. f32 weights and their gradient
 // stay plain: oneDNN's GEMM reads them as they are, where a blocked layout costs a reorder each way and a
 // second copy of the weights in the arena (AlexNet's fc1 and fc2: 170 MiB), and is no faster (AlexNet's FC
 // layers train 13% faster plain at batch 128 and infer 20% faster at batch 1).
@@ -17,7 +17,11 @@ struct LinearShape {
       : type(data_type_of(dtype)), src{n, k}, weights{m, k}, dst{n, m} {}
   memory::desc bias(bool with_bias) const { return bias_desc(dst[1], with_bias); }
   memory::desc any(const memory::dims& dims) const { return any_desc(dims, type); }
-  memory::desc plain_weights() const { return plain_desc(weights, type); }
+  // bf16 weights in the layout oneDNN chooses: its AMX kernels want them blocked (plain, fc1's weight
+  // gradient took 24 ms where blocked takes a fraction).
+  memory::desc weights_layout() const {
+    return type == memory::data_type::f32 ? plain_desc(weights, type) : any(weights);
+  }
   memory::data_type type;  // of x, w, y and their gradients (the bias is f32)
   memory::dims src, weights, dst;
 };
@@ -25,7 +29,7 @@ struct LinearShape {
 dnnl::inner_product_forward::primitive_desc forward_pd(const LinearShape& s, bool with_bias,
                                                        const dnnl::primitive_attr& attr, Compiler& c) {
   const dnnl::inner_product_forward::desc desc(dnnl::prop_kind::forward_training, s.any(s.src),
-                                               s.plain_weights(), s.bias(with_bias), s.any(s.dst));
+                                               s.weights_layout(), s.bias(with_bias), s.any(s.dst));
   return {desc, attr, c.engine()};
 }
 
@@ -46,7 +50,7 @@ void linear(const Node& node, Compiler& c) {
 void linear_grad_input(const Node& node, Compiler& c) {
   const Shape &dy = node.input(0)->type().shape, &w = node.input(1)->type().shape;
   const LinearShape s(node.input(0)->type().dtype, dy[0], w[1], w[0]);
-  const dnnl::inner_product_backward_data::desc desc(s.any(s.src), s.plain_weights(), s.any(s.dst));
+  const dnnl::inner_product_backward_data::desc desc(s.any(s.src), s.weights_layout(), s.any(s.dst));
   const dnnl::inner_product_backward_data::primitive_desc pd(desc, c.attr(), c.engine(),
                                                              forward_pd(s, false, c.attr(), c));
   c.add(pd, {{DNNL_ARG_DIFF_DST, c.input(node.input(0), pd.diff_dst_desc())},
@@ -59,7 +63,7 @@ void linear_grad_weight(const Node& node, Compiler& c) {
   const Value *dy = node.input(0), *x = node.input(1);
   const LinearShape s(dy->type().dtype, dy->type().shape[0], x->type().shape[1], dy->type().shape[1]);
   const Node* bias_grad = claim_bias_grad(node, dy, c);
-  const dnnl::inner_product_backward_weights::desc desc(s.any(s.src), s.plain_weights(),
+  const dnnl::inner_product_backward_weights::desc desc(s.any(s.src), s.weights_layout(),
                                                         s.bias(bias_grad != nullptr), s.any(s.dst));
   const dnnl::inner_product_backward_weights::primitive_desc pd(
       desc, c.attr(), c.engine(), forward_pd(s, bias_grad != nullptr, c.attr(), c));

@@ -37,6 +37,21 @@ int supports(const stratum_node* node, const stratum_tensor_desc* values, int32_
          plain_values(node, values, n_values, STRATUM_MAX_RANK, bf16 && runs_bf16(node->op));
 }
 
+// memcpy on every thread, a MiB each at a time: a training step's update copies every weight (VGG-11/4's
+// 172 MB: 25 ms on one core).
+int parallel_copy(void* dst, const void* src, size_t bytes) {
+  constexpr size_t kChunk = size_t{1} << 20;
+  parallel_for(
+      static_cast<int64_t>((bytes + kChunk - 1) / kChunk),
+      [&](int64_t i) {
+        const size_t at = static_cast<size_t>(i) * kChunk;
+        std::memcpy(static_cast<char*>(dst) + at, static_cast<const char*>(src) + at,
+                    std::min(kChunk, bytes - at));
+      },
+      kChunk);
+  return 0;
+}
+
 using Programs = ProgramFunctions<Program, Compiler::compile>;
 
 std::string description() {
@@ -58,9 +73,9 @@ const stratum_plugin& plugin() {
                                         schemas.data(),
                                         host_alloc,
                                         host_free,
-                                        host_copy,
-                                        host_copy,
-                                        host_copy,
+                                        parallel_copy,
+                                        parallel_copy,
+                                        parallel_copy,
                                         supports,
                                         Programs::compile,
                                         Programs::run,
