@@ -77,8 +77,9 @@ std::vector<Partition> partition_graph(const Graph& graph, const stratum_plugin&
   return partition_nodes(nodes, plugin);
 }
 
-Executor::Executor(const Graph& graph, const stratum_plugin& plugin)
+Executor::Executor(const Graph& graph, const stratum_plugin& plugin, const Executor* reads_state_of)
     : graph_(graph),
+      reads_state_of_(reads_state_of),
       state_ready_(graph.leaves_of(ValueKind::kParam).empty() && graph.leaves_of(ValueKind::kState).empty()) {
   const std::unordered_set<const Node*> is_constant = graph.constant_nodes();
   // What holds the same contents from run to run until load_state: params and state no update targets,
@@ -127,9 +128,31 @@ Executor::~Executor() {
   for (const auto& b : buffers_) b->owner->free(b->data);
 }
 
+// The buffer reads_state_of_ holds `leaf` in, by name and type, where it is in `domain` and no update here
+// writes it; null otherwise.
+const Executor::Buffer* Executor::shared_leaf(const Value* leaf, const stratum_plugin* domain) const {
+  if (reads_state_of_ == nullptr || !leaf->is_leaf() || leaf->kind() == ValueKind::kInput) return nullptr;
+  for (const Update& update : graph_.updates()) {
+    if (update.target == leaf) return nullptr;
+  }
+  const Value* theirs = reads_state_of_->graph_.find(leaf->name());
+  if (theirs == nullptr || !theirs->is_leaf() || theirs->kind() == ValueKind::kInput ||
+      theirs->type() != leaf->type())
+    return nullptr;
+  const Buffer& b = reads_state_of_->home(theirs);
+  return b.domain == domain ? &b : nullptr;
+}
+
 Executor::Buffer& Executor::buffer(const Value* value, const stratum_plugin* domain) {
   auto it = by_value_.find({value, domain});
   if (it != by_value_.end()) return *it->second;
+  if (const Buffer* theirs = shared_leaf(value, domain); theirs != nullptr && !home_.count(value)) {
+    Buffer* b = const_cast<Buffer*>(theirs);  // read only: no update here writes it
+    by_value_[{value, domain}] = b;
+    home_.emplace(value, b);
+    shared_.insert(value);
+    return *b;
+  }
   Buffer& b = allocate(value, domain);
   by_value_[{value, domain}] = &b;
   home_.emplace(value, &b);  // the first buffer made for a value is its home
@@ -217,7 +240,7 @@ void Executor::load_state(const Store& store) {
   state_loaded_ = true;  // even if a leaf below fails: those before it are in
   state_ready_ = false;
   for (const Value* leaf : graph_.leaves()) {
-    if (leaf->kind() == ValueKind::kInput) continue;
+    if (leaf->kind() == ValueKind::kInput || shared_.count(leaf)) continue;
     auto it = store.find(leaf->name());
     if (it == store.end()) fail("load_state: %{} ({}) is missing", leaf->name(), type_str(leaf->type()));
     if (it->second.type() != leaf->type()) {

@@ -49,14 +49,18 @@ class NonFiniteStep : public Error {
 
 class Executor {
  public:
-  // Partitions and compiles `graph` (which must outlive the executor) and allocates every buffer.
-  Executor(const Graph& graph, const stratum_plugin& plugin);
+  // Partitions and compiles `graph` (which must outlive the executor) and allocates every buffer. With
+  // `reads_state_of` (which must outlive it), the params and state that executor holds under the same name
+  // and type, in the same place, are read from its buffers, not copied: an evaluation graph reading a
+  // training step's weights as they are at each run. They must be no update's target here.
+  Executor(const Graph& graph, const stratum_plugin& plugin, const Executor* reads_state_of = nullptr);
   ~Executor();
   Executor(const Executor&) = delete;
   Executor& operator=(const Executor&) = delete;
 
   // Params and state: copied in before the first run (Error naming any that is missing or mistyped; until
-  // a load_state succeeds, run is an Error), and out whenever wanted (for checkpoints and tests).
+  // a load_state succeeds, run is an Error), but for those read from another executor, and out whenever
+  // wanted (for checkpoints and tests).
   void load_state(const Store& store);
   Store save_state() const;
   // save_state into the tensors `store` already holds where their types match: no allocation.
@@ -84,8 +88,9 @@ class Executor {
  private:
   struct Buffer;
   struct Task;
-  Buffer& buffer(const Value* value, const stratum_plugin* domain);    // the value's, made once
-  Buffer& allocate(const Value* value, const stratum_plugin* domain);  // a new one
+  Buffer& buffer(const Value* value, const stratum_plugin* domain);  // the value's, made once or shared
+  const Buffer* shared_leaf(const Value* leaf, const stratum_plugin* domain) const;  // reads_state_of's
+  Buffer& allocate(const Value* value, const stratum_plugin* domain);                // a new one
   const Buffer& home(const Value* value) const;
   void plan_partition(const Partition& partition, const std::unordered_set<const Value*>& constant);
   void compile(Task& task, const SubgraphDesc& desc, const std::unordered_set<const Value*>& constant);
@@ -94,6 +99,8 @@ class Executor {
   void check_finite() const;
 
   const Graph& graph_;
+  const Executor* reads_state_of_;
+  std::unordered_set<const Value*> shared_;  // leaves read from reads_state_of_'s buffers
   std::vector<Partition> partitions_;
   size_t prologue_partitions_ = 0, prologue_tasks_ = 0;
   bool state_loaded_ = true;   // since the constant nodes last ran

@@ -237,6 +237,37 @@ TEST(Executor, UpdatesLandTogetherSoASwapSwaps) {
   EXPECT_EQ(elements(state.at("c")), std::vector<float>({5, 6}));
 }
 
+// An evaluation graph reads a training step's weights where the step holds them: load_state needs only the
+// rest, and each run sees the weights as the last step left them.
+TEST(Executor, ReadsAnotherExecutorsStateWithoutACopy) {
+  auto step = parse_graph(R"(graph step {
+  input %x : f32[2]
+  param %w : f32[2] = zeros
+  %n = add(%w, %x) : f32[2]
+  update %w = %n
+  output %n
+})");
+  auto eval = parse_graph(R"(graph eval {
+  input %x : f32[2]
+  param %w : f32[2] = zeros
+  param %b : f32[2] = zeros
+  %y = add(%w, %x) : f32[2]
+  %z = add(%y, %b) : f32[2]
+  output %z
+})");
+  Executor training(*step, reference_plugin());
+  Executor evaluating(*eval, reference_plugin(), &training);
+  training.load_state({{"w", vector_of({1, 2})}});
+  evaluating.load_state({{"b", vector_of({10, 20})}});  // no %w: it is the training step's
+  evaluating.run({{"x", vector_of({0, 0})}});
+  EXPECT_EQ(elements(evaluating.outputs()[0]), std::vector<float>({11, 22}));
+  training.run({{"x", vector_of({1, 1})}});
+  evaluating.run({{"x", vector_of({0, 0})}});
+  EXPECT_EQ(elements(evaluating.outputs()[0]), std::vector<float>({12, 23}));
+  EXPECT_EQ(elements(evaluating.save_state().at("w")), std::vector<float>({2, 3}));
+  EXPECT_THROW(evaluating.load_state({}), Error);  // %b is its own
+}
+
 // A step whose new weights are not finite applies none of them, and names the param.
 TEST(Executor, ANonFiniteUpdateIsNeverApplied) {
   auto graph = parse_graph(R"(graph accumulate {

@@ -68,14 +68,16 @@ class Evaluator {
     double loss, accuracy;
   };
 
-  Evaluator(const RunSettings& run, const Dataset& data, int64_t limit, const stratum_plugin& plugin)
+  // The graphs read the training step's weights from `step` where it holds them, rather than a copy each.
+  Evaluator(const RunSettings& run, const Dataset& data, int64_t limit, const stratum_plugin& plugin,
+            const Executor& step)
       : loader_(data, run.recipe.batch, run.recipe.input_size, false, 0, limit, /*keep_partial=*/true) {
     const int64_t rest = loader_.examples_per_epoch() % run.recipe.batch;
     for (int64_t batch : {run.recipe.batch, rest}) {
       if (batch == 0 || (batch > loader_.examples_per_epoch())) continue;
       auto& shape = shapes_.emplace_back();
       shape.graph = build_step(step_spec(run, batch, /*training=*/false), {&plugin});
-      shape.executor = std::make_unique<Executor>(*shape.graph, plugin);
+      shape.executor = std::make_unique<Executor>(*shape.graph, plugin, &step);
     }
   }
 
@@ -170,9 +172,9 @@ TrainResult train(const TrainOptions& options, const stratum_plugin& plugin) {
   const Dataset test_set = load_fashion_mnist(options.data_dir, false);
   auto graph = build_step(step_spec(run, run.recipe.batch, /*training=*/true), {&plugin});
   Executor executor(*graph, plugin);
-  Evaluator evaluator(run, test_set, run.limit, plugin);
+  Evaluator evaluator(run, test_set, run.limit, plugin, executor);
   std::optional<Evaluator> validator;
-  if (run.val > 0) validator.emplace(run, val_set, 0, plugin);
+  if (run.val > 0) validator.emplace(run, val_set, 0, plugin, executor);
   BatchLoader loader(train_set, run.recipe.batch, run.recipe.input_size, true, run.seed, 0,
                      /*keep_partial=*/false, run.recipe.augment);
 
