@@ -80,9 +80,10 @@ dnnl::convolution_backward_data::primitive_desc backward_data_pd(const ConvShape
   return {desc, c.attr(), c.engine(), hint, /*allow_empty=*/algorithm != kDirect};
 }
 
-// dy in `dy_layout`: the layout it comes in when x has fewer channels than a block of 16 (a net's first
-// conv), else any. oneDNN's AMX kernels would have it reordered to channels-last, a copy of a full-size
-// gradient, and gain nothing on so few channels (VGG-11/4's first conv in bf16: backward 98 -> 62 ms).
+// dy in `dy_layout`, the layout it comes in, for a bf16 conv whose x has fewer channels than a block of
+// 16 (a net's first conv), else any. oneDNN's AMX kernels would have it reordered to channels-last, a copy
+// of a full-size gradient, and gain nothing on so few channels (VGG-11/4's first conv in bf16: backward
+// 98 -> 62 ms). Not in f32: given BN-LeNet's plain dy, oneDNN falls back to a reference kernel (80x slower).
 dnnl::convolution_backward_weights::primitive_desc backward_weights_pd(const ConvShape& s,
                                                                        dnnl::algorithm algorithm,
                                                                        bool with_bias,
@@ -90,7 +91,7 @@ dnnl::convolution_backward_weights::primitive_desc backward_weights_pd(const Con
                                                                        Compiler& c) {
   const auto hint = forward_pd(s, algorithm, with_bias, c.attr(), c);
   if (!hint) return {};
-  const memory::desc dy = s.src[1] < 16 ? dy_layout : s.any(s.dst);
+  const memory::desc dy = s.type == memory::data_type::bf16 && s.src[1] < 16 ? dy_layout : s.any(s.dst);
   const dnnl::convolution_backward_weights::desc desc(algorithm, s.any(s.src), s.any(s.weights),
                                                       s.bias(with_bias), dy, s.strides, s.dilates, s.padding,
                                                       s.padding);
