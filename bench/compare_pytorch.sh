@@ -5,8 +5,8 @@
 #                            [--backend=onednn|cudnn]
 # Needs PyTorch (Debian: apt-get install python3-torch); without it, says so and exits 0. $PYTHON picks the
 # interpreter; else the first of /usr/bin/python3 and python3 that imports torch. Prints PyTorch's threads
-# and BLAS, and on the CPU stops unless that is OpenBLAS (apt-get install libopenblas0-openmp). $STRATUM_BENCH names a
-# built bench binary; else bazel builds //tools:bench.
+# and BLAS, and on the CPU stops unless that is OpenBLAS (apt-get install libopenblas0-openmp).
+# $STRATUM_BENCH names a built bench binary; else bazel builds //tools:bench.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -191,8 +191,8 @@ void conv_backward_data(const Node& node, Compiler& c, const memory& dy, const V
 // The bf16 weight gradient of a conv with small output planes (8×8 or less: ResNet-18's and GoogLeNet's
 // last stages), where oneDNN 2.6's AMX convolution kernel reaches 200-750 GFLOP/s, as one matmul:
 // dw [O, kh·kw·C] = dyᵀ [O, N·oh·ow] · the unfolded x [N·oh·ow, kh·kw·C], both from channels-last layouts,
-// then reordered from O-kh-kw-C to plain. ResNet-18 then trains 30%
-// faster in bf16, GoogLeNet 22% (in f32, oneDNN's kernels are as fast as this).
+// then reordered from O-kh-kw-C to plain. ResNet-18 then trains 30% faster in bf16, GoogLeNet 22% (in f32,
+// oneDNN's kernels are as fast as this).
 void backward_weights_by_matmul(Compiler& c, const ConvShape& s, const memory& dy, const Value* x,
                                 const Value* dw, const Value* db) {
   const int64_t n = s.src[0], channels = s.src[1], height = s.src[2], width = s.src[3];
@@ -202,7 +202,6 @@ void backward_weights_by_matmul(Compiler& c, const ConvShape& s, const memory& d
   const memory dy_last = c.convert(dy, memory::desc(s.dst, s.type, memory::format_tag::nhwc));
   const memory unfolded = c.buffer(memory::desc({rows, taps}, s.type, memory::format_tag::ab));
   const size_t element = memory::data_type_size(s.type), pixel = channels * element;
-  const ConvShape shape = s;
   c.add_loop(
       [=] {
         const char* in = data<char>(x_last);
@@ -213,8 +212,8 @@ void backward_weights_by_matmul(Compiler& c, const ConvShape& s, const memory& d
               const int64_t image = row / (oh * ow), y = row / ow % oh, xo = row % ow;
               for (int64_t i = 0; i < kh; ++i) {
                 for (int64_t j = 0; j < kw; ++j) {
-                  const int64_t iy = y * shape.strides[0] - shape.padding[0] + i * (shape.dilates[0] + 1);
-                  const int64_t ix = xo * shape.strides[1] - shape.padding[1] + j * (shape.dilates[1] + 1);
+                  const int64_t iy = y * s.strides[0] - s.padding[0] + i * (s.dilates[0] + 1);
+                  const int64_t ix = xo * s.strides[1] - s.padding[1] + j * (s.dilates[1] + 1);
                   char* to = out + (row * taps + (i * kw + j) * channels) * element;
                   if (iy < 0 || iy >= height || ix < 0 || ix >= width) {
                     std::memset(to, 0, pixel);
