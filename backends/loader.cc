@@ -199,6 +199,37 @@ const stratum_plugin& load_plugin(const std::string& name) {
   return *it->second;
 }
 
+const stratum_communicator& load_communicator(const std::string& name) {
+  static std::mutex mutex;
+  static std::map<std::string, const stratum_communicator*> loaded;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (auto it = loaded.find(name); it != loaded.end()) return *it->second;
+  const std::string file = "libstratumcomm_" + name + ".so";
+  std::vector<std::string> tried;
+  for (const std::string& dir : plugin_search_path(name)) {
+    const fs::path path = fs::path(dir) / file;
+    tried.push_back(dir);
+    if (!fs::exists(path)) continue;
+    void* library = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);  // kept for the life of the process
+    if (library == nullptr) fail("cannot load communicator '{}' from {}: {}", name, path.string(), dlerror());
+    auto entry = reinterpret_cast<stratum_communicator_entry_fn>(dlsym(library, STRATUM_COMMUNICATOR_ENTRY));
+    if (entry == nullptr)
+      fail("{} is no Stratum communicator: it has no entry point {}", path.string(),
+           STRATUM_COMMUNICATOR_ENTRY);
+    const stratum_communicator* communicator = entry();
+    if (communicator == nullptr || communicator->abi_version != STRATUM_COMMUNICATOR_ABI_VERSION) {
+      fail("communicator '{}' ({}) was built for communicator ABI version {}, but this Stratum speaks {}",
+           name, path.string(), communicator == nullptr ? 0 : communicator->abi_version,
+           STRATUM_COMMUNICATOR_ABI_VERSION);
+    }
+    return *loaded.emplace(name, communicator).first->second;
+  }
+  fail(
+      "no communicator '{}': {} is in none of {} (it is built only where its library is found: "
+      "tools/setup.sh installs OpenMPI for mpi)",
+      name, file, joined(tried));
+}
+
 std::vector<std::string> available_plugins() {
   std::vector<fs::path> dirs = shared_dirs();
   std::error_code error;

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/communicator.h"
 #include "backends/plugin.h"
 #include "ir/error.h"
 
@@ -35,6 +36,11 @@ const stratum_plugin& load_plugin(const std::string& name);
 // are set; device_kind is "cpu" or "gpu"; every required function is set; and each op it lists is one of
 // Stratum's with the same schema (ir/op.h's op_schema).
 void check_plugin(const stratum_plugin& plugin, const std::string& where);
+
+// The communicator called `name` (backends/communicator.h): libstratumcomm_<name>.so from the plugins'
+// search path, loaded once. Error when it is missing (saying which build leaves it out), does not load,
+// lacks the entry point or speaks another ABI version.
+const stratum_communicator& load_communicator(const std::string& name);
 
 // The names of the plugins on the search path, "reference" first.
 std::vector<std::string> available_plugins();

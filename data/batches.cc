@@ -13,7 +13,7 @@ constexpr size_t kAhead = 2;  // batches prepared ahead of the one in use
 }
 
 BatchLoader::BatchLoader(const Dataset& data, int64_t batch, int64_t size, bool shuffle, uint64_t seed,
-                         int64_t limit, bool keep_partial, const Augment& augment)
+                         int64_t limit, bool keep_partial, const Augment& augment, Shard shard)
     : data_(data),
       batch_(batch),
       size_(size),
@@ -21,8 +21,12 @@ BatchLoader::BatchLoader(const Dataset& data, int64_t batch, int64_t size, bool 
       shuffle_(shuffle),
       keep_partial_(keep_partial),
       seed_(seed),
-      augment_(augment) {
+      augment_(augment),
+      shard_(shard) {
   if (batch <= 0 || size <= 0) fail("batch and image size must be positive, got {} and {}", batch, size);
+  if (shard.count < 1 || shard.index < 0 || shard.index >= shard.count || batch % shard.count != 0 ||
+      (keep_partial && shard.count > 1))
+    fail("a batch of {} has no part {} of {}", batch, shard.index, shard.count);
   if (batches_per_epoch() == 0) fail("{} examples make no batch of {}", examples_, batch);
 }
 
@@ -68,7 +72,9 @@ void BatchLoader::produce(std::vector<int64_t> order, int64_t epoch, int64_t fir
     const int64_t first = b * batch_;
     Batch batch;
     try {
-      batch = assemble(order, epoch, first, std::min(batch_, examples_ - first));
+      const int64_t part = batch_ / shard_.count;
+      batch = shard_.count > 1 ? assemble(order, epoch, first + shard_.index * part, part)
+                               : assemble(order, epoch, first, std::min(batch_, examples_ - first));
     } catch (...) {  // handed to next(), which rethrows it on the training thread
       std::lock_guard<std::mutex> lock(mutex_);
       failure_ = std::current_exception();

@@ -21,13 +21,19 @@ struct Batch {
   Tensor labels;  // i32[batch]
 };
 
+// Which part of every batch a loader gives: the index-th of `count` equal parts (a data-parallel rank's).
+struct Shard {
+  int64_t index = 0, count = 1;
+};
+
 class BatchLoader {
  public:
   // One epoch is the first `limit` examples (all when 0) in batches of `batch`, resized to size × size,
   // shuffled with (seed, epoch) when `shuffle`, each example augmented with (seed, epoch, example). A last
-  // partial batch is kept when `keep_partial` (it is smaller), else dropped.
+  // partial batch is kept when `keep_partial` (it is smaller), else dropped. Each batch given is `shard`'s
+  // part of it (Error unless its count divides the batch and no partial batch is kept).
   BatchLoader(const Dataset& data, int64_t batch, int64_t size, bool shuffle, uint64_t seed, int64_t limit,
-              bool keep_partial, const Augment& augment = {});
+              bool keep_partial, const Augment& augment = {}, Shard shard = {});
   ~BatchLoader();
   BatchLoader(const BatchLoader&) = delete;
   BatchLoader& operator=(const BatchLoader&) = delete;
@@ -51,6 +57,7 @@ class BatchLoader {
   const bool shuffle_, keep_partial_;
   const uint64_t seed_;
   const Augment augment_;
+  const Shard shard_;
 
   std::mutex mutex_;
   std::condition_variable changed_;

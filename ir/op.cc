@@ -28,6 +28,7 @@ const Registry& registry() {
     ops::add_loss_ops(r->defs);
     ops::add_optimizer_ops(r->defs);
     ops::add_fused_ops(r->defs);
+    ops::add_collective_ops(r->defs);
     for (const OpDef& def : r->defs) r->pointers.push_back(&def);
     return r.release();
   }();

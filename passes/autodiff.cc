@@ -6,6 +6,7 @@
 #include "ir/error.h"
 #include "ir/op.h"
 #include "ir/printer.h"
+#include "passes/data_parallel.h"
 #include "passes/optimizer.h"
 
 namespace stratum {
@@ -86,7 +87,8 @@ std::vector<Value*> build_gradients(Graph& graph, Value* y, Value* dy, const std
   return result;
 }
 
-void build_training_step(Graph& graph, const OptimizerAttrs& optimizer, const std::string& loss_name) {
+void build_training_step(Graph& graph, const OptimizerAttrs& optimizer, const std::string& loss_name,
+                         bool data_parallel) {
   if (graph.outputs().empty() && loss_name.empty())
     fail("autodiff: graph {} has no output to differentiate", graph.name());
   Value* loss = loss_name.empty() ? graph.outputs()[0] : graph.find(loss_name);
@@ -108,6 +110,7 @@ void build_training_step(Graph& graph, const OptimizerAttrs& optimizer, const st
       graph.rename(grads[i], grad_name);
     }
   }
+  if (data_parallel) grads = allreduce_gradients(graph, grads);
   add_optimizer_step(graph, params, grads, optimizer);
 }
 

@@ -23,8 +23,10 @@ std::vector<Value*> build_gradients(Graph& graph, Value* y, Value* dy, const std
 // learning rate is an input, %lr), declared as the param's update. The nodes it appends are marked backward
 // (Node::backward), which is how passes tell the two apart. Outputs and the forward graph's own updates
 // (batch-norm running statistics) stay as they are. The seed of the loss's gradient has the loss node's
-// origin, and a param's update its gradient's.
-void build_training_step(Graph& graph, const OptimizerAttrs& optimizer = {}, const std::string& loss = "");
+// origin, and a param's update its gradient's. With `data_parallel`, each update reads its gradient
+// averaged over the ranks (passes/data_parallel.h).
+void build_training_step(Graph& graph, const OptimizerAttrs& optimizer = {}, const std::string& loss = "",
+                         bool data_parallel = false);
 
 // build_training_step as a pass.
 class AutodiffPass : public Pass {

@@ -16,17 +16,6 @@ void expect_in(const std::string& name, double value, double low, double high, b
     fail("{} must be in [{},{}{}, got {}", name, low, high, high_included ? "]" : ")", value);
 }
 
-// The node after the last that computes one of `inputs` (null: the end). An update placed there runs as
-// soon as its gradient is ready, so the gradient's buffer is free for the rest of the backward pass.
-const Node* after_producers(const Graph& graph, const std::vector<Value*>& inputs) {
-  int last = -1;
-  for (const Value* input : inputs) {
-    if (input->producer() != nullptr) last = std::max(last, graph.index_of(input->producer()));
-  }
-  const size_t next = static_cast<size_t>(last + 1);
-  return next < graph.nodes().size() ? graph.nodes()[next].get() : nullptr;
-}
-
 // The update op of one param and the states it adds, as the optimizer says, right after its inputs.
 Node* update_node(Graph& graph, Value* param, Value* grad, Value* lr, Value* scale, Value* step,
                   const OptimizerAttrs& o) {
@@ -65,6 +54,17 @@ Value* next_step(Graph& graph) {
 }
 
 }  // namespace
+
+// An update placed after_producers runs as soon as its gradient is ready, so the gradient's buffer is free
+// for the rest of the backward pass.
+const Node* after_producers(const Graph& graph, const std::vector<Value*>& inputs) {
+  int last = -1;
+  for (const Value* input : inputs) {
+    if (input->producer() != nullptr) last = std::max(last, graph.index_of(input->producer()));
+  }
+  const size_t next = static_cast<size_t>(last + 1);
+  return next < graph.nodes().size() ? graph.nodes()[next].get() : nullptr;
+}
 
 void check_optimizer(const OptimizerAttrs& o, const SettingName& name) {
   auto named = [&name](const std::string& setting) { return name ? name(setting) : setting; };

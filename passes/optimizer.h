@@ -15,6 +15,10 @@ namespace stratum {
 // "beta2", "eps", "clip_norm"); `train` names its flags instead.
 using SettingName = std::function<std::string(const std::string& setting)>;
 
+// The node after the last that computes one of `inputs` (null: the end): where a node reading them can
+// run as soon as they are ready.
+const Node* after_producers(const Graph& graph, const std::vector<Value*>& inputs);
+
 // Throws Error naming the setting (as `name` spells it, else as above) when one is out of range.
 void check_optimizer(const OptimizerAttrs& optimizer, const SettingName& name = {});
 

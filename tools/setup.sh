@@ -16,6 +16,8 @@ packages=(
   libprotobuf-dev  # protobuf, which ONNX's messages need
   libonnx-testdata # ONNX's backend node tests (onnx:node_test)
   zlib1g-dev       # reading the gzipped idx files
+  libopenmpi-dev   # MPI: the data-parallel communicator (plugins/mpi)
+  openmpi-bin      # mpirun, which starts data-parallel jobs and their tests
   dataset-fashion-mnist  # /usr/share/datasets/fashion-mnist
 )
 

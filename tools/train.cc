@@ -10,8 +10,10 @@
 #include <ctime>
 #include <filesystem>
 #include <iostream>
+#include <thread>
 
 #include "backends/loader.h"
+#include "backends/world.h"
 #include "data/fashion_mnist.h"
 #include "ir/error.h"
 #include "nets/nets.h"
@@ -66,6 +68,16 @@ void list_nets() {
   }
 }
 
+// Without --threads, the ranks on this machine (mpirun says how many) share its cores equally.
+void share_cores_among_local_ranks() {
+  const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+  const int ranks = local != nullptr ? std::max(1, std::atoi(local)) : 1;
+  const int threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / ranks);
+  setenv("OMP_NUM_THREADS", std::to_string(threads).c_str(), 1);
+}
+
+int train_and_report(Flags& flags, bool data_parallel);
+
 int run(int argc, char** argv) {
   Flags flags(
       "usage: train [--net=NAME|list | --model=FILE.onnx] [--backend=PLUGIN] [flags]\n"
@@ -100,6 +112,13 @@ int run(int argc, char** argv) {
   flags.add("disable", "", "fusion passes to skip, comma-separated (to bisect)");
   flags.add("precision", "", "f32 (default), or bf16: mixed precision (bf16 activations and weight copies)");
   flags.add("data-dir", kFashionMnistDir, "the Fashion-MNIST idx files");
+  flags.add("data-parallel", "",
+            "one rank of a job started by mpirun: each trains on its part of every batch (--batch is the "
+            "global batch), gradients averaged over the ranks; rank 0 prints and writes the run");
+  flags.add("communicator", "mpi",
+            "with --data-parallel, the collectives' library (backends/communicator.h)");
+  flags.add("timeout", "300",
+            "with --data-parallel, seconds a rank waits for the others before the job ends");
   flags.parse(argc, argv);
   check_no_positional(flags);
   std::signal(SIGXFSZ,
@@ -108,11 +127,28 @@ int run(int argc, char** argv) {
     list_nets();
     return 0;
   }
+  const bool data_parallel = flags.is_set("data-parallel") && flags.get_bool("data-parallel");
   if (flags.is_set("threads")) {
     flags.get_int_in("threads", 1, 4096);
     setenv("OMP_NUM_THREADS", flags.get("threads").c_str(), 1);
+  } else if (data_parallel) {
+    share_cores_among_local_ranks();
   }
+  if (!data_parallel) return train_and_report(flags, false);
+  join_world(load_communicator(flags.get("communicator")), flags.get_float("timeout"));
+  try {
+    const int status = train_and_report(flags, true);
+    leave_world();
+    return status;
+  } catch (const std::exception& e) {  // every rank ends, this one saying why
+    std::cerr << "error: " << rank_prefix() << e.what() << "\n";
+    world().abort(2);
+    throw;
+  }
+}
 
+// Trains as the flags say and prints the book's summary lines (on rank 0 of a data-parallel job).
+int train_and_report(Flags& flags, bool data_parallel) {
   TrainOptions options;
   if (flags.is_set("net") || flags.is_set("model"))  // an unknown net or a bad model: an error now
     options.net = flags.is_set("model") ? model_flag(flags) : net_flag(flags, "").name;
@@ -141,6 +177,7 @@ int run(int argc, char** argv) {
   if (flags.is_set("disable")) options.disabled_fusions = name_list(flags, "disable");
   if (flags.is_set("precision")) options.precision = flags.get("precision");
   options.checkpoint_every = parse_checkpoint_every(flags.get("checkpoint-every"));
+  options.data_parallel = data_parallel;
   const std::string backend =
       flags.is_set("backend") ? flags.get("backend") : resumed_backend(options.resumed);
   options.out = flags.is_set("out") ? user_path(flags.get("out"))
@@ -148,9 +185,17 @@ int run(int argc, char** argv) {
                                  : run_dir_of(resume);
 
   const stratum_plugin& plugin = load_plugin(backend);
-  std::cerr << fmt::format("training on {} ({}), run directory {}\n", plugin.name, plugin.description,
-                           options.out);
+  const bool leader = world().rank() == 0;
+  if (leader) {
+    std::cerr << fmt::format("training on {} ({}), run directory {}\n", plugin.name, plugin.description,
+                             options.out);
+  }
+  if (leader && data_parallel) {
+    std::cerr << fmt::format("data parallel over {} ranks ({}): each trains on 1/{} of every batch\n",
+                             world().size(), world().name, world().size());
+  }
   const TrainResult result = train(options, plugin);
+  if (!leader) return 0;
   if (result.epochs.empty()) {
     std::cout << "nothing to do: the checkpoint has every epoch already\n";
     return 0;

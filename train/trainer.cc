@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "backends/executor.h"
+#include "backends/world.h"
 #include "data/batches.h"
 #include "ir/error.h"
 #include "ir/printer.h"
@@ -113,6 +114,22 @@ class Evaluator {
   std::vector<Shape> shapes_;
 };
 
+// A step's loss (times its examples), correct predictions and examples, summed over the ranks.
+struct StepTotals {
+  double loss_sum;
+  int64_t correct, examples;
+};
+StepTotals summed_over_ranks(const std::vector<Tensor>& outputs, int64_t examples, Shard shard) {
+  const float loss = outputs[0].f32()[0];
+  const int64_t correct = outputs[1].i32()[0];
+  if (shard.count == 1) return {double(loss) * examples, correct, examples};
+  float totals[3] = {loss * examples, float(correct), float(examples)};
+  float* buffer = totals;
+  const int64_t count = 3;
+  check_world(world().allreduce(&buffer, &count, 1, STRATUM_REDUCE_SUM), "allreduce of the step's loss");
+  return {totals[0], std::lround(totals[1]), std::lround(totals[2])};
+}
+
 // Writes the run's checkpoint (and at an epoch's end its metrics and curves), when due.
 class RunWriter {
  public:
@@ -167,16 +184,23 @@ CheckpointEvery parse_checkpoint_every(const std::string& text) {
 TrainResult train(const TrainOptions& options, const stratum_plugin& plugin) {
   const RunSettings run = resolve_settings(options);
   const int64_t epochs = run.recipe.epochs;
+  const Shard shard = options.data_parallel ? Shard{world().rank(), world().size()} : Shard{};
+  const bool leader = shard.index == 0;
+  if (run.recipe.batch % shard.count != 0)
+    fail("the batch of {} cannot be split among {} ranks: give a --batch they divide", run.recipe.batch,
+         shard.count);
 
   const auto [train_set, val_set] = split_validation(load_fashion_mnist(options.data_dir, true), run);
   const Dataset test_set = load_fashion_mnist(options.data_dir, false);
-  auto graph = build_step(step_spec(run, run.recipe.batch, /*training=*/true), {&plugin});
+  StepSpec spec = step_spec(run, run.recipe.batch / shard.count, /*training=*/true);
+  spec.data_parallel = options.data_parallel;
+  auto graph = build_step(spec, {&plugin});
   Executor executor(*graph, plugin);
   Evaluator evaluator(run, test_set, run.limit, plugin, executor);
   std::optional<Evaluator> validator;
   if (run.val > 0) validator.emplace(run, val_set, 0, plugin, executor);
   BatchLoader loader(train_set, run.recipe.batch, run.recipe.input_size, true, run.seed, 0,
-                     /*keep_partial=*/false, run.recipe.augment);
+                     /*keep_partial=*/false, run.recipe.augment, shard);
 
   RunPosition position;
   Store state;
@@ -188,9 +212,12 @@ TrainResult train(const TrainOptions& options, const stratum_plugin& plugin) {
     if (run.init == "model") use_model_weights(find_any_net(run.net), state);
   }
   executor.load_state(state);
-  std::filesystem::create_directories(options.out);
-  write_file_atomically(options.out + "/train.ir", print_graph(*graph));
+  if (leader) {
+    std::filesystem::create_directories(options.out);
+    write_file_atomically(options.out + "/train.ir", print_graph(*graph));
+  }
   RunWriter writer(options.out, run, plugin.name, options.checkpoint_every);
+  const bool progress_shown = options.progress && leader;
 
   const bool keyed = graph->find("step") != nullptr;
   std::map<std::string, Tensor> feeds;
@@ -207,21 +234,20 @@ TrainResult train(const TrainOptions& options, const stratum_plugin& plugin) {
                                                            loader.batches_per_epoch(), epochs)));
       if (keyed) {
         feeds["step"] = Tensor({DType::i32, {}});
-        feeds["step"].i32()[0] = dropout_key(run.seed, position.step);
+        feeds["step"].i32()[0] = dropout_key(run.seed, position.step * shard.count + shard.index);
       }
       run_step(executor, *graph, feeds, position.step);
-      const auto outputs = executor.outputs();
-      const int64_t n = feeds["labels"].size();
-      t.loss_sum += double(outputs[0].f32()[0]) * n;
-      t.correct += outputs[1].i32()[0];
-      t.examples += n;
+      const StepTotals step = summed_over_ranks(executor.outputs(), feeds["labels"].size(), shard);
+      t.loss_sum += step.loss_sum;
+      t.correct += step.correct;
+      t.examples += step.examples;
       ++t.batches;
       ++position.step;
       const auto now = Clock::now();
       t.seconds += std::chrono::duration<double>(now - last).count();
       last = now;
-      if (options.progress) progress.update(t.batches, t.examples, t.loss_sum, t.correct, t.seconds);
-      if (t.batches < loader.batches_per_epoch() && writer.due(position.step)) {
+      if (progress_shown) progress.update(t.batches, t.examples, t.loss_sum, t.correct, t.seconds);
+      if (leader && t.batches < loader.batches_per_epoch() && writer.due(position.step)) {
         executor.save_state(state);  // into the tensors it holds: no allocation
         writer.save(position, state);
       }
@@ -238,8 +264,8 @@ TrainResult train(const TrainOptions& options, const stratum_plugin& plugin) {
     }
     position.history.push_back(m);
     t = {};
-    if (options.progress) progress.finish(m);
-    writer.save(position, state);
+    if (progress_shown) progress.finish(m);
+    if (leader) writer.save(position, state);
   }
   return {std::move(position.history), std::move(state)};
 }

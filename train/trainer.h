@@ -50,6 +50,9 @@ struct TrainOptions {
   std::optional<std::vector<std::string>> disabled_fusions;  // but these
   CheckpointEvery checkpoint_every;
   bool progress = true;  // the progress bar on standard error
+  // One rank of the data-parallel job the process has joined (backends/world.h): it trains on its part of
+  // every batch (the global batch), the gradients averaged over the ranks; only rank 0 writes the run.
+  bool data_parallel = false;
 };
 
 struct TrainResult {

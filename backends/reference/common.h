@@ -20,6 +20,7 @@ void add_shape_kernels(KernelTable& table);
 void add_linear_kernels(KernelTable& table);
 void add_loss_kernels(KernelTable& table);
 void add_optimizer_kernels(KernelTable& table);
+void add_collective_kernels(KernelTable& table);
 void add_fused_kernels(KernelTable& table);
 
 // The unfused pieces the fused ops are run as.

@@ -35,6 +35,7 @@ const Kernel* find_reference_kernel(std::string_view op) {
     reference::add_linear_kernels(*t);
     reference::add_loss_kernels(*t);
     reference::add_optimizer_kernels(*t);
+    reference::add_collective_kernels(*t);
     reference::add_fused_kernels(*t);
     return t;
   }();

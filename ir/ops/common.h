@@ -66,5 +66,6 @@ void add_linear_ops(OpList& ops);
 void add_loss_ops(OpList& ops);
 void add_optimizer_ops(OpList& ops);
 void add_fused_ops(OpList& ops);
+void add_collective_ops(OpList& ops);
 
 }  // namespace stratum::ops

@@ -1,0 +1,57 @@
+/* Stratum communicator interface, version 1: the collectives of data-parallel training.
+ *
+ * A communicator is a shared library, libstratumcomm_<name>.so, found on the plugins' search path
+ * (backends/loader.h), that exports one function:
+ *
+ *     const stratum_communicator* stratum_communicator_entry(void);
+ *
+ * It wraps the engine a cluster already runs (MPI between CPU processes, NCCL between GPUs) behind these few
+ * calls, so that Stratum itself never links one: a single process needs none, and a build without MPI
+ * builds and tests everything else. Stratum joins the job the launcher started (`init`), reduces the
+ * gradients of every training step (`allreduce`, the IR's allreduce op) and leaves (`finalize`). Every rank
+ * makes the same calls in the same order; a call that cannot complete within the timeout given to `init`
+ * (a rank died or hangs) fails, and the caller then ends the job with `abort`, so that no rank waits forever.
+ *
+ * Errors: functions return 0 on success and nonzero on failure, after which `last_error` says what.
+ */
+#ifndef STRATUM_BACKENDS_COMMUNICATOR_H_
+#define STRATUM_BACKENDS_COMMUNICATOR_H_
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define STRATUM_COMMUNICATOR_ABI_VERSION 1
+
+typedef enum { STRATUM_REDUCE_SUM = 0, STRATUM_REDUCE_MEAN = 1 } stratum_reduce;
+
+typedef struct {
+  uint32_t abi_version;    /* STRATUM_COMMUNICATOR_ABI_VERSION as the library was built */
+  const char* name;        /* "mpi": the <name> of libstratumcomm_<name>.so */
+  const char* device_kind; /* "cpu": buffers are host memory; "gpu": a gpu plugin's device memory */
+
+  /* Joins the job from the launcher's environment (mpirun's); every later call fails after waiting
+   * timeout_seconds for the other ranks. */
+  int (*init)(double timeout_seconds);
+  int (*rank)(void);
+  int (*size)(void);
+  /* Reduces n f32 buffers (counts[i] elements each) in place over every rank, as one collective: each
+   * buffer ends as the sum, or the mean, of that buffer on all ranks. */
+  int (*allreduce)(float* const* buffers, const int64_t* counts, int32_t n, int32_t reduce);
+  int (*barrier)(void);
+  /* Ends every rank of the job with `code` (after an error on this one). */
+  void (*abort)(int code);
+  int (*finalize)(void);
+  const char* (*last_error)(void);
+} stratum_communicator;
+
+typedef const stratum_communicator* (*stratum_communicator_entry_fn)(void);
+#define STRATUM_COMMUNICATOR_ENTRY "stratum_communicator_entry"
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* STRATUM_BACKENDS_COMMUNICATOR_H_ */

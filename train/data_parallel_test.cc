@@ -1,0 +1,115 @@
+// Data-parallel training against one process, run by data_parallel_test.sh as 2 ranks under mpirun (each
+// rank runs every test; rank 0 also trains the one-process runs it compares with, and checks).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+
+#include "backends/loader.h"
+#include "backends/testing.h"
+#include "backends/world.h"
+#include "data/fashion_mnist.h"
+#include "train/run_state.h"
+#include "train/trainer.h"
+
+namespace stratum {
+namespace {
+
+using testing::temp_path;
+
+constexpr int64_t kBatch = 64, kSteps = 10;  // steps an epoch
+
+TrainOptions run_options(const std::string& name, int64_t epochs, bool data_parallel) {
+  TrainOptions options;
+  options.net = "lenet";
+  options.data_dir = kFashionMnistDir;
+  options.out = temp_path(name);
+  options.epochs = epochs;
+  options.batch = kBatch;
+  options.limit = kBatch * kSteps;
+  options.seed = 3;
+  options.progress = false;
+  options.data_parallel = data_parallel;
+  return options;
+}
+
+TrainResult run(TrainOptions options) { return train(options, load_plugin("onednn")); }
+
+TrainResult resumed(TrainOptions options, const std::string& from) {
+  options.resumed = load_resume_checkpoint(temp_path(from));
+  return run(options);
+}
+
+// Every param and state tensor of `a` within 1e-6 of `b`'s, relative to b's largest magnitude.
+void expect_same_weights(const Store& a, const Store& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (const auto& [name, expected] : b) {
+    const Tensor& got = a.at(name);
+    ASSERT_EQ(got.type(), expected.type()) << name;
+    double largest = 0, difference = 0;
+    for (int64_t i = 0; i < expected.size(); ++i) {
+      largest = std::max(largest, double(std::abs(expected.f32()[i])));
+      difference = std::max(difference, double(std::abs(got.f32()[i] - expected.f32()[i])));
+    }
+    EXPECT_LE(difference, 1e-6 * largest) << name << ": largest |difference| " << difference;
+  }
+}
+
+bool leader() { return world().rank() == 0; }
+
+TEST(DataParallel, TwoRanksTrainAsOneProcessOnTheWholeBatch) {
+  TrainResult alone, shard_alone;
+  if (leader()) {
+    alone = run(run_options("alone", 2, false));
+    // What rank 0 would reach on its half of each batch without the allreduce: another result entirely.
+    TrainOptions half = run_options("half", 2, false);
+    half.batch = kBatch / 2;
+    half.limit = kBatch / 2 * kSteps;
+    shard_alone = run(half);
+  }
+  const TrainResult together = run(run_options("together", 2, true));
+  if (!leader()) return;
+  expect_same_weights(together.state, alone.state);
+  EXPECT_GT(std::abs(together.state.at("fc3.weight").f32()[0] - shard_alone.state.at("fc3.weight").f32()[0]),
+            1e-4);
+  // The metrics are the whole batch's, summed over the ranks.
+  ASSERT_EQ(together.epochs.size(), 2u);
+  EXPECT_NEAR(together.epochs[1].loss, alone.epochs[1].loss, 1e-5);
+  EXPECT_EQ(together.epochs[1].train_acc, alone.epochs[1].train_acc);
+  EXPECT_EQ(together.epochs[1].test_acc, alone.epochs[1].test_acc);
+}
+
+// A run checkpointed after its first epoch continues at the other world size: 2 ranks after 1 process, and 1
+// process after 2 ranks, each reaching the uninterrupted run's weights.
+TEST(DataParallel, ResumesAtTheOtherWorldSize) {
+  Store uninterrupted, two_after_one;
+  if (leader()) {
+    uninterrupted = run(run_options("whole", 2, false)).state;
+    run(run_options("first_alone", 1, false));
+  }
+  check_world(world().barrier(), "barrier");  // rank 0's checkpoint is written
+  two_after_one = resumed(run_options("first_alone", 2, true), "first_alone").state;
+  run(run_options("first_together", 1, true));
+  if (!leader()) return;
+  const Store one_after_two = resumed(run_options("first_together", 2, false), "first_together").state;
+  expect_same_weights(two_after_one, uninterrupted);
+  expect_same_weights(one_after_two, uninterrupted);
+}
+
+}  // namespace
+}  // namespace stratum
+
+// Joins the job mpirun started (the MPI communicator from the runfiles) for every test, and leaves it after.
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  stratum::join_world(stratum::load_communicator("mpi"), 120);
+  if (stratum::world().size() != 2) {
+    std::fprintf(stderr, "data_parallel_test runs as 2 ranks (mpirun -np 2), not %d\n",
+                 stratum::world().size());
+    return 1;
+  }
+  const int status = RUN_ALL_TESTS();
+  stratum::leave_world();
+  return status;
+}
