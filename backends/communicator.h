@@ -26,6 +26,8 @@ extern "C" {
 #define STRATUM_COMMUNICATOR_ABI_VERSION 1
 
 typedef enum { STRATUM_REDUCE_SUM = 0, STRATUM_REDUCE_MEAN = 1 } stratum_reduce;
+/* Element types: f32 for gradients, f64 for sums that must stay as exact as one process's (statistics). */
+typedef enum { STRATUM_COMM_F32 = 0, STRATUM_COMM_F64 = 1 } stratum_comm_type;
 
 typedef struct {
   uint32_t abi_version;    /* STRATUM_COMMUNICATOR_ABI_VERSION as the library was built */
@@ -37,9 +39,9 @@ typedef struct {
   int (*init)(double timeout_seconds);
   int (*rank)(void);
   int (*size)(void);
-  /* Reduces n f32 buffers (counts[i] elements each) in place over every rank, as one collective: each
-   * buffer ends as the sum, or the mean, of that buffer on all ranks. */
-  int (*allreduce)(float* const* buffers, const int64_t* counts, int32_t n, int32_t reduce);
+  /* Reduces n buffers of `type` (counts[i] elements each) in place over every rank, as one collective:
+   * each buffer ends as the sum, or the mean, of that buffer on all ranks. */
+  int (*allreduce)(void* const* buffers, const int64_t* counts, int32_t n, int32_t type, int32_t reduce);
   int (*barrier)(void);
   /* Ends every rank of the job with `code` (after an error on this one). */
   void (*abort)(int code);

@@ -50,6 +50,13 @@ inline int host_copy(void* dst, const void* src, size_t bytes) {
   return 0;
 }
 
+// Whether the node's statistics are synchronised over data-parallel ranks (batch norm's `sync`), which the
+// reference backend computes through the communicator Stratum has joined: plugins leave such nodes to it.
+inline bool synchronised(const stratum_node* node) {
+  const stratum_attr* sync = stratum_find_attr(node, "sync");
+  return sync != nullptr && sync->i != 0;
+}
+
 // Whether every value the node reads or writes is one of the n_values values, and a non-empty f32 or i32
 // (or, when `bf16`, bf16) tensor of rank `max_rank` or less.
 inline bool plain_values(const stratum_node* node, const stratum_tensor_desc* values, int32_t n_values,

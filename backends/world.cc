@@ -15,7 +15,7 @@ const stratum_communicator kSingle = {
     [](double) { return 0; },
     [] { return 0; },
     [] { return 1; },
-    [](float* const*, const int64_t*, int32_t, int32_t) { return 0; },
+    [](void* const*, const int64_t*, int32_t, int32_t, int32_t) { return 0; },
     [] { return 0; },
     [](int code) { std::exit(code); },
     [] { return 0; },
@@ -40,6 +40,13 @@ void leave_world() {
   const stratum_communicator& left = *joined;
   joined = &kSingle;
   if (left.finalize() != 0) fail("{}: finalize failed: {}", left.name, left.last_error());
+}
+
+void sum_over_ranks(std::vector<double>& values, const char* what) {
+  if (world().size() == 1) return;
+  void* buffer = values.data();
+  const int64_t count = static_cast<int64_t>(values.size());
+  check_world(world().allreduce(&buffer, &count, 1, STRATUM_COMM_F64, STRATUM_REDUCE_SUM), what);
 }
 
 void check_world(int status, const char* what) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "backends/communicator.h"
 
@@ -18,6 +19,9 @@ void join_world(const stratum_communicator& communicator, double timeout_seconds
 
 // Leaves the job (its finalize); world() is the single process again. Nothing when it joined none.
 void leave_world();
+
+// Sums `values` over the ranks, in place; nothing in a single process.
+void sum_over_ranks(std::vector<double>& values, const char* what);
 
 // Throws Error "<name> <what> failed: <its last_error>" unless status is 0.
 void check_world(int status, const char* what);

@@ -35,4 +35,27 @@ std::vector<Value*> allreduce_gradients(Graph& graph, const std::vector<Value*>&
   return reduced;
 }
 
+void synchronise_batch_norms(Graph& graph) {
+  std::vector<Node*> norms;
+  for (const auto& node : graph.nodes()) {
+    if (node->op_name() == "batch_norm" && node->attr_bool("training") && !node->attr_bool("sync"))
+      norms.push_back(node.get());
+  }
+  for (Node* norm : norms) {
+    Graph::OriginScope scope(graph, norm->origin());
+    Attrs attrs = norm->attrs();
+    attrs["sync"] = true;
+    Node* synced = graph.add_node("batch_norm", norm->inputs(), attrs, {}, norm);
+    std::vector<std::string> names;
+    for (size_t i = 0; i < norm->outputs().size(); ++i) {
+      names.push_back(norm->output(i)->name());
+      graph.replace_all_uses(norm->output(i), synced->output(i));
+    }
+    graph.erase_node(norm);
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (!names[i].empty()) graph.rename(synced->output(i), names[i]);
+    }
+  }
+}
+
 }  // namespace stratum

@@ -18,4 +18,8 @@ constexpr int64_t kAllreduceBucketBytes = 25 << 20;
 std::vector<Value*> allreduce_gradients(Graph& graph, const std::vector<Value*>& grads,
                                         int64_t bucket_bytes = kAllreduceBucketBytes);
 
+// --sync-bn: every training batch_norm of the forward graph (before autodiff) computes its statistics over
+// the whole batch, every rank's part (batch_norm's sync), and so does its backward.
+void synchronise_batch_norms(Graph& graph);
+
 }  // namespace stratum

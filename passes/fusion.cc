@@ -232,6 +232,7 @@ bool find_conv_grads(const Node& conv, const Value* dz, ConvGrads& grads, std::s
 // training conv2d -> batch_norm [-> relu], with its backward, -> conv_bn and conv_bn_grad
 bool fuse_conv_bn(Fuser& f, Node& bn) {
   if (bn.op_name() != "batch_norm" || !bn.attr_bool("training") || bn.attr_bool("relu")) return false;
+  if (bn.attr_bool("sync")) return f.skip(bn, "its statistics are synchronised over the ranks");
   std::string why;
   Node* conv = plain_conv_producing(bn.input(0), why);
   if (conv == nullptr) return f.skip(bn, why);

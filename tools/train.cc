@@ -115,6 +115,8 @@ int run(int argc, char** argv) {
   flags.add("data-parallel", "",
             "one rank of a job started by mpirun: each trains on its part of every batch (--batch is the "
             "global batch), gradients averaged over the ranks; rank 0 prints and writes the run");
+  flags.add("sync-bn", "",
+            "with --data-parallel, batch-norm statistics over the whole batch (every rank's part)");
   flags.add("communicator", "mpi",
             "with --data-parallel, the collectives' library (backends/communicator.h)");
   flags.add("timeout", "300",
@@ -178,6 +180,7 @@ int train_and_report(Flags& flags, bool data_parallel) {
   if (flags.is_set("precision")) options.precision = flags.get("precision");
   options.checkpoint_every = parse_checkpoint_every(flags.get("checkpoint-every"));
   options.data_parallel = data_parallel;
+  options.sync_bn = flags.is_set("sync-bn") && flags.get_bool("sync-bn");
   const std::string backend =
       flags.is_set("backend") ? flags.get("backend") : resumed_backend(options.resumed);
   options.out = flags.is_set("out") ? user_path(flags.get("out"))

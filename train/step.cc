@@ -7,6 +7,7 @@
 #include "ir/error.h"
 #include "passes/autodiff.h"
 #include "passes/bf16.h"
+#include "passes/data_parallel.h"
 #include "passes/dce.h"
 #include "passes/fusion.h"
 #include "passes/pool_first.h"
@@ -55,6 +56,7 @@ std::unique_ptr<Graph> build_step(const StepSpec& spec, const std::vector<const 
   }
   if (spec.precision == DType::bf16) to_bf16(*graph, plugins);
   if (spec.fusion && spec.training) PoolFirstPass().run(*graph);  // a memory win; inference loses a fusion
+  if (spec.training && spec.sync_bn) synchronise_batch_norms(*graph);
   if (spec.training) build_training_step(*graph, spec.optimizer, "", spec.data_parallel);
   DcePass().run(*graph);  // and what an import left behind (a final softmax, reshapes read through)
   if (!spec.fusion) return graph;

@@ -24,6 +24,7 @@ struct StepSpec {
   bool logits = false;                             // inference: the logits as a third output, %logits
   DType precision = DType::f32;                    // bf16: mixed precision (passes/bf16.h)
   bool data_parallel = false;  // a training step's gradients averaged over the ranks (passes/data_parallel.h)
+  bool sync_bn = false;        // and its batch-norm statistics the whole batch's, over every rank
 
   int64_t batch_or_recipe() const { return batch > 0 ? batch : net->recipe.batch; }
   int64_t size_or_recipe() const { return size > 0 ? size : net->recipe.input_size; }

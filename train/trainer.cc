@@ -114,20 +114,17 @@ class Evaluator {
   std::vector<Shape> shapes_;
 };
 
-// A step's loss (times its examples), correct predictions and examples, summed over the ranks.
+// A step's loss (times its examples), correct predictions and examples, of every rank's part when data
+// parallel.
 struct StepTotals {
   double loss_sum;
   int64_t correct, examples;
 };
-StepTotals summed_over_ranks(const std::vector<Tensor>& outputs, int64_t examples, Shard shard) {
-  const float loss = outputs[0].f32()[0];
-  const int64_t correct = outputs[1].i32()[0];
-  if (shard.count == 1) return {double(loss) * examples, correct, examples};
-  float totals[3] = {loss * examples, float(correct), float(examples)};
-  float* buffer = totals;
-  const int64_t count = 3;
-  check_world(world().allreduce(&buffer, &count, 1, STRATUM_REDUCE_SUM), "allreduce of the step's loss");
-  return {totals[0], std::lround(totals[1]), std::lround(totals[2])};
+StepTotals step_totals(const std::vector<Tensor>& outputs, int64_t examples, bool data_parallel) {
+  std::vector<double> totals = {double(outputs[0].f32()[0]) * examples, double(outputs[1].i32()[0]),
+                                double(examples)};
+  if (data_parallel) sum_over_ranks(totals, "allreduce of the step's loss");
+  return {totals[0], std::llround(totals[1]), std::llround(totals[2])};
 }
 
 // Writes the run's checkpoint (and at an epoch's end its metrics and curves), when due.
@@ -186,6 +183,7 @@ TrainResult train(const TrainOptions& options, const stratum_plugin& plugin) {
   const int64_t epochs = run.recipe.epochs;
   const Shard shard = options.data_parallel ? Shard{world().rank(), world().size()} : Shard{};
   const bool leader = shard.index == 0;
+  if (options.sync_bn && !options.data_parallel) fail("--sync-bn is for --data-parallel runs");
   if (run.recipe.batch % shard.count != 0)
     fail("the batch of {} cannot be split among {} ranks: give a --batch they divide", run.recipe.batch,
          shard.count);
@@ -194,6 +192,7 @@ TrainResult train(const TrainOptions& options, const stratum_plugin& plugin) {
   const Dataset test_set = load_fashion_mnist(options.data_dir, false);
   StepSpec spec = step_spec(run, run.recipe.batch / shard.count, /*training=*/true);
   spec.data_parallel = options.data_parallel;
+  spec.sync_bn = options.sync_bn;
   auto graph = build_step(spec, {&plugin});
   Executor executor(*graph, plugin);
   Evaluator evaluator(run, test_set, run.limit, plugin, executor);
@@ -237,7 +236,7 @@ TrainResult train(const TrainOptions& options, const stratum_plugin& plugin) {
         feeds["step"].i32()[0] = dropout_key(run.seed, position.step * shard.count + shard.index);
       }
       run_step(executor, *graph, feeds, position.step);
-      const StepTotals step = summed_over_ranks(executor.outputs(), feeds["labels"].size(), shard);
+      const StepTotals step = step_totals(executor.outputs(), feeds["labels"].size(), options.data_parallel);
       t.loss_sum += step.loss_sum;
       t.correct += step.correct;
       t.examples += step.examples;

@@ -53,6 +53,7 @@ struct TrainOptions {
   // One rank of the data-parallel job the process has joined (backends/world.h): it trains on its part of
   // every batch (the global batch), the gradients averaged over the ranks; only rank 0 writes the run.
   bool data_parallel = false;
+  bool sync_bn = false;  // with data_parallel: batch-norm statistics over every rank's part of the batch
 };
 
 struct TrainResult {

@@ -10,7 +10,7 @@ namespace stratum::reference {
 namespace {
 
 void allreduce(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
-  std::vector<float*> buffers;
+  std::vector<void*> buffers;
   std::vector<int64_t> counts;
   for (size_t i = 0; i < in.size(); ++i) {
     std::copy(in[i]->f32(), in[i]->f32() + in[i]->size(), out[i]->f32());
@@ -19,7 +19,7 @@ void allreduce(const Node& node, const std::vector<const Tensor*>& in, const std
   }
   const bool mean = node.attr_string("reduce") == "mean";
   check_world(world().allreduce(buffers.data(), counts.data(), static_cast<int32_t>(buffers.size()),
-                                mean ? STRATUM_REDUCE_MEAN : STRATUM_REDUCE_SUM),
+                                STRATUM_COMM_F32, mean ? STRATUM_REDUCE_MEAN : STRATUM_REDUCE_SUM),
               "allreduce");
 }
 

@@ -36,13 +36,14 @@ void concatenate(const std::vector<const Tensor*>& in, int64_t axis, Tensor& out
 // batch_norm in inference: y from (x, gamma, beta, running mean, running var).
 void batch_norm_inference(double eps, const std::vector<const Tensor*>& in, Tensor& y);
 // batch_norm in training: y, saved mean and var, new running mean and var, from x, gamma, beta and the
-// running statistics; `node` holds eps and momentum.
+// running statistics; `node` holds eps and momentum. With `sync`, the statistics are over every
+// data-parallel rank's part of the batch (backends/world.h).
 void batch_norm_training(const Node& node, const std::vector<const Tensor*>& in,
-                         const std::vector<Tensor*>& out);
+                         const std::vector<Tensor*>& out, bool sync = false);
 // batch_norm_grad: (dy, x, gamma, mean, var) -> dx, dgamma, dbeta; with a `beta`, dy passes only where
 // batch_norm's output (before the relu) is positive.
 void batch_norm_backward(double eps, const std::vector<const Tensor*>& in, const Tensor* beta,
-                         const std::vector<Tensor*>& out);
+                         const std::vector<Tensor*>& out, bool sync = false);
 
 // Writes sums accumulated in double to an f32 tensor of the same size.
 void store(const std::vector<double>& sums, Tensor& out);

@@ -8,6 +8,9 @@ namespace stratum::ops {
 const AttrSpec kEps{"eps", AttrKind::kFloat, BatchNormAttrs{}.eps};
 const AttrSpec kMomentum{"momentum", AttrKind::kFloat, BatchNormAttrs{}.momentum};
 const AttrSpec kTraining{"training", AttrKind::kBool, BatchNormAttrs{}.training};
+// Training: the statistics (and the backward's sums) are the whole batch's, over every data-parallel rank
+// (backends/world.h), rather than this rank's part's.
+const AttrSpec kSync{"sync", AttrKind::kBool, false};
 
 // x is [N,C] or [N,C,H,W]; statistics are per channel C.
 TensorType channel_type(const TensorType& x) {
@@ -53,6 +56,7 @@ std::vector<TensorType> infer_batch_norm(const OpCall& call) {
   const TensorType channel = channel_type(call.inputs[0]);
   expect_channel_inputs(call, channel, {1, 2, 3, 4}, {"gamma", "beta", "mean", "var"});
   check_norm_attrs(call, call.attr_bool("training"), call.inputs[0]);
+  if (call.attr_bool("sync") && !call.attr_bool("training")) fail("sync is for training");
   if (!call.attr_bool("training")) return {call.inputs[0]};
   return {call.inputs[0], channel, channel, channel, channel};
 }
@@ -64,7 +68,7 @@ std::vector<Value*> grad_batch_norm(const GradCall& call) {
   Value* dy = call.output_grads[0];
   if (dy == nullptr) return {nullptr, nullptr, nullptr, nullptr, nullptr};
   Node* grad = call.graph.add_node("batch_norm_grad", {dy, n.input(0), n.input(1), n.output(1), n.output(2)},
-                                   {{"eps", n.attrs().at("eps")}});
+                                   {{"eps", n.attrs().at("eps")}, {"sync", n.attrs().at("sync")}});
   return {grad->output(0), grad->output(1), grad->output(2), nullptr, nullptr};
 }
 
@@ -89,7 +93,7 @@ void add_norm_ops(OpList& ops) {
   ops.push_back({"batch_norm",
                  5,
                  5,
-                 {kEps, kMomentum, kTraining, kRelu},
+                 {kEps, kMomentum, kTraining, kRelu, kSync},
                  infer_batch_norm,
                  grad_batch_norm,
                  {},
@@ -107,7 +111,7 @@ void add_norm_ops(OpList& ops) {
       {"batch_norm_grad",
        5,
        6,
-       {kEps, kRelu},
+       {kEps, kRelu, kSync},
        infer_batch_norm_grad,
        nullptr,
        {.fused_inputs = 1},

@@ -46,7 +46,8 @@ int copy_on_device(void* dst, const void* src, size_t bytes) {
 // Every op the plugin compiles, on non-empty f32 and i32 values of rank 4 or less (cuDNN's descriptors);
 // which dtypes each op takes, its shape inference checks at compile time.
 int supports(const stratum_node* node, const stratum_tensor_desc* values, int32_t n_values) {
-  return find_op_compiler(node->op) != nullptr && plain_values(node, values, n_values, 4);
+  return find_op_compiler(node->op) != nullptr && !synchronised(node) &&
+         plain_values(node, values, n_values, 4);
 }
 
 const char* unavailable() {

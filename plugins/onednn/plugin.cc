@@ -29,11 +29,11 @@ bool windows_tile(const stratum_node* node) {
 
 // Every op the plugin compiles, on f32 and i32 values, and bf16 as above (which ones each op takes, its
 // shape inference checks at compile time); empty tensors are left to the reference backend.
-// avg_pool_sigmoid_grad only for windows that tile.
+// avg_pool_sigmoid_grad only for windows that tile; no synchronised batch norm.
 int supports(const stratum_node* node, const stratum_tensor_desc* values, int32_t n_values) {
   if (std::string_view(node->op) == "avg_pool_sigmoid_grad" && !windows_tile(node)) return 0;
   static const bool bf16 = cpu_has_bf16();
-  return find_op_compiler(node->op) != nullptr &&
+  return find_op_compiler(node->op) != nullptr && !synchronised(node) &&
          plain_values(node, values, n_values, STRATUM_MAX_RANK, bf16 && runs_bf16(node->op));
 }
 
