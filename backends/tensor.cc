@@ -1,8 +1,12 @@
 #include "backends/tensor.h"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include "ir/error.h"
 
@@ -26,6 +30,11 @@ bool all_finite(const float* data, size_t count) {
 #pragma omp parallel for simd reduction(| : non_finite) schedule(static) if (count >= (1 << 16))
   for (size_t i = 0; i < count; ++i) non_finite |= (bits[i] & 0x7f800000u) == 0x7f800000u;
   return non_finite == 0;
+}
+
+void set_cpu_threads(int threads) {
+  setenv("OMP_NUM_THREADS", std::to_string(threads).c_str(), 1);  // for the processes it starts
+  omp_set_num_threads(threads);
 }
 
 Tensor::Tensor(TensorType type) : type_(std::move(type)) {

@@ -48,6 +48,10 @@ Tensor converted(const Tensor& t, DType dtype);
 // every param after every step.
 bool all_finite(const float* data, size_t count);
 
+// Runs OpenMP's parallel regions on `threads` threads from now on: those of this library and of CPU plugins
+// (oneDNN), which share the process's OpenMP runtime. (OMP_NUM_THREADS is read once, when it loads.)
+void set_cpu_threads(int threads);
+
 // How far `got` is from `want` (f32 or bf16 tensors of one size): Σ(got - want)² / Σwant², the denominator at
 // least `floor_ms` per element, for values that are zero up to rounding (a bias's gradient under batch norm).
 // Infinite where got has a NaN; for i32 tensors, 0 when equal and infinite when not.

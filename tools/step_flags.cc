@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "backends/tensor.h"
 #include "ir/error.h"
 #include "passes/pass.h"
 
@@ -39,7 +40,7 @@ TimingOptions timing_options(const Flags& flags) {
 }
 
 void apply_threads(const Flags& flags) {
-  if (flags.is_set("threads")) setenv("OMP_NUM_THREADS", flags.get("threads").c_str(), 1);
+  if (flags.is_set("threads")) set_cpu_threads(static_cast<int>(flags.get_int_in("threads", 1, 4096)));
 }
 
 }  // namespace stratum

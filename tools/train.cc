@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "backends/loader.h"
+#include "backends/tensor.h"
 #include "backends/world.h"
 #include "data/fashion_mnist.h"
 #include "ir/error.h"
@@ -73,7 +74,7 @@ void share_cores_among_local_ranks() {
   const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
   const int ranks = local != nullptr ? std::max(1, std::atoi(local)) : 1;
   const int threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / ranks);
-  setenv("OMP_NUM_THREADS", std::to_string(threads).c_str(), 1);
+  set_cpu_threads(threads);
 }
 
 int train_and_report(Flags& flags, bool data_parallel);
@@ -131,8 +132,7 @@ int run(int argc, char** argv) {
   }
   const bool data_parallel = flags.is_set("data-parallel") && flags.get_bool("data-parallel");
   if (flags.is_set("threads")) {
-    flags.get_int_in("threads", 1, 4096);
-    setenv("OMP_NUM_THREADS", flags.get("threads").c_str(), 1);
+    set_cpu_threads(static_cast<int>(flags.get_int_in("threads", 1, 4096)));
   } else if (data_parallel) {
     share_cores_among_local_ranks();
   }
