@@ -12,7 +12,8 @@ grep -q '^lenet *train .*MiB' "$out/bench.txt"  # the fused-against-unfused tabl
 [[ $(grep -c '^lenet,' "$out/bench/summary.csv") == 2 ]]
 [[ $(grep -c '^lenet,fused,' "$out/bench/layers.csv") == 9 ]]
 # --threads reaches oneDNN (OpenMP has read OMP_NUM_THREADS before main: setting it is not enough)
-"$bench" --nets=lenet --batch=8 --steps=1 --threads=1 | grep -q '^bench on onednn (.*, 1 threads)'
+"$bench" --nets=lenet --batch=8 --steps=1 --threads=1 >"$out/threads.txt"
+grep -q '^bench on onednn (.*, 1 threads)' "$out/threads.txt"
 
 "$compare" --net=lenet --backends=reference,onednn --batch=4 --steps=1 --mode=infer --out="$out/compare" \
   >"$out/compare.txt"
