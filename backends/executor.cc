@@ -7,6 +7,7 @@
 #include <set>
 
 #include "backends/reference/plugin.h"
+#include "backends/world.h"
 #include "ir/error.h"
 
 namespace stratum {
@@ -63,7 +64,7 @@ std::vector<Partition> partition_nodes(const std::vector<const Node*>& nodes, co
   std::vector<Partition> partitions;
   for (const Node* node : nodes) {
     const bool supported = plugin_runs(plugin, *node);
-    if (!supported && node->op_name() != "allreduce") log_fallback(plugin, *node);  // by design: world.h
+    if (!supported) log_fallback(plugin, *node);
     const stratum_plugin* chosen = supported ? &plugin : &reference_plugin();
     if (partitions.empty() || partitions.back().plugin != chosen) partitions.push_back({chosen, {}});
     partitions.back().nodes.push_back(node);
@@ -81,6 +82,8 @@ Executor::Executor(const Graph& graph, const stratum_plugin& plugin, const Execu
     : graph_(graph),
       reads_state_of_(reads_state_of),
       state_ready_(graph.leaves_of(ValueKind::kParam).empty() && graph.leaves_of(ValueKind::kState).empty()) {
+  if (STRATUM_PLUGIN_HAS(&plugin, set_world) && plugin.set_world != nullptr)
+    check(plugin.set_world(&world()), plugin, "set_world");
   const std::unordered_set<const Node*> is_constant = graph.constant_nodes();
   // What holds the same contents from run to run until load_state: params and state no update targets,
   // and the constant nodes' outputs.

@@ -13,8 +13,9 @@
  * Why a C ABI: plugins are built out of tree, by other compilers and standard libraries, and loaded with
  * dlopen. Plain C structs and function pointers are the one boundary that stays stable across all of them;
  * a C++ class would tie every plugin to Stratum's compiler, flags and IR headers. This header is the whole
- * contract with its generated companion backends/op_schemas.h (the ops' schemas): it includes only
- * <stddef.h> and <stdint.h>, and a plugin needs nothing else from Stratum.
+ * contract with its generated companion backends/op_schemas.h (the ops' schemas) and communicator.h (a
+ * data-parallel job's collectives): it includes only those and <stddef.h> and <stdint.h>, and a plugin needs
+ * nothing else from Stratum.
  *
  * The flow. Stratum partitions a graph: it asks `supports` about every node of an op the plugin lists, and
  * hands each maximal run of supported nodes to `compile` as a subgraph. The program that returns is run once
@@ -38,6 +39,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "backends/communicator.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -171,6 +174,12 @@ typedef struct {
    * (the caller loaded new weights). */
   stratum_program* (*compile_constant)(const stratum_subgraph* graph, const uint8_t* constant);
   int (*refresh_constants)(stratum_program* program);
+
+  /* Optional: the communicator of the data-parallel job the process has joined (backends/communicator.h),
+   * given before any compile. A plugin that lists allreduce reduces its args through it (a communicator
+   * whose device_kind is the plugin's), inside its program, where it can overlap the rest; without one,
+   * or before this call, the world is this process alone and allreduce copies. */
+  int (*set_world)(const stratum_communicator* world);
 } stratum_plugin;
 
 typedef const stratum_plugin* (*stratum_plugin_entry_fn)(void);

@@ -176,7 +176,6 @@ TEST(OnednnPlugin, SupportsEveryOpOnF32AndI32AndSomeOnBf16) {
   const int32_t f32_value = 0, bf16_value = 1, f16_value = 2;
   for (const OpDef* op : all_ops()) {
     if (op->name == "avg_pool_sigmoid_grad") continue;  // needs its window: below
-    if (op->name == "allreduce") continue;  // the world's collective, which Stratum runs (backends/world.h)
     stratum_node node{};
     node.op = op->name.c_str();
     node.n_inputs = 1;

@@ -18,6 +18,7 @@ OpTable make_table() {
   add_loss_ops(table);
   add_optimizer_ops(table);
   add_fused_ops(table);
+  add_collective_ops(table);
   return table;
 }
 

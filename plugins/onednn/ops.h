@@ -29,6 +29,10 @@ void add_shape_ops(OpTable& table);
 void add_loss_ops(OpTable& table);
 void add_optimizer_ops(OpTable& table);
 void add_fused_ops(OpTable& table);
+void add_collective_ops(OpTable& table);
+
+// The plugin's set_world (backends/plugin.h): the communicator its allreduce goes through.
+int set_world(const stratum_communicator* world);
 
 // The bias_grad node later in the subgraph that sums the same `dy` as `node`, a weight gradient, claimed so
 // that node's primitive computes the bias gradient on the way; null when there is none.

@@ -85,7 +85,8 @@ const stratum_plugin& plugin() {
                                         nullptr,  // unavailable: it runs wherever it loads
                                         Programs::arena_bytes,
                                         Programs::compile_constant,
-                                        Programs::refresh_constants};
+                                        Programs::refresh_constants,
+                                        set_world};
   return plugin;
 }
 

@@ -42,7 +42,11 @@ def cuda_kernels(name, srcs, hdrs = [], deps = [], visibility = None):
         obj = "_%s/%s.o" % (name, src[:-len(".cu")])
         native.genrule(
             name = "%s_%s" % (name, src[:-len(".cu")].replace("/", "_")),
-            srcs = [src] + hdrs + ["//backends:plugin.h", "//backends:optimizer_math.h"],
+            srcs = [src] + hdrs + [
+                "//backends:communicator.h",
+                "//backends:plugin.h",
+                "//backends:optimizer_math.h",
+            ],
             outs = [obj],
             cmd = "%s/bin/nvcc %s -c $(location %s) -o $@" % (CUDA_ROOT, " ".join(NVCC_FLAGS), src),
             message = "nvcc " + src,
