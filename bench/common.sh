@@ -10,6 +10,16 @@ stratum_bench() {
   fi
 }
 
+# $STRATUM_TRAIN, or //tools:train built by bazel.
+stratum_train() {
+  if [[ -n ${STRATUM_TRAIN:-} ]]; then
+    echo "$STRATUM_TRAIN"
+  else
+    bazel build //tools:train >&2
+    echo bazel-bin/tools/train
+  fi
+}
+
 # The images/s of a summary line: //tools:bench's "net size batch mode <img/s> img/s ..." (of NET when
 # given) or "<img/s> img/s <ms> ms/step" (bench/ort_bench.js).
 images_per_s() {

@@ -17,11 +17,7 @@ for arg in "$@"; do
   esac
 done
 command -v mpirun >/dev/null || { echo "no mpirun: tools/setup.sh installs OpenMPI" >&2; exit 1; }
-train=${STRATUM_TRAIN:-}
-if [[ -z $train ]]; then
-  bazel build //tools:train >&2
-  train=bazel-bin/tools/train
-fi
+train=$(stratum_train)
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 

@@ -5,15 +5,12 @@
 # $STRATUM_TRAIN names a built train binary; else bazel builds //tools:train.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/common.sh
 net=${1:?usage: bench/results.sh NET [RECIPE] [train flags]}
 recipe=${2:-book}
 shift $(($# < 2 ? $# : 2))
 
-train=${STRATUM_TRAIN:-}
-if [[ -z $train ]]; then
-  bazel build //tools:train >&2
-  train=bazel-bin/tools/train
-fi
+train=$(stratum_train)
 run=$(mktemp -d)
 trap 'rm -rf "$run"' EXIT
 start=$(date +%s)
