@@ -31,6 +31,8 @@ typedef enum { STRATUM_COMM_F32 = 0, STRATUM_COMM_F64 = 1 } stratum_comm_type;
 
 typedef struct {
   uint32_t abi_version;    /* STRATUM_COMMUNICATOR_ABI_VERSION as the library was built */
+  uint32_t struct_size;    /* sizeof(stratum_communicator) as built: fields added within version 1 go at the
+                            * end, optional, read only where struct_size covers them */
   const char* name;        /* "mpi": the <name> of libstratumcomm_<name>.so */
   const char* device_kind; /* "cpu": buffers are host memory; "gpu": a gpu plugin's device memory */
 

@@ -217,10 +217,14 @@ const stratum_communicator& load_communicator(const std::string& name) {
       fail("{} is no Stratum communicator: it has no entry point {}", path.string(),
            STRATUM_COMMUNICATOR_ENTRY);
     const stratum_communicator* communicator = entry();
-    if (communicator == nullptr || communicator->abi_version != STRATUM_COMMUNICATOR_ABI_VERSION) {
-      fail("communicator '{}' ({}) was built for communicator ABI version {}, but this Stratum speaks {}",
-           name, path.string(), communicator == nullptr ? 0 : communicator->abi_version,
-           STRATUM_COMMUNICATOR_ABI_VERSION);
+    if (communicator == nullptr || communicator->abi_version != STRATUM_COMMUNICATOR_ABI_VERSION ||
+        communicator->struct_size < sizeof(stratum_communicator)) {
+      fail(
+          "communicator '{}' ({}) speaks communicator ABI version {} with a {}-byte table; this Stratum "
+          "speaks version {} ({} bytes)",
+          name, path.string(), communicator == nullptr ? 0 : communicator->abi_version,
+          communicator == nullptr ? 0 : communicator->struct_size, STRATUM_COMMUNICATOR_ABI_VERSION,
+          sizeof(stratum_communicator));
     }
     return *loaded.emplace(name, communicator).first->second;
   }

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -88,6 +89,28 @@ TEST_F(LoaderTest, AMissingPluginNamesItsFileTheFoldersAndTheAvailablePlugins) {
   EXPECT_TRUE(contains(error, "plugins/nosuch"));
   EXPECT_TRUE(contains(error, "available plugins: reference, "));
   EXPECT_TRUE(contains(error, "minimal"));
+}
+
+// Communicators load by name like plugins: the MPI one from the runfiles where MPI was found; a missing one
+// says where it was looked for and what installs it.
+TEST_F(LoaderTest, CommunicatorsLoadByNameAndAMissingOneSaysWhy) {
+  std::string error;
+  try {
+    load_communicator("nosuch");
+  } catch (const Error& e) {
+    error = e.what();
+  }
+  EXPECT_TRUE(contains(error, "no communicator 'nosuch': libstratumcomm_nosuch.so is in none of"));
+  EXPECT_TRUE(contains(error, "plugins/nosuch"));
+  EXPECT_TRUE(contains(error, "tools/setup.sh installs OpenMPI"));
+  const char* srcdir = std::getenv("TEST_SRCDIR");
+  if (!std::filesystem::exists(std::string(srcdir ? srcdir : ".") +
+                               "/stratum/plugins/mpi/libstratumcomm_mpi.so"))
+    GTEST_SKIP() << "no MPI communicator built here (Bazel found no mpicc)";
+  const stratum_communicator& mpi = load_communicator("mpi");
+  EXPECT_STREQ(mpi.name, "mpi");
+  EXPECT_STREQ(mpi.device_kind, "cpu");
+  EXPECT_EQ(&load_communicator("mpi"), &mpi);  // once
 }
 
 TEST_F(LoaderTest, ALibraryWithoutTheEntryPointIsRefused) {

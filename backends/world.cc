@@ -10,6 +10,7 @@ namespace {
 
 const stratum_communicator kSingle = {
     STRATUM_COMMUNICATOR_ABI_VERSION,
+    sizeof(stratum_communicator),
     "single",
     "cpu",
     [](double) { return 0; },

@@ -115,6 +115,7 @@ const char* last_error() { return error.c_str(); }
 
 const stratum_communicator kMpi = {
     STRATUM_COMMUNICATOR_ABI_VERSION,
+    sizeof(stratum_communicator),
     "mpi",
     "cpu",
     init,
