@@ -194,8 +194,8 @@ int train_and_report(Flags& flags, bool data_parallel) {
                              options.out);
   }
   if (leader && data_parallel) {
-    std::cerr << fmt::format("data parallel over {} ranks ({}): each trains on 1/{} of every batch\n",
-                             world().size(), world().name, world().size());
+    std::cerr << fmt::format("data parallel over {} rank{} ({}): each trains on 1/{} of every batch\n",
+                             world().size(), world().size() == 1 ? "" : "s", world().name, world().size());
   }
   const TrainResult result = train(options, plugin);
   if (!leader) return 0;
