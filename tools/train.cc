@@ -136,8 +136,15 @@ int run(int argc, char** argv) {
   } else if (data_parallel) {
     share_cores_among_local_ranks();
   }
-  if (!data_parallel) return train_and_report(flags, false);
-  join_world(load_communicator(flags.get("communicator")), flags.get_float("timeout"));
+  if (!data_parallel) {
+    for (const char* flag : {"sync-bn", "communicator", "timeout"}) {
+      if (flags.is_set(flag)) fail("--{} is for --data-parallel runs (under mpirun)", flag);
+    }
+    return train_and_report(flags, false);
+  }
+  const double timeout = flags.get_float("timeout");
+  if (!(timeout > 0)) fail("--timeout must be a positive number of seconds, got {}", flags.get("timeout"));
+  join_world(load_communicator(flags.get("communicator")), timeout);
   try {
     const int status = train_and_report(flags, true);
     leave_world();

@@ -183,7 +183,7 @@ TrainResult train(const TrainOptions& options, const stratum_plugin& plugin) {
   const int64_t epochs = run.recipe.epochs;
   const Shard shard = options.data_parallel ? Shard{world().rank(), world().size()} : Shard{};
   const bool leader = shard.index == 0;
-  if (options.sync_bn && !options.data_parallel) fail("--sync-bn is for --data-parallel runs");
+  if (options.sync_bn && !options.data_parallel) fail("sync_bn is for data-parallel runs");
   if (run.recipe.batch % shard.count != 0)
     fail("the batch of {} cannot be split among {} ranks: give a --batch they divide", run.recipe.batch,
          shard.count);
