@@ -70,9 +70,12 @@ class Evaluator {
   };
 
   // The graphs read the training step's weights from `step` where it holds them, rather than a copy each.
+  // Data parallel, each rank scores its part of the examples (`shard`) and the sums are the ranks'.
   Evaluator(const RunSettings& run, const Dataset& data, int64_t limit, const stratum_plugin& plugin,
-            const Executor& step)
-      : loader_(data, run.recipe.batch, run.recipe.input_size, false, 0, limit, /*keep_partial=*/true) {
+            const Executor& step, Shard shard)
+      : part_(part_of(data, limit, shard)),
+        loader_(part_, run.recipe.batch, run.recipe.input_size, false, 0, 0, /*keep_partial=*/true),
+        ranks_(shard.count) {
     const int64_t rest = loader_.examples_per_epoch() % run.recipe.batch;
     for (int64_t batch : {run.recipe.batch, rest}) {
       if (batch == 0 || (batch > loader_.examples_per_epoch())) continue;
@@ -94,8 +97,9 @@ class Evaluator {
       loss_sum += double(executor.outputs()[0].f32()[0]) * batch.labels.size();
       correct += executor.outputs()[1].i32()[0];
     }
-    const double examples = loader_.examples_per_epoch();
-    return {loss_sum / examples, correct / examples};
+    std::vector<double> totals = {loss_sum, double(correct), double(loader_.examples_per_epoch())};
+    if (ranks_ > 1) sum_over_ranks(totals, "allreduce of the evaluation's sums");
+    return {totals[0] / totals[2], totals[1] / totals[2]};
   }
 
  private:
@@ -110,7 +114,18 @@ class Evaluator {
     fail("no evaluation graph for a batch of {}", batch);
   }
 
+  // The shard's contiguous part of the first `limit` examples (all when 0).
+  static Dataset part_of(const Dataset& data, int64_t limit, Shard shard) {
+    const int64_t used = limit > 0 ? std::min(limit, data.count) : data.count;
+    const int64_t begin = used * shard.index / shard.count, end = used * (shard.index + 1) / shard.count;
+    if (begin == end)
+      fail("{} examples leave rank {} of {} none to evaluate", used, shard.index, shard.count);
+    return slice(data, begin, end);
+  }
+
+  Dataset part_;  // what loader_ reads
   BatchLoader loader_;
+  int64_t ranks_;
   std::vector<Shape> shapes_;
 };
 
@@ -195,9 +210,9 @@ TrainResult train(const TrainOptions& options, const stratum_plugin& plugin) {
   spec.sync_bn = options.sync_bn;
   auto graph = build_step(spec, {&plugin});
   Executor executor(*graph, plugin);
-  Evaluator evaluator(run, test_set, run.limit, plugin, executor);
+  Evaluator evaluator(run, test_set, run.limit, plugin, executor, shard);
   std::optional<Evaluator> validator;
-  if (run.val > 0) validator.emplace(run, val_set, 0, plugin, executor);
+  if (run.val > 0) validator.emplace(run, val_set, 0, plugin, executor, shard);
   BatchLoader loader(train_set, run.recipe.batch, run.recipe.input_size, true, run.seed, 0,
                      /*keep_partial=*/false, run.recipe.augment, shard);
 
