@@ -17,6 +17,7 @@
 #ifndef STRATUM_BACKENDS_COMMUNICATOR_H_
 #define STRATUM_BACKENDS_COMMUNICATOR_H_
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -49,7 +50,19 @@ typedef struct {
   void (*abort)(int code);
   int (*finalize)(void);
   const char* (*last_error)(void);
+
+  /* Optional (struct_size says whether they are there), for "gpu" communicators: allreduce enqueued on
+   * `stream` (a cudaStream_t) after the work already there, returning at once, and the wait for a stream
+   * polled against the timeout (on which the communicator aborts its collectives), so that a GPU plugin
+   * reduces in stream order and never blocks on a rank that died. */
+  int (*allreduce_async)(void* const* buffers, const int64_t* counts, int32_t n, int32_t type, int32_t reduce,
+                         void* stream);
+  int (*wait_stream)(void* stream);
 } stratum_communicator;
+
+/* Whether `communicator` has `field`: whether its struct_size covers it. */
+#define STRATUM_COMMUNICATOR_HAS(communicator, field) \
+  ((communicator)->struct_size >= offsetof(stratum_communicator, field) + sizeof((communicator)->field))
 
 typedef const stratum_communicator* (*stratum_communicator_entry_fn)(void);
 #define STRATUM_COMMUNICATOR_ENTRY "stratum_communicator_entry"

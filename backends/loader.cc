@@ -218,7 +218,7 @@ const stratum_communicator& load_communicator(const std::string& name) {
            STRATUM_COMMUNICATOR_ENTRY);
     const stratum_communicator* communicator = entry();
     if (communicator == nullptr || communicator->abi_version != STRATUM_COMMUNICATOR_ABI_VERSION ||
-        communicator->struct_size < sizeof(stratum_communicator)) {
+        communicator->struct_size < offsetof(stratum_communicator, allreduce_async)) {
       fail(
           "communicator '{}' ({}) speaks communicator ABI version {} with a {}-byte table; this Stratum "
           "speaks version {} ({} bytes)",

@@ -21,6 +21,8 @@ void Program::run(void* const* args) {
   const bool replayed = runs_++ > 0 && !timing_ && capturable_ && replay(context);
   last_run_timed_ = !replayed && timing_;
   if (!replayed) enqueue(context, timing_);
+  if (waits_with_ != nullptr && waits_with_->wait_stream(context.stream()) != 0)
+    fail("{}: {}", waits_with_->name, waits_with_->last_error());
   check(cudaStreamSynchronize(context.stream()), "running the program");
   if (!replayed && !events_.empty()) {
     for (size_t n = 0; n < nodes_.size(); ++n) {
@@ -101,7 +103,8 @@ std::unique_ptr<Program> Compiler::compile(const stratum_subgraph& subgraph, con
   program->times_.assign(nodes.size(), 0.0);
   program->n_args_ = subgraph.n_args;
   const char* graphs = std::getenv("STRATUM_CUDNN_GRAPHS");  // "0": every run eager, to compare
-  program->capturable_ = graphs == nullptr || std::strcmp(graphs, "0") != 0;
+  program->capturable_ =
+      (graphs == nullptr || std::strcmp(graphs, "0") != 0) && program->waits_with_ == nullptr;
   return program;
 }
 
@@ -150,6 +153,8 @@ void Compiler::add(Launch launch, const std::vector<Ref>& memory) {
   ++launches_;
   program_.nodes_.back().launches.push_back(std::move(launch));
 }
+
+void Compiler::wait_with(const stratum_communicator* communicator) { program_.waits_with_ = communicator; }
 
 void Compiler::copy(Ref from, Ref to, size_t bytes) {
   add(

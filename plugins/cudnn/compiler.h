@@ -80,6 +80,7 @@ class Program {
   size_t n_args_ = 0;
   int runs_ = 0;
   bool timing_ = false, capturable_ = true, last_run_timed_ = false;
+  const stratum_communicator* waits_with_ = nullptr;  // Compiler::wait_with
   cudaGraphExec_t graph_ = nullptr;
   std::vector<void*> graph_args_;  // the args graph_ was captured with
   std::vector<cudaEvent_t> events_;
@@ -108,6 +109,9 @@ class Compiler {
   void add(Launch launch, const std::vector<Ref>& memory);
   // A copy of `bytes` from one Ref to another.
   void copy(Ref from, Ref to, size_t bytes);
+  // The program runs collectives through `communicator`: each run waits for its stream through it (with its
+  // deadline), eagerly (no CUDA graph).
+  void wait_with(const stratum_communicator* communicator);
 
  private:
   Compiler(const stratum_subgraph& subgraph, Program& program);

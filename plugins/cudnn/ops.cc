@@ -16,6 +16,7 @@ OpTable make_table() {
   add_shape_ops(table);
   add_loss_ops(table);
   add_optimizer_ops(table);
+  add_collective_ops(table);
   return table;
 }
 

@@ -26,6 +26,12 @@ void add_eltwise_ops(OpTable& table);
 void add_shape_ops(OpTable& table);
 void add_loss_ops(OpTable& table);
 void add_optimizer_ops(OpTable& table);
+void add_collective_ops(OpTable& table);
+
+// The plugin's set_world (backends/plugin.h), and whether allreduce runs here in that world: over a GPU
+// communicator, or in a world of one.
+int set_world(const stratum_communicator* world);
+bool runs_allreduce();
 
 // A bool attribute that may not be declared (the fused ops' `relu`): false when absent.
 bool flag(const Node& node, const std::string& name);

@@ -46,6 +46,7 @@ int copy_on_device(void* dst, const void* src, size_t bytes) {
 // Every op the plugin compiles, on non-empty f32 and i32 values of rank 4 or less (cuDNN's descriptors);
 // which dtypes each op takes, its shape inference checks at compile time.
 int supports(const stratum_node* node, const stratum_tensor_desc* values, int32_t n_values) {
+  if (std::string_view(node->op) == "allreduce" && !runs_allreduce()) return 0;
   return find_op_compiler(node->op) != nullptr && !synchronised(node) &&
          plain_values(node, values, n_values, 4);
 }
@@ -90,7 +91,10 @@ const stratum_plugin& plugin() {
                                         Programs::node_times,
                                         plugin_last_error_c_str,
                                         unavailable,
-                                        Programs::arena_bytes};
+                                        Programs::arena_bytes,
+                                        nullptr,  // compile_constant: nothing is derived from inputs
+                                        nullptr,
+                                        set_world};
   return plugin;
 }
 

@@ -1,8 +1,6 @@
 // The MPI communicator (backends/communicator.h): Debian's OpenMPI between CPU processes started by mpirun.
-// Every wait is a poll with a deadline, so that a rank that died or hangs ends the others' waits with an
-// error rather than a hang.
+// Every wait is a poll with a deadline (mpi_job.h).
 #include <mpi.h>
-#include <sched.h>
 
 #include <climits>
 #include <cstring>
@@ -10,59 +8,13 @@
 #include <vector>
 
 #include "backends/communicator.h"
+#include "plugins/mpi/mpi_job.h"
+
+namespace stratum::mpi {
 
 namespace {
 
-double timeout_seconds = 0;
-std::string error;
 std::vector<char> packed;  // a bucket's buffers, end to end
-
-int failed(std::string message) {
-  error = std::move(message);
-  return 1;
-}
-
-int checked(int code, const char* what) {
-  if (code == MPI_SUCCESS) return 0;
-  char text[MPI_MAX_ERROR_STRING];
-  int length = 0;
-  MPI_Error_string(code, text, &length);
-  return failed(std::string(what) + ": " + std::string(text, length));
-}
-
-// Polls `request` until it completes, or fails once the timeout has passed.
-int wait(MPI_Request* request, const char* what) {
-  const double deadline = MPI_Wtime() + timeout_seconds;
-  for (int done = 0;;) {
-    if (checked(MPI_Test(request, &done, MPI_STATUS_IGNORE), what) != 0) return 1;
-    if (done) return 0;
-    if (MPI_Wtime() > deadline) {
-      return failed(std::string(what) + " waited " + std::to_string(static_cast<int>(timeout_seconds)) +
-                    " s for the other ranks: one of them has died or hangs");
-    }
-    sched_yield();  // ranks may share cores (mpirun --oversubscribe)
-  }
-}
-
-int init(double timeout) {
-  timeout_seconds = timeout;
-  int initialized = 0;
-  MPI_Initialized(&initialized);
-  if (!initialized && checked(MPI_Init(nullptr, nullptr), "MPI_Init") != 0) return 1;
-  return checked(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
-}
-
-int rank() {
-  int r = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &r);
-  return r;
-}
-
-int size() {
-  int s = 1;
-  MPI_Comm_size(MPI_COMM_WORLD, &s);
-  return s;
-}
 
 // Scales `count` values of T at `data` by 1/size.
 template <typename T>
@@ -101,24 +53,12 @@ int allreduce(void* const* buffers, const int64_t* counts, int32_t n, int32_t ty
   return 0;
 }
 
-int barrier() {
-  MPI_Request request;
-  if (checked(MPI_Ibarrier(MPI_COMM_WORLD, &request), "MPI_Ibarrier") != 0) return 1;
-  return wait(&request, "MPI_Ibarrier");
-}
-
-void abort_job(int code) { MPI_Abort(MPI_COMM_WORLD, code); }
-
-int finalize() { return checked(MPI_Finalize(), "MPI_Finalize"); }
-
-const char* last_error() { return error.c_str(); }
-
 const stratum_communicator kMpi = {
     STRATUM_COMMUNICATOR_ABI_VERSION,
     sizeof(stratum_communicator),
     "mpi",
     "cpu",
-    init,
+    join,
     rank,
     size,
     allreduce,
@@ -129,5 +69,6 @@ const stratum_communicator kMpi = {
 };
 
 }  // namespace
+}  // namespace stratum::mpi
 
-extern "C" const stratum_communicator* stratum_communicator_entry(void) { return &kMpi; }
+extern "C" const stratum_communicator* stratum_communicator_entry(void) { return &stratum::mpi::kMpi; }

@@ -31,14 +31,20 @@ cc_library(
 )
 """
     ctx.file("BUILD", build)
+    nccl = found and ctx.path(root + "/include/nccl.h").exists
     ctx.file("defs.bzl", """
 CUDA_FOUND = {found}
+NCCL_FOUND = {nccl}
 CUDA_ROOT = "{root}"
 
 def if_cuda(if_true, if_false = []):
     \"\"\"if_true where CUDA and cuDNN were found, else if_false.\"\"\"
     return if_true if CUDA_FOUND else if_false
-""".format(found = found, root = root))
+
+def if_nccl(if_true, if_false = []):
+    \"\"\"if_true where NCCL was found beside CUDA, else if_false.\"\"\"
+    return if_true if NCCL_FOUND else if_false
+""".format(found = found, nccl = nccl, root = root))
 
 cuda_configure = repository_rule(
     implementation = _cuda_configure_impl,
