@@ -1,24 +1,17 @@
 # Helpers the side-by-side comparisons share (bench/compare_*.sh source it from the repository root).
 
-# $STRATUM_BENCH, or //tools:bench built by bazel.
-stratum_bench() {
-  if [[ -n ${STRATUM_BENCH:-} ]]; then
-    echo "$STRATUM_BENCH"
+# The binary named by the variable $2 when it is set, else //tools:$1 built by bazel.
+stratum_tool() {
+  local name=$1 override=$2
+  if [[ -n ${!override:-} ]]; then
+    echo "${!override}"
   else
-    bazel build //tools:bench >&2
-    echo bazel-bin/tools/bench
+    bazel build "//tools:$name" >&2
+    echo "bazel-bin/tools/$name"
   fi
 }
-
-# $STRATUM_TRAIN, or //tools:train built by bazel.
-stratum_train() {
-  if [[ -n ${STRATUM_TRAIN:-} ]]; then
-    echo "$STRATUM_TRAIN"
-  else
-    bazel build //tools:train >&2
-    echo bazel-bin/tools/train
-  fi
-}
+stratum_bench() { stratum_tool bench STRATUM_BENCH; }
+stratum_train() { stratum_tool train STRATUM_TRAIN; }
 
 # The images/s of a summary line: //tools:bench's "net size batch mode <img/s> img/s ..." (of NET when
 # given) or "<img/s> img/s <ms> ms/step" (bench/ort_bench.js).
