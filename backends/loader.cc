@@ -78,43 +78,59 @@ std::string joined(const std::vector<std::string>& items) {
   fail("{}; available plugins: {}", message, joined(available_plugins()));
 }
 
-const stratum_plugin& open_plugin(const std::string& name) {
+// Closes a library when it goes out of scope, until it proves to be what it claims (then library = null).
+struct LibraryCloser {
+  void* library = nullptr;
+  ~LibraryCloser() {
+    if (library != nullptr) dlclose(library);
+  }
+};
+
+// Opens `file` from the first folder of plugin_search_path(name) that has it, into `closer` and `path`, and
+// returns its entry point `symbol`. Error, naming it as a `kind` (plugin, communicator), when no folder has
+// it, it does not load or it lacks the entry point.
+void* open_entry(const std::string& name, const std::string& file, const char* kind, const char* symbol,
+                 LibraryCloser& closer, fs::path& path) {
   std::vector<std::string> tried;
   for (const std::string& dir : plugin_search_path(name)) {
-    const fs::path path = fs::path(dir) / library_file(name);
+    path = fs::path(dir) / file;
     tried.push_back(dir);
     if (!fs::exists(path)) continue;
-    void* library = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (library == nullptr)
-      fail_loading(fmt::format("cannot load plugin '{}' from {}: {}", name, path.string(), dlerror()));
-    struct Closer {  // until the library proves to be a plugin of this ABI
-      void* library;
-      ~Closer() {
-        if (library != nullptr) dlclose(library);
-      }
-    } closer{library};
-    auto entry = reinterpret_cast<stratum_plugin_entry_fn>(dlsym(library, STRATUM_PLUGIN_ENTRY));
-    if (entry == nullptr) {
-      fail_loading(fmt::format("{} is no Stratum plugin: it has no entry point {}", path.string(),
-                               STRATUM_PLUGIN_ENTRY));
-    }
-    const stratum_plugin* plugin = entry();
-    if (plugin == nullptr || plugin->abi_version != STRATUM_PLUGIN_ABI_VERSION) {
-      fail_loading(fmt::format(
-          "plugin '{}' ({}) was built for plugin ABI version {}, but this Stratum speaks version {}", name,
-          path.string(), plugin == nullptr ? 0 : plugin->abi_version, STRATUM_PLUGIN_ABI_VERSION));
-    }
-    check_plugin(*plugin, fmt::format("plugin '{}' ({})", name, path.string()));
-    if (name != plugin->name)
-      fail_loading(fmt::format("{} calls itself '{}', not '{}'", path.string(), plugin->name, name));
-    // Kept for the life of the process, unavailable too: unloading the CUDA runtime strands what it
-    // allocated (LeakSanitizer reports it).
-    closer.library = nullptr;
-    const bool can_say = STRATUM_PLUGIN_HAS(plugin, unavailable) && plugin->unavailable != nullptr;
-    if (const char* reason = can_say ? plugin->unavailable() : nullptr) throw PluginUnavailable(name, reason);
-    return *plugin;
+    closer.library = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (closer.library == nullptr)
+      fail("cannot load {} '{}' from {}: {}", kind, name, path.string(), dlerror());
+    void* entry = dlsym(closer.library, symbol);
+    if (entry == nullptr) fail("{} is no Stratum {}: it has no entry point {}", path.string(), kind, symbol);
+    return entry;
   }
-  fail_loading(fmt::format("no plugin '{}': {} is in none of {}", name, library_file(name), joined(tried)));
+  fail("no {} '{}': {} is in none of {}", kind, name, file, joined(tried));
+}
+
+const stratum_plugin& open_plugin(const std::string& name) {
+  LibraryCloser closer;
+  fs::path path;
+  stratum_plugin_entry_fn entry = nullptr;
+  try {
+    entry = reinterpret_cast<stratum_plugin_entry_fn>(
+        open_entry(name, library_file(name), "plugin", STRATUM_PLUGIN_ENTRY, closer, path));
+  } catch (const Error& e) {
+    fail_loading(e.what());
+  }
+  const stratum_plugin* plugin = entry();
+  if (plugin == nullptr || plugin->abi_version != STRATUM_PLUGIN_ABI_VERSION) {
+    fail_loading(fmt::format(
+        "plugin '{}' ({}) was built for plugin ABI version {}, but this Stratum speaks version {}", name,
+        path.string(), plugin == nullptr ? 0 : plugin->abi_version, STRATUM_PLUGIN_ABI_VERSION));
+  }
+  check_plugin(*plugin, fmt::format("plugin '{}' ({})", name, path.string()));
+  if (name != plugin->name)
+    fail_loading(fmt::format("{} calls itself '{}', not '{}'", path.string(), plugin->name, name));
+  // Kept for the life of the process, unavailable too: unloading the CUDA runtime strands what it
+  // allocated (LeakSanitizer reports it).
+  closer.library = nullptr;
+  const bool can_say = STRATUM_PLUGIN_HAS(plugin, unavailable) && plugin->unavailable != nullptr;
+  if (const char* reason = can_say ? plugin->unavailable() : nullptr) throw PluginUnavailable(name, reason);
+  return *plugin;
 }
 
 // The items ("; "-separated) of schema `a` that `b` lacks, for saying what differs.
@@ -204,34 +220,30 @@ const stratum_communicator& load_communicator(const std::string& name) {
   static std::map<std::string, const stratum_communicator*> loaded;
   std::lock_guard<std::mutex> lock(mutex);
   if (auto it = loaded.find(name); it != loaded.end()) return *it->second;
-  const std::string file = "libstratumcomm_" + name + ".so";
-  std::vector<std::string> tried;
-  for (const std::string& dir : plugin_search_path(name)) {
-    const fs::path path = fs::path(dir) / file;
-    tried.push_back(dir);
-    if (!fs::exists(path)) continue;
-    void* library = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);  // kept for the life of the process
-    if (library == nullptr) fail("cannot load communicator '{}' from {}: {}", name, path.string(), dlerror());
-    auto entry = reinterpret_cast<stratum_communicator_entry_fn>(dlsym(library, STRATUM_COMMUNICATOR_ENTRY));
-    if (entry == nullptr)
-      fail("{} is no Stratum communicator: it has no entry point {}", path.string(),
-           STRATUM_COMMUNICATOR_ENTRY);
-    const stratum_communicator* communicator = entry();
-    if (communicator == nullptr || communicator->abi_version != STRATUM_COMMUNICATOR_ABI_VERSION ||
-        communicator->struct_size < offsetof(stratum_communicator, allreduce_async)) {
-      fail(
-          "communicator '{}' ({}) speaks communicator ABI version {} with a {}-byte table; this Stratum "
-          "speaks version {} ({} bytes)",
-          name, path.string(), communicator == nullptr ? 0 : communicator->abi_version,
-          communicator == nullptr ? 0 : communicator->struct_size, STRATUM_COMMUNICATOR_ABI_VERSION,
-          sizeof(stratum_communicator));
-    }
-    return *loaded.emplace(name, communicator).first->second;
+  LibraryCloser closer;
+  fs::path path;
+  stratum_communicator_entry_fn entry = nullptr;
+  try {
+    entry = reinterpret_cast<stratum_communicator_entry_fn>(open_entry(
+        name, "libstratumcomm_" + name + ".so", "communicator", STRATUM_COMMUNICATOR_ENTRY, closer, path));
+  } catch (const Error& e) {
+    fail(
+        "{} (a communicator is built only where its library is found: tools/setup.sh installs OpenMPI for "
+        "mpi)",
+        e.what());
   }
-  fail(
-      "no communicator '{}': {} is in none of {} (it is built only where its library is found: "
-      "tools/setup.sh installs OpenMPI for mpi)",
-      name, file, joined(tried));
+  const stratum_communicator* communicator = entry();
+  if (communicator == nullptr || communicator->abi_version != STRATUM_COMMUNICATOR_ABI_VERSION ||
+      communicator->struct_size < offsetof(stratum_communicator, allreduce_async)) {
+    fail(
+        "communicator '{}' ({}) speaks communicator ABI version {} with a {}-byte table; this Stratum speaks "
+        "version {} ({} bytes)",
+        name, path.string(), communicator == nullptr ? 0 : communicator->abi_version,
+        communicator == nullptr ? 0 : communicator->struct_size, STRATUM_COMMUNICATOR_ABI_VERSION,
+        sizeof(stratum_communicator));
+  }
+  closer.library = nullptr;  // kept for the life of the process
+  return *loaded.emplace(name, communicator).first->second;
 }
 
 std::vector<std::string> available_plugins() {
