@@ -2,6 +2,7 @@
 // the weight gradient's primitive where one reads the same dy, else a loop.
 #include <algorithm>
 #include <cstring>
+#include <string>
 
 #include "plugins/onednn/ops.h"
 
@@ -80,22 +81,39 @@ dnnl::convolution_backward_data::primitive_desc backward_data_pd(const ConvShape
   return {desc, c.attr(), c.engine(), hint, /*allow_empty=*/algorithm != kDirect};
 }
 
-// dy in `dy_layout`, the layout it comes in, for a bf16 conv whose x has fewer channels than a block of
-// 16 (a net's first conv), else any. oneDNN's AMX kernels would have it reordered to channels-last, a copy
-// of a full-size gradient, and gain nothing on so few channels (VGG-11/4's first conv in bf16: backward
-// 98 -> 62 ms). Not in f32: given BN-LeNet's plain dy, oneDNN falls back to a reference kernel (80x slower).
-dnnl::convolution_backward_weights::primitive_desc backward_weights_pd(const ConvShape& s,
-                                                                       dnnl::algorithm algorithm,
-                                                                       bool with_bias,
-                                                                       const memory::desc& dy_layout,
-                                                                       Compiler& c) {
+dnnl::convolution_backward_weights::primitive_desc backward_weights_pd(
+    const ConvShape& s, dnnl::algorithm algorithm, bool with_bias, const memory::desc& x_layout,
+    const memory::desc& dy_layout, Compiler& c) {
   const auto hint = forward_pd(s, algorithm, with_bias, c.attr(), c);
   if (!hint) return {};
-  const memory::desc dy = s.type == memory::data_type::bf16 && s.src[1] < 16 ? dy_layout : s.any(s.dst);
-  const dnnl::convolution_backward_weights::desc desc(algorithm, s.any(s.src), s.any(s.weights),
-                                                      s.bias(with_bias), dy, s.strides, s.dilates, s.padding,
-                                                      s.padding);
+  const dnnl::convolution_backward_weights::desc desc(algorithm, x_layout, s.any(s.weights),
+                                                      s.bias(with_bias), dy_layout, s.strides, s.dilates,
+                                                      s.padding, s.padding);
   return {desc, c.attr(), c.engine(), hint, /*allow_empty=*/algorithm != kDirect};
+}
+
+// The weight gradient's primitive in the layouts oneDNN prefers, but for two cases it handles badly:
+// - A bf16 conv whose x has fewer channels than a block of 16 (a net's first conv) takes dy in the layout it
+//   comes in: oneDNN's AMX kernels would have it reordered to channels-last, a copy of a full-size gradient,
+//   and gain nothing on so few channels (VGG-11/4's first conv in bf16: backward 98 -> 62 ms). Not in f32:
+//   given BN-LeNet's plain dy, oneDNN falls back to a reference kernel (80x slower).
+// - An f32 conv whose x oneDNN would pad to blocks of 8 channels (2-15 of them) runs an AVX2 kernel there;
+//   where dy has 16 channels or more its AVX-512 kernel on channels-last x and dy is 1.7-2.5x as fast
+//   (LeNet's conv2, 6 to 16 channels: 0.95 -> 0.38 ms), and it takes that unless oneDNN has only a
+//   reference kernel for it.
+dnnl::convolution_backward_weights::primitive_desc weight_gradient_pd(const ConvShape& s, bool with_bias,
+                                                                      const memory::desc& dy_layout,
+                                                                      const Value* x, Compiler& c) {
+  const auto make = [&](const memory::desc& x_layout, const memory::desc& dy) {
+    return preferred(
+        s, [&](dnnl::algorithm a) { return backward_weights_pd(s, a, with_bias, x_layout, dy, c); });
+  };
+  const bool bf16_first = s.type == memory::data_type::bf16 && s.src[1] < 16;
+  const auto pd = make(s.any(s.src), bf16_first ? dy_layout : s.any(s.dst));
+  if (s.type != memory::data_type::f32 || channel_block(pd.src_desc(), x) != 8 || s.dst[1] < 16) return pd;
+  const auto channels_last = make(memory::desc(s.src, s.type, memory::format_tag::nhwc),
+                                  memory::desc(s.dst, s.type, memory::format_tag::nhwc));
+  return std::string(channels_last.impl_info_str()).rfind("ref", 0) == 0 ? pd : channels_last;
 }
 
 // The weights (plain in the IR: fresh every training step, constant in inference) in the layout the
@@ -246,8 +264,7 @@ void conv_backward_weights(const Node& node, Compiler& c, const memory& dy, cons
                            const Shape& w_shape, const Value* dw, const Value* db) {
   const ConvShape s(node, x->type().dtype, x->type().shape, w_shape, dy.get_desc().dims());
   if (s.matmul_pays) return backward_weights_by_matmul(c, s, dy, x, dw, db);
-  const auto pd = preferred(
-      s, [&](dnnl::algorithm a) { return backward_weights_pd(s, a, db != nullptr, dy.get_desc(), c); });
+  const auto pd = weight_gradient_pd(s, db != nullptr, dy.get_desc(), x, c);
   const memory plain_dw = c.view(c.plain_output(dw), plain_desc(s.weights, s.type));
   const memory weights_grad =
       plain_dw.get_desc() == pd.diff_weights_desc() ? plain_dw : c.buffer(pd.diff_weights_desc());

@@ -254,6 +254,7 @@ INSTANTIATE_TEST_SUITE_P(
         ConvCase{{2, 8, 10, 10}, {8, 4, 3, 3}, {.padding = {2, 2}, .dilation = {2, 2}, .groups = 2}, true},
         ConvCase{{1, 32, 6, 5}, {32, 1, 3, 3}, {.stride = {2, 1}, .padding = {1, 0}, .groups = 32}, false},
         ConvCase{{3, 4, 8, 8}, {6, 4, 1, 1}, {.stride = {2, 2}}, true},
+        ConvCase{{2, 6, 9, 9}, {16, 6, 5, 5}, {}, true},  // weight gradient channels-last (LeNet's conv2)
         ConvCase{{2, 32, 32, 32},
                  {48, 32, 3, 3},
                  {.padding = {1, 1}},
