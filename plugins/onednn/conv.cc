@@ -178,6 +178,9 @@ void bias_grad(const Node& node, Compiler& c) {
 // where the residual dies here in y's layout (as ResNet's do).
 void conv_forward(const Node& node, Compiler& c, const Value* x, const Value* w, const Value* bias,
                   const Value* residual, bool relu, const Value* y) {
+  if (!residual && direct_conv_runs(node, x->type().dtype, w->type().shape)) {
+    return direct_conv_forward(node, c, x, w, bias, relu, y);
+  }
   const ConvShape s(node, x->type().dtype, x->type().shape, w->type().shape, y->type().shape);
   const dnnl::primitive_attr attr = fused_attr(c, relu, residual != nullptr);
   const auto pd = preferred(s, [&](dnnl::algorithm a) { return forward_pd(s, a, bias != nullptr, attr, c); });
@@ -262,6 +265,8 @@ void backward_weights_by_matmul(Compiler& c, const ConvShape& s, const memory& d
 // layout is plain, else reordered there after it.
 void conv_backward_weights(const Node& node, Compiler& c, const memory& dy, const Value* x,
                            const Shape& w_shape, const Value* dw, const Value* db) {
+  if (direct_conv_runs(node, x->type().dtype, w_shape))
+    return direct_conv_weight_grad(node, c, dy, x, dw, db);
   const ConvShape s(node, x->type().dtype, x->type().shape, w_shape, dy.get_desc().dims());
   if (s.matmul_pays) return backward_weights_by_matmul(c, s, dy, x, dw, db);
   const auto pd = weight_gradient_pd(s, db != nullptr, dy.get_desc(), x, c);

@@ -255,6 +255,11 @@ INSTANTIATE_TEST_SUITE_P(
         ConvCase{{1, 32, 6, 5}, {32, 1, 3, 3}, {.stride = {2, 1}, .padding = {1, 0}, .groups = 32}, false},
         ConvCase{{3, 4, 8, 8}, {6, 4, 1, 1}, {.stride = {2, 2}}, true},
         ConvCase{{2, 6, 9, 9}, {16, 6, 5, 5}, {}, true},  // weight gradient channels-last (LeNet's conv2)
+        // Our own kernels (direct_conv.cc): LeNet's conv1; rows of two 32-column chunks, 7 taps a row (two
+        // groups of 5), 8 outputs (tiles of 3, 3, 2); a padding larger than the kernel needs.
+        ConvCase{{2, 1, 28, 28}, {6, 1, 5, 5}, {.padding = {2, 2}}, true},
+        ConvCase{{3, 2, 7, 40}, {8, 2, 3, 7}, {.padding = {1, 3}}, false},
+        ConvCase{{1, 3, 6, 6}, {1, 3, 2, 2}, {.padding = {3, 0}}, true},
         ConvCase{{2, 32, 32, 32},
                  {48, 32, 3, 3},
                  {.padding = {1, 1}},

@@ -51,6 +51,14 @@ void conv_backward_data(const Node& node, Compiler& c, const dnnl::memory& dy, c
                         const Shape& x_shape, const Value* dx);
 void conv_backward_weights(const Node& node, Compiler& c, const dnnl::memory& dy, const Value* x,
                            const Shape& w_shape, const Value* dw, const Value* db);
+// A conv of 8 output channels or fewer at stride 1 in f32, on a CPU with AVX-512: our own kernels
+// (direct_conv.cc) in plain layouts, where oneDNN's would pad the channels to blocks of 16. Forward (plus
+// bias, then relu) and weight gradient (and bias gradient unless db is null); the data gradient is oneDNN's.
+bool direct_conv_runs(const Node& node, DType dtype, const Shape& w);
+void direct_conv_forward(const Node& node, Compiler& c, const Value* x, const Value* w, const Value* bias,
+                         bool relu, const Value* y);
+void direct_conv_weight_grad(const Node& node, Compiler& c, const dnnl::memory& dy, const Value* x,
+                             const Value* dw, const Value* db);
 // batch_norm in training of x: y (relu'd when `relu`), mean, var and the running statistics' update.
 struct NormValues {
   const Value *x, *gamma, *beta, *running_mean, *running_var;
