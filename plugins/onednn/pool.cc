@@ -148,20 +148,24 @@ void avg_pool_sigmoid_grad(const Node& node, Compiler& c) {
   const int64_t rows = x[0] * x[1] / block * x[2], height = x[2], width = x[3];
   const int64_t k_h = window(node).kernel[0], k_w = window(node).kernel[1];
   const int64_t out_h = pooled[2], out_w = pooled[3];
-  const float area = static_cast<float>(k_h * k_w);
+  const float per_element = 1.0f / static_cast<float>(k_h * k_w);  // exact for areas of powers of 2
   c.add_loop(
       [=] {
+        const float *y_data = data<float>(y), *dy_data = data<float>(dy);
+        float* dx_data = data<float>(dx);
         parallel_for(
             rows,
             [&](int64_t row) {  // one row of one plane (of `block` channels)
               const int64_t plane = row / height, oy = row % height / k_h;
-              const float* in = data<float>(y) + row * width * block;
-              const float* grad = data<float>(dy) + (plane * out_h + oy) * out_w * block;
-              float* out = data<float>(dx) + row * width * block;
+              const float* in = y_data + row * width * block;
+              const float* grad = dy_data + (plane * out_h + oy) * out_w * block;
+              float* out = dx_data + row * width * block;
               const int64_t covered = oy < out_h ? out_w * k_w * block : 0;  // the rest is in no window
               for (int64_t i = 0; i < covered; grad += block) {              // one window's columns
-                for (int64_t kx = 0; kx < k_w; ++kx) {
-                  for (int64_t l = 0; l < block; ++l, ++i) out[i] = grad[l] / area * in[i] * (1 - in[i]);
+                for (int64_t kx = 0; kx < k_w; ++kx, i += block) {
+                  for (int64_t l = 0; l < block; ++l) {
+                    out[i + l] = grad[l] * per_element * in[i + l] * (1 - in[i + l]);
+                  }
                 }
               }
               for (int64_t i = covered; i < width * block; ++i) out[i] = 0.f * in[i];  // NaN stays NaN
