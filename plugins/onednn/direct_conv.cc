@@ -6,18 +6,12 @@
 // an edge; lanes are output columns, 32 a row at a time forward, 16 for the weight gradient.
 #include <omp.h>
 
-// GCC 12 warns inside its own AVX-512 headers (their _mm512_undefined_ps: GCC bug 105593).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-
-#include <immintrin.h>
-
 #include <algorithm>
 #include <array>
 #include <cstring>
 #include <utility>
 
+#include "plugins/onednn/avx512.h"
 #include "plugins/onednn/ops.h"
 
 namespace stratum::onednn {
@@ -68,12 +62,6 @@ void pad_image(const Geometry& g, const float* x, float* to) {
       }
     }
   }
-}
-
-#define STRATUM_AVX512 __attribute__((target("avx512f,fma")))
-
-STRATUM_AVX512 __mmask16 first_lanes(int64_t n) {
-  return n >= 16 ? __mmask16(0xffff) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1);
 }
 
 // Row `oy` of y's kT channels (a channel every `y_stride` floats) from the padded image and weights packed
@@ -175,14 +163,12 @@ constexpr std::array<WeightGradImage, sizeof...(k)> weight_grad_images(std::inte
   return {weight_grad_image<k + 1>...};
 }
 
-bool cpu_runs_kernels() { return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma"); }
-
 }  // namespace
 
 bool direct_conv_runs(const Node& node, DType dtype, const Shape& w) {
   return dtype == DType::f32 && w[0] <= kMaxOutputs && node.attr_int("groups") == 1 &&
          node.attr_ints("stride") == Ints{1, 1} && node.attr_ints("dilation") == Ints{1, 1} &&
-         cpu_runs_kernels();
+         cpu_has_avx512();
 }
 
 void direct_conv_forward(const Node& node, Compiler& c, const Value* x, const Value* w, const Value* bias,

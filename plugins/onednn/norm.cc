@@ -1,5 +1,6 @@
 // batch_norm and batch_norm_grad as oneDNN batch normalizations, in whatever layout x has (rank 2 runs as
-// oneDNN's [N,C]); the running statistics' update, which oneDNN does not do, is a loop.
+// oneDNN's [N,C]), but for a plain rank-4 x in training (plain_norm.cc); the running statistics' update,
+// which oneDNN does not do, is a loop.
 #include "plugins/onednn/ops.h"
 
 namespace stratum::onednn {
@@ -46,6 +47,10 @@ void update_running_stats(const Node& node, Compiler& c, const NormValues& v, co
 // they are given (v.mean, v.var).
 void normalize(const Node& node, Compiler& c, const NormValues& v, bool relu, bool training) {
   const memory x = c.input(v.x);
+  if (training && plain_norm_runs(x, v.x)) {
+    plain_norm_forward(node, c, v, relu);
+    return update_running_stats(node, c, v, c.input(v.mean), c.input(v.var));
+  }
   normalization_flags flags = kScaleShift;
   if (relu) flags |= normalization_flags::fuse_norm_relu;
   if (!training) flags |= normalization_flags::use_global_stats;
@@ -116,6 +121,9 @@ memory batch_norm_backward(const Node& node, Compiler& c, const memory& dy, cons
                            const Value* gamma, const Value* beta, const Value* mean, const Value* var,
                            const Value* dx, const Value* dgamma, const Value* dbeta) {
   const memory x = c.input(x_value);
+  if (plain_norm_runs(x, x_value)) {
+    return plain_norm_backward(node, c, dy, x_value, gamma, beta, mean, var, dx, dgamma, dbeta);
+  }
   const double eps = node.attr_float("eps");
   normalization_flags flags = kScaleShift;
   if (beta) flags |= normalization_flags::fuse_norm_relu;

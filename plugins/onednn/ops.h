@@ -71,6 +71,14 @@ dnnl::memory batch_norm_backward(const Node& node, Compiler& c, const dnnl::memo
                                  const Value* gamma, const Value* beta, const Value* mean, const Value* var,
                                  const Value* dx, const Value* dgamma, const Value* dbeta);
 
+// batch_norm in training and batch_norm_grad of a plain [N, C, H, W] f32 x with planes of 16 or more, on a
+// CPU with AVX-512: loops of our own (plain_norm.cc), as batch_norm_training and batch_norm_backward.
+bool plain_norm_runs(const dnnl::memory& x, const Value* value);
+void plain_norm_forward(const Node& node, Compiler& c, const NormValues& v, bool relu);
+dnnl::memory plain_norm_backward(const Node& node, Compiler& c, const dnnl::memory& dy, const Value* x,
+                                 const Value* gamma, const Value* beta, const Value* mean, const Value* var,
+                                 const Value* dx, const Value* dgamma, const Value* dbeta);
+
 // A rank-4 value's layout with blocks of `block` channels innermost (aBcd16b or aBcd8b, padded when the
 // channels do not fill the last block), or plain for block 1; the zero desc for other ranks.
 dnnl::memory::desc channel_blocked(const Value* value, int64_t block);
