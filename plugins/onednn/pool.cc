@@ -3,6 +3,7 @@
 // forward again itself when that node is in another subgraph. The fused avg_pool_sigmoid_grad is a loop.
 #include <algorithm>
 
+#include "plugins/onednn/avx512.h"
 #include "plugins/onednn/ops.h"
 
 namespace stratum::onednn {
@@ -128,6 +129,37 @@ void global_avg_pool_grad(const Node& node, Compiler& c) {
   average_grad(node, c, kGlobalAverage, global_window(node.output()->type().shape));
 }
 
+// Where each 16 columns of a plain row find their dy: for a run of columns starting at a column r past a
+// window's first (r < k_w), lane l's window counted from that one, (r + l)/k_w; the lanes of r = 0..k_w-1.
+std::vector<int32_t> window_lanes(int64_t k_w) {
+  std::vector<int32_t> lanes(k_w * 16);
+  for (int64_t r = 0; r < k_w; ++r) {
+    for (int64_t l = 0; l < 16; ++l) lanes[r * 16 + l] = static_cast<int32_t>((r + l) / k_w);
+  }
+  return lanes;
+}
+
+// avg_pool_sigmoid_grad's loop over one plain row of `width` columns, the first `covered` in windows of k_w:
+// 16 columns at a time, their dy (of `pooled` windows) spread over them by a permutation.
+STRATUM_AVX512 void sigmoid_pool_grad_row(const float* in, const float* grad, float* out, int64_t width,
+                                          int64_t covered, int64_t pooled, int64_t k_w, const int32_t* lanes,
+                                          float per_element) {
+  const __m512 scale = _mm512_set1_ps(per_element), one = _mm512_set1_ps(1.0f), zero = _mm512_setzero_ps();
+  int64_t window = 0, r = 0;  // the first column's
+  for (int64_t x = 0; x < width; x += 16) {
+    const __m512 y = _mm512_maskz_loadu_ps(first_lanes(width - x), in + x);
+    const __m512 dy =
+        _mm512_permutexvar_ps(_mm512_loadu_si512(lanes + r * 16),
+                              _mm512_maskz_loadu_ps(first_lanes(pooled - window), grad + window));
+    const __m512 dx = _mm512_mul_ps(_mm512_mul_ps(dy, scale), _mm512_mul_ps(y, _mm512_sub_ps(one, y)));
+    // Columns in no window: 0·y (NaN stays NaN).
+    _mm512_mask_storeu_ps(out + x, first_lanes(width - x),
+                          _mm512_mask_mov_ps(_mm512_mul_ps(zero, y), first_lanes(covered - x), dx));
+    window += (r + 16) / k_w;
+    r = (r + 16) % k_w;
+  }
+}
+
 // (y, dy) -> dx = avg_pool_grad(dy)·y·(1 - y), the gradient at the input of the sigmoid whose output y the
 // pool read, for windows that tile the input (supports() declines others, so there is no padding and
 // count_include_pad does not matter): each element takes one dy. One
@@ -149,6 +181,8 @@ void avg_pool_sigmoid_grad(const Node& node, Compiler& c) {
   const int64_t k_h = window(node).kernel[0], k_w = window(node).kernel[1];
   const int64_t out_h = pooled[2], out_w = pooled[3];
   const float per_element = 1.0f / static_cast<float>(k_h * k_w);  // exact for areas of powers of 2
+  const bool vectorised = block == 1 && k_w <= 16 && cpu_has_avx512();
+  const std::vector<int32_t> lanes = window_lanes(k_w);
   c.add_loop(
       [=] {
         const float *y_data = data<float>(y), *dy_data = data<float>(dy);
@@ -161,7 +195,11 @@ void avg_pool_sigmoid_grad(const Node& node, Compiler& c) {
               const float* grad = dy_data + (plane * out_h + oy) * out_w * block;
               float* out = dx_data + row * width * block;
               const int64_t covered = oy < out_h ? out_w * k_w * block : 0;  // the rest is in no window
-              for (int64_t i = 0; i < covered; grad += block) {              // one window's columns
+              if (vectorised) {
+                return sigmoid_pool_grad_row(in, grad, out, width, covered, out_w, k_w, lanes.data(),
+                                             per_element);
+              }
+              for (int64_t i = 0; i < covered; grad += block) {  // one window's columns
                 for (int64_t kx = 0; kx < k_w; ++kx, i += block) {
                   for (int64_t l = 0; l < block; ++l) {
                     out[i + l] = grad[l] * per_element * in[i + l] * (1 - in[i + l]);
