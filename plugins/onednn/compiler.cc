@@ -209,6 +209,12 @@ memory Compiler::output(const Value* value, const memory::desc& desc) {
 
 memory Compiler::plain_output(const Value* value) { return output(value, plain_desc(value->type())); }
 
+const Node* Compiler::sole_reader(const Value* value, std::string_view op) const {
+  if (output_args_.count(value) || value->users().size() != 1) return nullptr;
+  const Node* reader = value->users()[0];
+  return reader->op_name() == op && !claimed(reader) ? reader : nullptr;
+}
+
 // Whether `node` is the last to read `value`, which the caller does not read.
 bool Compiler::dies_at(const Value* value, const Node& node) const {
   if (output_args_.count(value)) return false;

@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -133,6 +134,9 @@ class Compiler {
   // Fusion: `node`, later in the subgraph, is computed by the current node's calls; it gets none itself.
   void claim(const Node* node) { claimed_.insert(node); }
   bool claimed(const Node* node) const { return claimed_.count(node) != 0; }
+  // The one node that reads `value`, when it is an unclaimed `op` and the caller does not read the value;
+  // else null.
+  const Node* sole_reader(const Value* value, std::string_view op) const;
   // Whether anything reads `value`: a later node, or the caller.
   bool needed(const Value* value) const { return !value->users().empty() || output_args_.count(value); }
   // Whether `node` may write over `memory`, which holds its input `value`: the memory is no arg's (the

@@ -350,6 +350,19 @@ TEST(Subgraph, ReluFusesIntoItsProducer) {
   expect_matches_reference(t.graph, {{"var", positive({16})}});
 }
 
+// A sigmoid that alone reads the output of our own kernels (a conv of few channels, a plain batch norm in
+// training) is computed inside them; one whose conv output is read elsewhere too is not.
+TEST(Subgraph, SigmoidFusesIntoOurKernels) {
+  TestGraph t;
+  Value *x = t.input("x", {2, 3, 9, 20}), *w = t.input("w", {4, 3, 3, 3});
+  Value* alone = t.b.sigmoid(t.b.conv2d(x, w, nullptr, {.padding = {1, 1}}));
+  Value* shared = t.b.conv2d(x, w);
+  BatchNormOutputs bn = t.b.batch_norm(alone, t.input("gamma", {4}), t.input("beta", {4}),
+                                       t.input("mean", {4}), t.input("var", {4}));
+  t.outputs({alone, shared, t.b.sigmoid(shared), t.b.sigmoid(bn.y), bn.new_running_mean, bn.new_running_var});
+  expect_matches_reference(t.graph, {{"var", positive({4})}});
+}
+
 // batch norm, relu and back: the relu's gradient is masked inside the batch norm's backward.
 TEST(Subgraph, ReluGradientFusesIntoBatchNormGradient) {
   TestGraph t;

@@ -53,7 +53,8 @@ void conv_backward_weights(const Node& node, Compiler& c, const dnnl::memory& dy
                            const Shape& w_shape, const Value* dw, const Value* db);
 // A conv of 8 output channels or fewer at stride 1 in f32, on a CPU with AVX-512: our own kernels
 // (direct_conv.cc) in plain layouts, where oneDNN's would pad the channels to blocks of 16. Forward (plus
-// bias, then relu) and weight gradient (and bias gradient unless db is null); the data gradient is oneDNN's.
+// bias, then relu, or a sigmoid that alone reads y, claimed) and weight gradient (and bias gradient unless db
+// is null); the data gradient is oneDNN's.
 bool direct_conv_runs(const Node& node, DType dtype, const Shape& w);
 void direct_conv_forward(const Node& node, Compiler& c, const Value* x, const Value* w, const Value* bias,
                          bool relu, const Value* y);
