@@ -402,15 +402,17 @@ TEST(Eltwise, ReluSigmoidAddAndGradientsMatchReference) {
   expect_matches_reference(t.graph);
 }
 
-// avg_pool_sigmoid_grad on plain rows (pool.cc's 16-column permutation): windows of 3 and 2 columns, rows
-// of 37 and 34 (more than two chunks), the last column and row of the first in no window.
-TEST(Pool, AvgPoolSigmoidGradOfPlainRowsMatchesReference) {
+// avg_pool (gathered) and avg_pool_sigmoid_grad (a permutation) on plain rows, 16 columns at a time
+// (pool.cc): windows of 3 and 2 columns, rows of 37 and 34 (more than two chunks), the last column and row of
+// the first in no window.
+TEST(Pool, AvgPoolAndSigmoidGradOfPlainRowsMatchReference) {
   for (const auto& [x, pooled, k] : {std::tuple{Shape{2, 3, 7, 37}, Shape{2, 3, 2, 12}, int64_t{3}},
                                      {Shape{1, 2, 6, 34}, Shape{1, 2, 3, 17}, int64_t{2}}}) {
     TestGraph t;
     Value* y = t.b.sigmoid(t.input("x", x));
     const Attrs window = {{"kernel", Ints{k, k}}, {"stride", Ints{k, k}}, {"padding", Ints{0, 0}}};
-    t.outputs({t.op("avg_pool_sigmoid_grad", {y, t.input("dy", pooled)}, window)});
+    t.outputs(
+        {t.op("avg_pool", {y}, window), t.op("avg_pool_sigmoid_grad", {y, t.input("dy", pooled)}, window)});
     expect_matches_reference(t.graph);
   }
 }
