@@ -101,35 +101,42 @@ STRATUM_AVX512 void forward_row(const Geometry& g, const float* xp, const float*
   }
 }
 
+// Σ of a plane of n floats.
+STRATUM_AVX512 float plane_sum(const float* p, int64_t n) {
+  __m512 sum = _mm512_setzero_ps();
+  for (int64_t i = 0; i < n; i += 16)
+    sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(first_lanes(n - i), p + i));
+  return _mm512_reduce_add_ps(sum);
+}
+
 // dw [kT][taps] and db [kT] (null: none) += one image's, from its padded x and dy [kT][out_h][out_w] (a
 // channel every `dy_stride` floats): for each row of kGradTaps taps, lanes of dy times x summed, then
-// across the lanes.
+// across the lanes. (Every index into the accumulators is a constant, so that they stay in registers.)
 template <int kT>
 STRATUM_AVX512 void weight_grad_image(const Geometry& g, const float* xp, const float* dy, int64_t dy_stride,
                                       float* dw, float* db) {
-  const int64_t ph = g.padded_h(), pw = g.padded_w();
+  const int64_t ph = g.padded_h(), pw = g.padded_w(), out_h = g.out_h, out_w = g.out_w, taps = g.taps();
+  if (db != nullptr) {
+    for (int t = 0; t < kT; ++t) db[t] += plane_sum(dy + t * dy_stride, g.out_plane());
+  }
   for (int64_t c = 0; c < g.channels; ++c) {
     for (int64_t i = 0; i < g.kh; ++i) {
       for (int64_t j0 = 0; j0 < g.kw; j0 += kGradTaps) {
-        const bool with_bias = db != nullptr && c == 0 && i == 0 && j0 == 0;
-        __m512 acc[kT][kGradTaps], bias_acc[kT];
+        __m512 acc[kT][kGradTaps];
 #pragma GCC unroll 8
         for (int t = 0; t < kT; ++t) {
-          bias_acc[t] = _mm512_setzero_ps();
+#pragma GCC unroll 8
           for (int j = 0; j < kGradTaps; ++j) acc[t][j] = _mm512_setzero_ps();
         }
-        for (int64_t oy = 0; oy < g.out_h; ++oy) {
+        for (int64_t oy = 0; oy < out_h; ++oy) {
           const float* row = xp + (c * ph + oy + i) * pw + j0;
-          for (int64_t ox = 0; ox < g.out_w; ox += 16) {
-            const __mmask16 lanes = first_lanes(g.out_w - ox);  // the others' dy is 0
+          const float* grad_row = dy + oy * out_w;
+          for (int64_t ox = 0; ox < out_w; ox += 16) {
+            const __mmask16 lanes = first_lanes(out_w - ox);  // the others' dy is 0
             __m512 grad[kT];
 #pragma GCC unroll 8
             for (int t = 0; t < kT; ++t)
-              grad[t] = _mm512_maskz_loadu_ps(lanes, dy + t * dy_stride + oy * g.out_w + ox);
-            if (with_bias) {
-#pragma GCC unroll 8
-              for (int t = 0; t < kT; ++t) bias_acc[t] = _mm512_add_ps(bias_acc[t], grad[t]);
-            }
+              grad[t] = _mm512_maskz_loadu_ps(lanes, grad_row + t * dy_stride + ox);
 #pragma GCC unroll 8
             for (int j = 0; j < kGradTaps; ++j) {
               __m512 a = _mm512_loadu_ps(row + ox + j);
@@ -139,11 +146,13 @@ STRATUM_AVX512 void weight_grad_image(const Geometry& g, const float* xp, const 
             }
           }
         }
-        const int64_t taps = std::min<int64_t>(kGradTaps, g.kw - j0);
+        float* out = dw + (c * g.kh + i) * g.kw + j0;
+#pragma GCC unroll 8
         for (int t = 0; t < kT; ++t) {
-          for (int j = 0; j < taps; ++j)
-            dw[t * g.taps() + (c * g.kh + i) * g.kw + j0 + j] += _mm512_reduce_add_ps(acc[t][j]);
-          if (with_bias) db[t] += _mm512_reduce_add_ps(bias_acc[t]);
+#pragma GCC unroll 8
+          for (int j = 0; j < kGradTaps; ++j) {
+            if (j0 + j < g.kw) out[t * taps + j] += _mm512_reduce_add_ps(acc[t][j]);
+          }
         }
       }
     }
