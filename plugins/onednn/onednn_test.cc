@@ -365,21 +365,24 @@ TEST(Subgraph, SigmoidFusesIntoOurKernels) {
 
 // batch norm, relu and back: the relu's gradient is masked inside the batch norm's backward.
 TEST(Subgraph, ReluGradientFusesIntoBatchNormGradient) {
-  TestGraph t;
-  Value *x = t.input("x", {4, 16, 6, 6}), *gamma = t.input("gamma", {16});
-  Node* bn = t.graph.add_node("batch_norm",
-                              {x, gamma, t.input("beta", {16}), t.input("mean", {16}), t.input("var", {16})});
-  Value* y = t.b.relu(bn->output(0));
-  Value* dz = t.op("relu_grad", {t.input("dy", {4, 16, 6, 6}), y});
-  Node* grad = t.graph.add_node("batch_norm_grad", {dz, x, gamma, bn->output(1), bn->output(2)});
-  t.outputs({y, grad->output(0), grad->output(1), grad->output(2)});
-  expect_matches_reference(t.graph, {{"var", positive({16})}});
+  for (const Shape& shape : {Shape{4, 16, 6, 6}, Shape{6, 20}}) {
+    TestGraph t;
+    const Shape channel = {shape[1]};
+    Value *x = t.input("x", shape), *gamma = t.input("gamma", channel);
+    Node* bn = t.graph.add_node("batch_norm", {x, gamma, t.input("beta", channel), t.input("mean", channel),
+                                               t.input("var", channel)});
+    Value* y = t.b.relu(bn->output(0));
+    Value* dz = t.op("relu_grad", {t.input("dy", shape), y});
+    Node* grad = t.graph.add_node("batch_norm_grad", {dz, x, gamma, bn->output(1), bn->output(2)});
+    t.outputs({y, grad->output(0), grad->output(1), grad->output(2)});
+    expect_matches_reference(t.graph, {{"var", positive(channel)}});
+  }
 }
 
-// Planes of 16 or more (5×7: two vectors and a tail of 3) run as loops of our own (plain_norm.cc), as does
-// ReluGradientFusesIntoBatchNormGradient's.
+// Planes of 16 or more (5×7: two vectors and a tail of 3) and rank 2 with 16 features or more (20: a block of
+// 16 and one of 4) run as loops of our own (plain_norm.cc), as do ReluGradientFusesIntoBatchNormGradient's.
 TEST(BatchNorm, TrainingInferenceAndGradientMatchReference) {
-  for (const Shape& shape : {Shape{4, 5, 3, 3}, Shape{8, 6}, Shape{3, 6, 5, 7}}) {
+  for (const Shape& shape : {Shape{4, 5, 3, 3}, Shape{8, 6}, Shape{3, 6, 5, 7}, Shape{5, 20}}) {
     TestGraph t;
     const Shape channel = {shape[1]};
     Value *x = t.input("x", shape), *gamma = t.input("gamma", channel), *beta = t.input("beta", channel);
