@@ -143,6 +143,9 @@ TEST(Resize, BilinearMatchesPyTorchRoundedTo8Bits) {
   float copy[4];
   resize_bilinear(same, 2, 3, 2, copy);  // downscaling samples between pixels: 10 + 0.25·(20-10), half up
   EXPECT_FLOAT_EQ(copy[0], 13 / 255.0f);
+  float unchanged[4];
+  resize_bilinear(image, 2, 2, 2, unchanged);  // the same size: each pixel itself
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(unchanged[i], image[i] / 255.0f) << i;
 }
 
 TEST(BatchLoader, EpochsAreSeededPermutations) {

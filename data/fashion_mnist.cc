@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <vector>
 
 #include "ir/error.h"
 #include "ir/types.h"
@@ -113,25 +114,30 @@ Dataset slice(const Dataset& data, int64_t begin, int64_t end) {
 }
 
 void resize_bilinear(const uint8_t* image, int64_t rows, int64_t cols, int64_t size, float* out) {
+  if (rows == size && cols == size) {  // every output pixel sits on its source pixel
+    for (int64_t i = 0; i < size * size; ++i) out[i] = float(image[i]) / 255.0f;
+    return;
+  }
   // Source coordinate of output pixel i along an axis of n pixels: (i + 0.5)·n/size - 0.5, clamped at 0.
-  auto source = [size](int64_t i, int64_t n, int64_t* lo, int64_t* hi, float* frac) {
-    const double x = std::max(0.0, (i + 0.5) * double(n) / double(size) - 0.5);
-    *lo = std::min<int64_t>(static_cast<int64_t>(x), n - 1);
-    *hi = std::min<int64_t>(*lo + 1, n - 1);
-    *frac = static_cast<float>(x - *lo);
+  struct Source {
+    int64_t lo, hi;
+    float frac;
   };
+  auto source = [size](int64_t i, int64_t n) {
+    const double x = std::max(0.0, (i + 0.5) * double(n) / double(size) - 0.5);
+    const int64_t lo = std::min<int64_t>(static_cast<int64_t>(x), n - 1);
+    return Source{lo, std::min<int64_t>(lo + 1, n - 1), static_cast<float>(x - lo)};
+  };
+  std::vector<Source> columns(size);
+  for (int64_t x = 0; x < size; ++x) columns[x] = source(x, cols);
+  auto at = [&](int64_t r, int64_t c) { return float(image[r * cols + c]); };
   for (int64_t y = 0; y < size; ++y) {
-    int64_t y0, y1;
-    float fy;
-    source(y, rows, &y0, &y1, &fy);
+    const Source row = source(y, rows);
     for (int64_t x = 0; x < size; ++x) {
-      int64_t x0, x1;
-      float fx;
-      source(x, cols, &x0, &x1, &fx);
-      auto at = [&](int64_t r, int64_t c) { return float(image[r * cols + c]); };
-      const float top = at(y0, x0) + (at(y0, x1) - at(y0, x0)) * fx;
-      const float bottom = at(y1, x0) + (at(y1, x1) - at(y1, x0)) * fx;
-      out[y * size + x] = std::floor(top + (bottom - top) * fy + 0.5f) / 255.0f;
+      const Source& col = columns[x];
+      const float top = at(row.lo, col.lo) + (at(row.lo, col.hi) - at(row.lo, col.lo)) * col.frac;
+      const float bottom = at(row.hi, col.lo) + (at(row.hi, col.hi) - at(row.hi, col.lo)) * col.frac;
+      out[y * size + x] = std::floor(top + (bottom - top) * row.frac + 0.5f) / 255.0f;
     }
   }
 }
