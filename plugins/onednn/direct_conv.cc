@@ -185,12 +185,7 @@ void direct_conv_forward(const Node& node, Compiler& c, const Value* x, const Va
   const Shape& xs = x->type().shape;
   const Geometry g = geometry_of(node, xs, w->type().shape, y->type().shape);
   const int64_t images = xs[0];
-  Activation activation = relu ? Activation::kRelu : Activation::kNone;
-  if (const Node* sigmoid = relu ? nullptr : c.sole_reader(y, "sigmoid")) {  // computed here, on the way
-    c.claim(sigmoid);
-    activation = Activation::kSigmoid;
-    y = sigmoid->output();
-  }
+  const Activation activation = claim_activation(c, relu, y);
   const memory in = c.plain_input(x), weights = c.plain_input(w), out = c.plain_output(y);
   const memory b = bias ? c.plain_input(bias) : memory();
   const memory padded = c.buffer(plain_desc({images * g.padded_image()}));

@@ -1,6 +1,6 @@
 // batch_norm and batch_norm_grad as oneDNN batch normalizations, in whatever layout x has (rank 2 runs as
-// oneDNN's [N,C]), but for a plain rank-4 x in training (plain_norm.cc); the running statistics' update,
-// which oneDNN does not do, is a loop.
+// oneDNN's [N,C]), but for a plain x in training (plain_norm.cc); the running statistics' update, which
+// oneDNN does not do, is a loop.
 #include "plugins/onednn/ops.h"
 
 namespace stratum::onednn {

@@ -2,6 +2,8 @@
 
 #include <unordered_set>
 
+#include "plugins/onednn/avx512.h"
+
 namespace stratum::onednn {
 
 namespace {
@@ -67,6 +69,15 @@ int64_t channel_block(const dnnl::memory::desc& desc, const Value* value) {
 dnnl::memory::desc bias_desc(int64_t size, bool present) {
   if (!present) return {};
   return dnnl::memory::desc({size}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::x);
+}
+
+Activation claim_activation(Compiler& c, bool relu, const Value*& y) {
+  if (relu) return Activation::kRelu;
+  const Node* sigmoid = c.sole_reader(y, "sigmoid");
+  if (sigmoid == nullptr) return Activation::kNone;
+  c.claim(sigmoid);
+  y = sigmoid->output();
+  return Activation::kSigmoid;
 }
 
 const Node* claim_bias_grad(const Node& node, const Value* dy, Compiler& compiler) {

@@ -51,6 +51,11 @@ void conv_backward_data(const Node& node, Compiler& c, const dnnl::memory& dy, c
                         const Shape& x_shape, const Value* dx);
 void conv_backward_weights(const Node& node, Compiler& c, const dnnl::memory& dy, const Value* x,
                            const Shape& w_shape, const Value* dw, const Value* db);
+// What our own kernels (avx512.h) apply to their output y: relu where the node fuses one, else a sigmoid
+// that alone reads y, claimed, y then being the sigmoid's output; else nothing.
+enum class Activation;
+Activation claim_activation(Compiler& c, bool relu, const Value*& y);
+
 // A conv of 8 output channels or fewer at stride 1 in f32, on a CPU with AVX-512: our own kernels
 // (direct_conv.cc) in plain layouts, where oneDNN's would pad the channels to blocks of 16. Forward (plus
 // bias, then relu, or a sigmoid that alone reads y, claimed) and weight gradient (and bias gradient unless db
@@ -72,8 +77,9 @@ dnnl::memory batch_norm_backward(const Node& node, Compiler& c, const dnnl::memo
                                  const Value* gamma, const Value* beta, const Value* mean, const Value* var,
                                  const Value* dx, const Value* dgamma, const Value* dbeta);
 
-// batch_norm in training and batch_norm_grad of a plain [N, C, H, W] f32 x with planes of 16 or more, on a
-// CPU with AVX-512: loops of our own (plain_norm.cc), as batch_norm_training and batch_norm_backward.
+// batch_norm in training and batch_norm_grad of a plain f32 x, [N, C, H, W] with planes of 16 or more or
+// [N, C] with 16 features or more, on a CPU with AVX-512: loops of our own (plain_norm.cc), as
+// batch_norm_training and batch_norm_backward.
 bool plain_norm_runs(const dnnl::memory& x, const Value* value);
 void plain_norm_forward(const Node& node, Compiler& c, const NormValues& v, bool relu);
 dnnl::memory plain_norm_backward(const Node& node, Compiler& c, const dnnl::memory& dy, const Value* x,

@@ -160,13 +160,8 @@ bool plain_norm_runs(const memory& x, const Value* value) {
 void plain_norm_forward(const Node& node, Compiler& c, const NormValues& v, bool relu) {
   const Blocks blocks(v.x->type().shape);
   const double eps = node.attr_float("eps");
-  Activation activation = relu ? Activation::kRelu : Activation::kNone;
   const Value* y_value = v.y;
-  if (const Node* sigmoid = relu ? nullptr : c.sole_reader(v.y, "sigmoid")) {  // computed here, on the way
-    c.claim(sigmoid);
-    activation = Activation::kSigmoid;
-    y_value = sigmoid->output();
-  }
+  const Activation activation = claim_activation(c, relu, y_value);
   const memory x = c.plain_input(v.x), gamma = c.plain_input(v.gamma), beta = c.plain_input(v.beta);
   const memory y = c.plain_output(y_value);
   const memory mean = c.plain_output(v.mean), var = c.plain_output(v.var);

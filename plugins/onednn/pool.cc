@@ -233,7 +233,7 @@ void avg_pool_sigmoid_grad(const Node& node, Compiler& c) {
   const int64_t out_h = pooled[2], out_w = pooled[3];
   const float per_element = 1.0f / static_cast<float>(k_h * k_w);  // exact for areas of powers of 2
   const bool vectorised = block == 1 && k_w <= 16 && cpu_has_avx512();
-  const std::vector<int32_t> lanes = window_lanes(k_w);
+  const std::vector<int32_t> lanes = vectorised ? window_lanes(k_w) : std::vector<int32_t>();
   c.add_loop(
       [=] {
         const float *y_data = data<float>(y), *dy_data = data<float>(dy);
