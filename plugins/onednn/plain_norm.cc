@@ -144,7 +144,7 @@ struct Blocks {
   }
   int64_t channels;
   bool rank4;
-  int64_t inner, count;  // elements a position, and a channel's
+  int64_t inner, count;  // a channel's elements in one image, and in the batch
   Block block;
 };
 
