@@ -64,16 +64,6 @@ void fold_batch_norm(const Node& node, Compiler& c) {
       touched);
 }
 
-// The layout concat_batch_norm works in: the channel block the first part was written in when every part's
-// channels fill whole blocks, else plain.
-int64_t common_block(const std::vector<const Value*>& parts, Compiler& c) {
-  const int64_t block = channel_block(c.input(parts[0]).get_desc(), parts[0]);
-  const bool fits = block > 0 && std::all_of(parts.begin(), parts.end(), [&](const Value* part) {
-                      return part->type().shape[1] % block == 0;
-                    });
-  return fits ? block : 1;
-}
-
 // out[j] = max(in[j]·a[j % kWidth] + b[j % kWidth], floor) for j < count. When `out` is whole cache lines the
 // stores stream past the caches (nothing reads y until all of it is written), which saves reading it in.
 template <int64_t kWidth>

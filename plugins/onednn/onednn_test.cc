@@ -557,6 +557,20 @@ TEST(Shape, ConcatSliceFlattenReshapeMatchReference) {
   expect_matches_reference(t.graph);
 }
 
+// Blocked conv outputs whose channel counts are whole blocks, each copied into its channels of the output;
+// a plain part first, the blocked one made plain; along the batch, oneDNN's concat.
+TEST(Shape, ConcatOfBlockedPartsMatchesReference) {
+  TestGraph t;
+  Value* x = t.input("x", {2, 8, 5, 5});
+  Value* a = t.b.conv2d(x, t.input("wa", {16, 8, 1, 1}));
+  Value* b = t.b.relu(t.b.conv2d(x, t.input("wb", {32, 8, 1, 1})));
+  Value* c = t.b.conv2d(x, t.input("wc", {16, 8, 1, 1}));
+  Value* joined = t.b.concat({a, b, c});
+  Value* cut = t.b.concat({t.b.conv2d(x, t.input("wd", {5, 8, 1, 1})), c});
+  t.outputs({joined, t.b.conv2d(joined, t.input("we", {16, 64, 1, 1})), cut, t.b.concat({a, c}, 0)});
+  expect_matches_reference(t.graph);
+}
+
 TEST(Shape, ConcatAndSliceTakeI32) {
   TestGraph t;
   Value* a = t.graph.add_input("a", {DType::i32, {3, 2}});

@@ -1,5 +1,6 @@
 #include "plugins/onednn/ops.h"
 
+#include <algorithm>
 #include <unordered_set>
 
 #include "plugins/onednn/avx512.h"
@@ -64,6 +65,14 @@ int64_t channel_block(const dnnl::memory::desc& desc, const Value* value) {
     if (desc == channel_blocked(value, block)) return block;
   }
   return 0;
+}
+
+int64_t common_block(const std::vector<const Value*>& parts, Compiler& c) {
+  const int64_t block = channel_block(c.input(parts[0]).get_desc(), parts[0]);
+  const bool fits = block > 0 && std::all_of(parts.begin(), parts.end(), [&](const Value* part) {
+                      return part->type().shape[1] % block == 0;
+                    });
+  return fits ? block : 1;
 }
 
 dnnl::memory::desc bias_desc(int64_t size, bool present) {

@@ -92,6 +92,10 @@ dnnl::memory::desc channel_blocked(const Value* value, int64_t block);
 // The channel block of `desc`, a layout of `value`: 16, 8, 1 (plain), or 0 for any other layout.
 int64_t channel_block(const dnnl::memory::desc& desc, const Value* value);
 
+// The layout in which parts are joined along channels: the channel block the first part was written in when
+// every part's channels fill whole blocks, else 1 (plain).
+int64_t common_block(const std::vector<const Value*>& parts, Compiler& c);
+
 // A bias [size] when `present`, else the empty desc by which a primitive has no bias.
 dnnl::memory::desc bias_desc(int64_t size, bool present);
 

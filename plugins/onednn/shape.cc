@@ -1,5 +1,7 @@
-// Ops that move data: flatten and reshape are views of plain memory (no copy), concat is oneDNN's concat
-// over its inputs' layouts, slice a reorder of a sub-memory.
+// Ops that move data: flatten and reshape are views of plain memory (no copy), concat a copy of
+// each part into its channels (or oneDNN's concat), slice a reorder of a sub-memory.
+#include <cstring>
+
 #include "plugins/onednn/ops.h"
 
 namespace stratum::onednn {
@@ -13,7 +15,7 @@ void reshape(const Node& node, Compiler& c) {
   c.alias(node.output(), c.view(c.plain_input(node.input(0)), plain_desc(node.output()->type())));
 }
 
-void concat(const Node& node, Compiler& c) {
+void onednn_concat(const Node& node, Compiler& c) {
   std::vector<memory> inputs;
   std::vector<memory::desc> descs;
   for (const Value* input : node.inputs()) {
@@ -24,6 +26,40 @@ void concat(const Node& node, Compiler& c) {
   Args args = {{DNNL_ARG_DST, c.output(node.output(), pd.dst_desc())}};
   for (size_t i = 0; i < inputs.size(); ++i) args[DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i)] = inputs[i];
   c.add(pd, std::move(args));
+}
+
+// Along channels, of parts in a plain or channel-blocked layout: each part is copied into its channels of y
+// in the layout they share (common_block), one memcpy an image. oneDNN 2.6's concat copies large parts one
+// element per call, and may pick a layout for y that no part and no reader has.
+void concat(const Node& node, Compiler& c) {
+  const std::vector<const Value*> parts(node.inputs().begin(), node.inputs().end());
+  if (node.attr_int("axis") != 1 || channel_block(c.input(parts[0]).get_desc(), parts[0]) == 0)
+    return onednn_concat(node, c);
+  const int64_t block = common_block(parts, c), batch = node.output()->type().shape[0];
+  std::vector<memory> in;
+  std::vector<size_t> bytes;  // a part's bytes an image
+  for (const Value* part : parts) {
+    in.push_back(c.input(part, channel_blocked(part, block)));
+    bytes.push_back(in.back().get_desc().get_size() / batch);
+  }
+  const memory y = c.output(node.output(), channel_blocked(node.output(), block));
+  const size_t image = y.get_desc().get_size() / batch;
+  std::vector<memory> touched = in;
+  touched.push_back(y);
+  c.add_loop(
+      [=] {
+        const int64_t n_parts = static_cast<int64_t>(in.size());
+        parallel_for(
+            batch * n_parts,
+            [&](int64_t i) {
+              const int64_t n = i / n_parts, p = i % n_parts;
+              size_t offset = n * image;
+              for (int64_t q = 0; q < p; ++q) offset += bytes[q];
+              std::memcpy(data<char>(y) + offset, data<char>(in[p]) + n * bytes[p], bytes[p]);
+            },
+            static_cast<int64_t>(image / n_parts / 4));
+      },
+      touched);
 }
 
 // Elements [begin, end) along an axis: the sub-memory of x in its own layout where that layout can express
