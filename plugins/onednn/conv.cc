@@ -202,6 +202,8 @@ void conv_forward(const Node& node, Compiler& c, const Value* x, const Value* w,
 
 void conv_backward_data(const Node& node, Compiler& c, const memory& dy, const Value* w, const Shape& x_shape,
                         const Value* dx) {
+  if (direct_conv_data_grad_runs(node, w->type().dtype, w->type().shape, x_shape))
+    return direct_conv_data_grad(node, c, dy, w, x_shape, dx);
   const ConvShape s(node, w->type().dtype, x_shape, w->type().shape, dy.get_desc().dims());
   const auto pd = preferred(s, [&](dnnl::algorithm a) { return backward_data_pd(s, a, c); });
   c.add(pd, {{DNNL_ARG_DIFF_DST, c.convert(dy, pd.diff_dst_desc())},

@@ -260,6 +260,9 @@ INSTANTIATE_TEST_SUITE_P(
         ConvCase{{2, 1, 28, 28}, {6, 1, 5, 5}, {.padding = {2, 2}}, true},
         ConvCase{{3, 2, 7, 40}, {8, 2, 3, 7}, {.padding = {1, 3}}, false},
         ConvCase{{1, 3, 6, 6}, {1, 3, 2, 2}, {.padding = {3, 0}}, true},
+        // The data gradient, images in lanes: two blocks, the second of 3; channel tiles of 6 and 2; 4-column
+        // tiles, the last overlapping.
+        ConvCase{{19, 8, 6, 5}, {5, 8, 3, 2}, {.padding = {1, 0}}, false},
         ConvCase{{2, 32, 32, 32},
                  {48, 32, 3, 3},
                  {.padding = {1, 1}},

@@ -59,12 +59,16 @@ Activation claim_activation(Compiler& c, bool relu, const Value*& y);
 // A conv of 8 output channels or fewer at stride 1 in f32, on a CPU with AVX-512: our own kernels
 // (direct_conv.cc) in plain layouts, where oneDNN's would pad the channels to blocks of 16. Forward (plus
 // bias, then relu, or a sigmoid that alone reads y, claimed) and weight gradient (and bias gradient unless db
-// is null); the data gradient is oneDNN's.
+// is null). The data gradient of a conv of 8 input channels or fewer (at stride 1, x at least 4 columns
+// wide), likewise.
 bool direct_conv_runs(const Node& node, DType dtype, const Shape& w);
 void direct_conv_forward(const Node& node, Compiler& c, const Value* x, const Value* w, const Value* bias,
                          bool relu, const Value* y);
 void direct_conv_weight_grad(const Node& node, Compiler& c, const dnnl::memory& dy, const Value* x,
                              const Value* dw, const Value* db);
+bool direct_conv_data_grad_runs(const Node& node, DType dtype, const Shape& w, const Shape& x);
+void direct_conv_data_grad(const Node& node, Compiler& c, const dnnl::memory& dy, const Value* w,
+                           const Shape& x_shape, const Value* dx);
 // batch_norm in training of x: y (relu'd when `relu`), mean, var and the running statistics' update.
 struct NormValues {
   const Value *x, *gamma, *beta, *running_mean, *running_var;
