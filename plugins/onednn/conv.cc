@@ -178,6 +178,8 @@ void bias_grad(const Node& node, Compiler& c) {
 // where the residual dies here in y's layout (as ResNet's do).
 void conv_forward(const Node& node, Compiler& c, const Value* x, const Value* w, const Value* bias,
                   const Value* residual, bool relu, const Value* y) {
+  if (single_image_conv_runs(node, x->type().dtype, x->type().shape, w->type().shape, y->type().shape))
+    return single_image_conv_forward(node, c, x, w, bias, residual, relu, y);
   if (!residual && direct_conv_runs(node, x->type().dtype, w->type().shape)) {
     return direct_conv_forward(node, c, x, w, bias, relu, y);
   }

@@ -263,10 +263,25 @@ INSTANTIATE_TEST_SUITE_P(
         // The data gradient, images in lanes: two blocks, the second of 3; channel tiles of 6 and 2; 4-column
         // tiles, the last overlapping.
         ConvCase{{19, 8, 6, 5}, {5, 8, 3, 2}, {.padding = {1, 0}}, false},
+        // One image, small planes (single_image_conv.cc): 3×3 at stride 2; 7×5 in tiles of 12, 12 and 11;
+        // dilated.
+        ConvCase{{1, 32, 5, 5}, {48, 32, 3, 3}, {.stride = {2, 2}, .padding = {1, 1}}, true},
+        ConvCase{{1, 16, 7, 7}, {32, 16, 3, 3}, {.padding = {1, 0}}, false},
+        ConvCase{{1, 16, 6, 6}, {16, 16, 3, 2}, {.padding = {2, 1}, .dilation = {2, 3}}, true},
         ConvCase{{2, 32, 32, 32},
                  {48, 32, 3, 3},
                  {.padding = {1, 1}},
                  true}));  // Winograd: 2,048 outputs a channel
+
+// One image's conv of a small plane adds the bias, then the residual, then applies relu.
+TEST(Conv, SingleImageAddsBiasThenResidualThenRelu) {
+  TestGraph t;
+  Value* x = t.input("x", {1, 32, 4, 4});
+  t.outputs(
+      {t.op("conv2d", {x, t.input("w", {16, 32, 3, 3}), t.input("bias", {16}), t.input("r", {1, 16, 4, 4})},
+            {{"padding", Ints{1, 1}}, {"relu", true}})});
+  expect_matches_reference(t.graph);
+}
 
 // bf16 weight gradients of small output planes are one matmul (conv.cc), the bias gradient on the way: as
 // the reference computes them (in f32, rounded to bf16), within bf16's rounding.
