@@ -366,21 +366,15 @@ void direct_conv_data_grad(const Node& node, Compiler& c, const memory& dy, cons
   const Shape ys = dy.get_desc().dims();
   const Geometry g = geometry_of(node, x_shape, w->type().shape, ys);
   const int64_t images = x_shape[0], threads = omp_get_max_threads(), blocks = (images + kLanes - 1) / kLanes;
-  const memory grad = c.convert(dy, plain_desc(ys)), weights = c.plain_input(w), out = c.plain_output(dx);
+  const memory grad = c.convert(dy, plain_desc(ys)), out = c.plain_output(dx);
+  // w as [outputs][kh][kw][channels].
+  const memory weights =
+      c.convert(c.plain_input(w),
+                memory::desc(dims_of(w->type().shape), memory::data_type::f32, memory::format_tag::ohwi));
   const memory lane_rows = c.buffer(plain_desc({threads * g.lane_rows_size()}));
-  const memory packed = c.buffer(plain_desc({g.outputs * g.taps()}));
   const auto tiles = data_grad_rows(std::make_integer_sequence<int, kMaxTileChannels>());
   c.add_loop(
       [=] {
-        const float* from = data<float>(weights);
-        float* to = data<float>(packed);  // [outputs][kh][kw][channels] from [outputs][channels][kh][kw]
-        const int64_t plane = g.kh * g.kw;
-        for (int64_t o = 0; o < g.outputs; ++o) {
-          for (int64_t ch = 0; ch < g.channels; ++ch) {
-            for (int64_t k = 0; k < plane; ++k)
-              to[(o * plane + k) * g.channels + ch] = from[(o * g.channels + ch) * plane + k];
-          }
-        }
         const int64_t image_in = g.channels * g.height * g.width, image_out = g.outputs * g.out_plane();
 #pragma omp parallel num_threads(threads)
         {
@@ -393,12 +387,13 @@ void direct_conv_data_grad(const Node& node, Compiler& c, const memory& dy, cons
             for (int64_t c0 = 0; c0 < g.channels; c0 += kMaxTileChannels) {
               const int64_t tile = std::min(kMaxTileChannels, g.channels - c0);
               for (int64_t iy = 0; iy < g.height; ++iy)
-                tiles[tile - 1](g, dy_lanes, to, c0, iy, lanes, data<float>(out) + n0 * image_in);
+                tiles[tile - 1](g, dy_lanes, data<float>(weights), c0, iy, lanes,
+                                data<float>(out) + n0 * image_in);
             }
           }
         }
       },
-      {grad, weights, out, lane_rows, packed});
+      {grad, weights, out, lane_rows});
 }
 
 }  // namespace stratum::onednn

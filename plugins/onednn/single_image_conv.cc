@@ -82,10 +82,6 @@ constexpr std::array<Tile, sizeof...(k)> tiles(std::integer_sequence<int, k...>)
   return {tile<k + 1>...};
 }
 
-memory::desc blocked(const Shape& shape, memory::format_tag tag) {
-  return memory::desc(dims_of(shape), memory::data_type::f32, tag);
-}
-
 }  // namespace
 
 bool single_image_conv_runs(const Node& node, DType dtype, const Shape& x, const Shape& w, const Shape& y) {
@@ -101,13 +97,14 @@ void single_image_conv_forward(const Node& node, Compiler& c, const Value* x, co
   const Unfold u{xs[1],     xs[2],     xs[3],      ws[2],      ws[3],       ys[2],      ys[3],
                  stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1]};
   const int64_t blocks = ws[0] / kBlock, pixels = u.pixels();
-  const memory in = c.input(x, blocked(xs, memory::format_tag::aBcd16b));
-  const memory weights = c.convert(c.plain_input(w), blocked(ws, memory::format_tag::ABcd16b16a));
-  const memory out = c.output(y, blocked(ys, memory::format_tag::aBcd16b));
+  const memory in = c.input(x, channel_blocked(x, kBlock));
+  const memory weights = c.convert(
+      c.plain_input(w), memory::desc(dims_of(ws), memory::data_type::f32, memory::format_tag::ABcd16b16a));
+  const memory out = c.output(y, channel_blocked(y, kBlock));
   const memory unfolded = c.buffer(plain_desc({u.taps() * pixels}));
   std::vector<memory> touched = {in, weights, out, unfolded};
   const memory b = bias ? c.plain_input(bias) : memory();
-  const memory r = residual ? c.input(residual, blocked(ys, memory::format_tag::aBcd16b)) : memory();
+  const memory r = residual ? c.input(residual, channel_blocked(y, kBlock)) : memory();
   if (bias) touched.push_back(b);
   if (residual) touched.push_back(r);
   // Tiles of equal size but the last, as few as hold the plane.
