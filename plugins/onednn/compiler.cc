@@ -49,6 +49,25 @@ memory::desc with_data_type(const memory::desc& desc, memory::data_type type) {
   return converted;
 }
 
+memory::dims element_strides(const memory::desc& desc) {
+  const dnnl_memory_desc_t& d = desc.data;
+  const dnnl_blocking_desc_t& blocking = d.format_desc.blocking;
+  if (d.format_kind != dnnl_blocked || d.extra.flags != 0 || blocking.inner_nblks > 1) return {};
+  for (int i = 0; i < d.ndims; ++i) {
+    if (d.padded_dims[i] != d.dims[i]) return {};
+  }
+  memory::dims strides(blocking.strides, blocking.strides + d.ndims);
+  if (blocking.inner_nblks == 1) {
+    const int dim = blocking.inner_idxs[0];
+    if (blocking.inner_blks[0] != d.dims[dim]) return {};
+    strides[dim] = 1;
+  }
+  for (int i = 0; i < d.ndims; ++i) {
+    if (d.dims[i] == 1) strides[i] = 0;  // never stepped along
+  }
+  return strides;
+}
+
 bool cpu_has_bf16() {
   const auto bf16 = static_cast<unsigned>(dnnl::cpu_isa::avx512_core_bf16);
   return (static_cast<unsigned>(dnnl::get_effective_cpu_isa()) & bf16) == bf16;
@@ -270,9 +289,23 @@ memory Compiler::view(const memory& source, const memory::desc& desc) {
   return m;
 }
 
-// A conversion of a constant input is made once per refresh, into a buffer of its own that keeps it.
+namespace {
+
+// Whether `a` and `b` place every element at the same offset: a view of one is the other.
+bool same_bytes(const memory::desc& a, const memory::desc& b) {
+  if (a.data.data_type != b.data.data_type || a.data.offset0 != b.data.offset0 || a.dims() != b.dims())
+    return false;
+  const memory::dims strides = element_strides(a);
+  return !strides.empty() && strides == element_strides(b);
+}
+
+}  // namespace
+
+// A conversion of a constant input is made once per refresh, into a buffer of its own that keeps it; one
+// between layouts that place every element alike is a view.
 memory Compiler::convert(const memory& source, const memory::desc& desc) {
   if (source.get_desc() == desc) return source;
+  if (same_bytes(source.get_desc(), desc)) return view(source, desc);
   if (const memory* found = find_derived(source, desc, false)) return *found;
   const bool constant = constant_.count(source.get()) > 0;
   const memory m =

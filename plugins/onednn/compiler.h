@@ -42,6 +42,10 @@ dnnl::memory::desc any_desc(const dnnl::memory::dims& dims,
                             dnnl::memory::data_type type = dnnl::memory::data_type::f32);
 // `desc`'s layout with elements of `type`.
 dnnl::memory::desc with_data_type(const dnnl::memory::desc& desc, dnnl::memory::data_type type);
+// Each dim's stride in elements, where `desc` places an element at the sum of its indices times these:
+// plain and strided layouts, and blocked ones whose one block spans its whole dim (nChw16c of 16 channels is
+// nhwc); 0 for dims of size 1; empty for any other layout.
+dnnl::memory::dims element_strides(const dnnl::memory::desc& desc);
 // Whether the CPU runs bf16 natively (AVX512-BF16: oneDNN's avx512_core_bf16 or above).
 bool cpu_has_bf16();
 

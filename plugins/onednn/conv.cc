@@ -184,7 +184,7 @@ void conv_forward(const Node& node, Compiler& c, const Value* x, const Value* w,
     return direct_conv_forward(node, c, x, w, bias, relu, y);
   }
   const ConvShape s(node, x->type().dtype, x->type().shape, w->type().shape, y->type().shape);
-  const dnnl::primitive_attr attr = fused_attr(c, relu, residual != nullptr);
+  const dnnl::primitive_attr attr = fused_attr(c, claim_activation(c, relu, y), residual != nullptr);
   const auto pd = preferred(s, [&](dnnl::algorithm a) { return forward_pd(s, a, bias != nullptr, attr, c); });
   memory dst;
   if (residual && c.input(residual).get_desc() == pd.dst_desc() &&

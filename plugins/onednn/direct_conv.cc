@@ -179,17 +179,21 @@ STRATUM_AVX512 __m512i lane_offsets(int64_t stride) {
                             _mm512_set1_epi32(static_cast<int>(stride)));
 }
 
-// The block of images from n0 (`lanes` of them) of dy [images][outputs][out_h][out_w] into `to`.
-STRATUM_AVX512 void gather_lanes(const Geometry& g, const float* dy, __mmask16 lanes, float* to) {
-  const __m512i image = lane_offsets(g.outputs * g.out_plane());
-  for (int64_t r = 0; r < g.outputs * g.out_h; ++r) {
-    for (int64_t q = 0; q < g.lane_columns(); ++q) {
-      const int64_t ox = q + g.pad_w - (g.kw - 1);
-      const bool inside = ox >= 0 && ox < g.out_w;
-      _mm512_storeu_ps(
-          to + (r * g.lane_columns() + q) * kLanes,
-          inside ? _mm512_mask_i32gather_ps(_mm512_setzero_ps(), lanes, image, dy + r * g.out_w + ox, 4)
-                 : _mm512_setzero_ps());
+// The block of images from n0 (`lanes` of them) of dy [images][outputs][out_h][out_w], its elements at
+// `strides` (element_strides), into `to`.
+STRATUM_AVX512 void gather_lanes(const Geometry& g, const float* dy, const memory::dims& strides,
+                                 __mmask16 lanes, float* to) {
+  const __m512i image = lane_offsets(strides[0]);
+  for (int64_t o = 0; o < g.outputs; ++o) {
+    for (int64_t oy = 0; oy < g.out_h; ++oy) {
+      const float* row = dy + o * strides[1] + oy * strides[2];
+      for (int64_t q = 0; q < g.lane_columns(); ++q, to += kLanes) {
+        const int64_t ox = q + g.pad_w - (g.kw - 1);
+        const bool inside = ox >= 0 && ox < g.out_w;
+        _mm512_storeu_ps(
+            to, inside ? _mm512_mask_i32gather_ps(_mm512_setzero_ps(), lanes, image, row + ox * strides[3], 4)
+                       : _mm512_setzero_ps());
+      }
     }
   }
 }
@@ -366,7 +370,10 @@ void direct_conv_data_grad(const Node& node, Compiler& c, const memory& dy, cons
   const Shape ys = dy.get_desc().dims();
   const Geometry g = geometry_of(node, x_shape, w->type().shape, ys);
   const int64_t images = x_shape[0], threads = omp_get_max_threads(), blocks = (images + kLanes - 1) / kLanes;
-  const memory grad = c.convert(dy, plain_desc(ys)), out = c.plain_output(dx);
+  // dy as it comes where its layout is strided (nChw16c of 16 channels is), else plain.
+  const memory grad = element_strides(dy.get_desc()).empty() ? c.convert(dy, plain_desc(ys)) : dy;
+  const memory::dims strides = element_strides(grad.get_desc());
+  const memory out = c.plain_output(dx);
   // w as [outputs][kh][kw][channels].
   const memory weights =
       c.convert(c.plain_input(w),
@@ -375,7 +382,7 @@ void direct_conv_data_grad(const Node& node, Compiler& c, const memory& dy, cons
   const auto tiles = data_grad_rows(std::make_integer_sequence<int, kMaxTileChannels>());
   c.add_loop(
       [=] {
-        const int64_t image_in = g.channels * g.height * g.width, image_out = g.outputs * g.out_plane();
+        const int64_t image_in = g.channels * g.height * g.width;
 #pragma omp parallel num_threads(threads)
         {
           float* dy_lanes = data<float>(lane_rows) + omp_get_thread_num() * g.lane_rows_size();
@@ -383,7 +390,7 @@ void direct_conv_data_grad(const Node& node, Compiler& c, const memory& dy, cons
           for (int64_t b = 0; b < blocks; ++b) {
             const int64_t n0 = b * kLanes;
             const __mmask16 lanes = first_lanes(images - n0);
-            gather_lanes(g, data<float>(grad) + n0 * image_out, lanes, dy_lanes);
+            gather_lanes(g, data<float>(grad) + n0 * strides[0], strides, lanes, dy_lanes);
             for (int64_t c0 = 0; c0 < g.channels; c0 += kMaxTileChannels) {
               const int64_t tile = std::min(kMaxTileChannels, g.channels - c0);
               for (int64_t iy = 0; iy < g.height; ++iy)

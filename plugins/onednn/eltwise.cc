@@ -47,11 +47,13 @@ bool is_plain(const memory& m, const Value* value) { return m.get_desc() == plai
 void add(const Node& node, Compiler& c) {
   const memory a = c.input(node.input(0)), b = c.input(node.input(1));
   const memory::desc desc = is_plain(a, node.input(0)) ? b.get_desc() : a.get_desc();
+  const Value* y = node.output();
   const dnnl::binary::primitive_desc pd({dnnl::algorithm::binary_add, desc, desc, desc},
-                                        fused_attr(c, node.attr_bool("relu")), c.engine());
+                                        fused_attr(c, claim_activation(c, node.attr_bool("relu"), y)),
+                                        c.engine());
   c.add(pd, {{DNNL_ARG_SRC_0, c.convert(a, desc)},
              {DNNL_ARG_SRC_1, c.convert(b, desc)},
-             {DNNL_ARG_DST, c.output(node.output(), desc)}});
+             {DNNL_ARG_DST, c.output(y, desc)}});
 }
 
 // (x, key) -> x·keep/(1-p) with the mask of backends/dropout_mask.h: dropout in training, and dropout_grad

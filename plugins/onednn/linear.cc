@@ -33,15 +33,16 @@ dnnl::inner_product_forward::primitive_desc forward_pd(const LinearShape& s, boo
   return {desc, attr, c.engine()};
 }
 
-// (x, w[, bias]) -> y, then relu.
+// (x, w[, bias]) -> y, then relu (or a sigmoid, claim_activation).
 void linear(const Node& node, Compiler& c) {
   const bool with_bias = node.inputs().size() == 3;
   const Shape &x = node.input(0)->type().shape, &w = node.input(1)->type().shape;
   const LinearShape s(node.input(0)->type().dtype, x[0], x[1], w[0]);
-  const auto pd = forward_pd(s, with_bias, fused_attr(c, node.attr_bool("relu")), c);
+  const Value* y = node.output();
+  const auto pd = forward_pd(s, with_bias, fused_attr(c, claim_activation(c, node.attr_bool("relu"), y)), c);
   Args args = {{DNNL_ARG_SRC, c.input(node.input(0), pd.src_desc())},
                {DNNL_ARG_WEIGHTS, c.input(node.input(1), pd.weights_desc())},
-               {DNNL_ARG_DST, c.output(node.output(), pd.dst_desc())}};
+               {DNNL_ARG_DST, c.output(y, pd.dst_desc())}};
   if (with_bias) args[DNNL_ARG_BIAS] = c.input(node.input(2), pd.bias_desc());
   c.add(pd, std::move(args));
 }

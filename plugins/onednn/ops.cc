@@ -44,10 +44,13 @@ bool runs_bf16(std::string_view op) {
   return ops.count(op) > 0;
 }
 
-dnnl::primitive_attr fused_attr(Compiler& compiler, bool relu, bool with_sum) {
+dnnl::primitive_attr fused_attr(Compiler& compiler, Activation activation, bool with_sum) {
   dnnl::post_ops post_ops;
   if (with_sum) post_ops.append_sum(1.0f);
-  if (relu) post_ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+  if (activation == Activation::kRelu)
+    post_ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+  if (activation == Activation::kSigmoid)
+    post_ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_logistic, 0.0f, 0.0f);
   return compiler.attr(post_ops);
 }
 

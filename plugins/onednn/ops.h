@@ -38,9 +38,11 @@ int set_world(const stratum_communicator* world);
 // that node's primitive computes the bias gradient on the way; null when there is none.
 const Node* claim_bias_grad(const Node& node, const Value* dy, Compiler& compiler);
 
-// The primitive attributes of a node whose `relu` attribute fuses a relu: an eltwise post-op. A residual
-// (conv2d's) comes first as a sum post-op: the primitive adds the destination's old contents.
-dnnl::primitive_attr fused_attr(Compiler& compiler, bool relu, bool with_sum = false);
+// The primitive attributes of a node that applies `activation` (claim_activation) on the way: an eltwise
+// post-op. A residual (conv2d's) comes first as a sum post-op: the primitive adds the destination's old
+// contents.
+enum class Activation;
+dnnl::primitive_attr fused_attr(Compiler& compiler, Activation activation, bool with_sum = false);
 
 // The ops the fused ones are made of (conv.cc, norm.cc). `node` holds the conv or batch-norm attributes.
 // conv2d of x by w (+ bias + residual, then relu) into y.
@@ -51,9 +53,9 @@ void conv_backward_data(const Node& node, Compiler& c, const dnnl::memory& dy, c
                         const Shape& x_shape, const Value* dx);
 void conv_backward_weights(const Node& node, Compiler& c, const dnnl::memory& dy, const Value* x,
                            const Shape& w_shape, const Value* dw, const Value* db);
-// What our own kernels (avx512.h) apply to their output y: relu where the node fuses one, else a sigmoid
-// that alone reads y, claimed, y then being the sigmoid's output; else nothing.
-enum class Activation;
+// What a conv, linear or add applies to its output y (our kernels in avx512.h, oneDNN's as a post-op): relu
+// where the node fuses one, else a sigmoid that alone reads y, claimed, y then being the sigmoid's output;
+// else nothing.
 Activation claim_activation(Compiler& c, bool relu, const Value*& y);
 
 // A conv of 8 output channels or fewer at stride 1 in f32, on a CPU with AVX-512: our own kernels
