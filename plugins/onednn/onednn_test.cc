@@ -423,9 +423,9 @@ TEST(Eltwise, ReluSigmoidAddAndGradientsMatchReference) {
   expect_matches_reference(t.graph);
 }
 
-// avg_pool (gathered) and avg_pool_sigmoid_grad (a permutation) on plain rows, 16 columns at a time
-// (pool.cc): windows of 3 and 2 columns, rows of 37 and 34 (more than two chunks), the last column and row of
-// the first in no window.
+// avg_pool and avg_pool_sigmoid_grad (a permutation) on plain rows, 16 columns at a time (pool.cc): windows
+// of 3 and 2 columns (the forward's of 3 is oneDNN's, of 2 ours: column pairs added by permutes), rows of 37
+// and 34 (more than two chunks), the last column and row of the first in no window.
 TEST(Pool, AvgPoolAndSigmoidGradOfPlainRowsMatchReference) {
   for (const auto& [x, pooled, k] : {std::tuple{Shape{2, 3, 7, 37}, Shape{2, 3, 2, 12}, int64_t{3}},
                                      {Shape{1, 2, 6, 34}, Shape{1, 2, 3, 17}, int64_t{2}}}) {
