@@ -1,11 +1,11 @@
 // A convolution of one image with a small output plane (ResNet-18's and GoogLeNet's last stages at batch
 // 1, 3×3 to 6×6 pixels) is bound by reading its weights: 9.4 MB for 42 MFLOP in ResNet-18's stage 4, which
 // oneDNN 2.6's direct kernel reads at 18 GB/s (0.48 ms a conv on an AMD Zen 5, where ONNX Runtime takes
-// 0.28). Here the image is first unfolded, [pixels][taps], and each block of 16 output channels streams its
-// weights (oneDNN's ABcd16b16a, reordered once where they are constant) through tiles of up to kMaxTile
-// pixels, an accumulator a pixel, adding the bias, then the residual, then relu on the way out: 0.20 ms, 0.37
-// without the software prefetch (32 taps ahead: 0.23). x, y and the residual are in nChw16c, the layout of
-// oneDNN's convolutions around it.
+// 0.28). Here the image is first unfolded, [pixels][taps] (the pixels shared among the threads), and each
+// block of 16 output channels streams its weights (oneDNN's ABcd16b16a, reordered once where they are
+// constant) through tiles of up to kMaxTile pixels, an accumulator a pixel, adding the bias, then the
+// residual, then relu on the way out: 0.20 ms, 0.37 without the software prefetch (32 taps ahead: 0.23). x, y
+// and the residual are in nChw16c, the layout of oneDNN's convolutions around it.
 #include <array>
 #include <utility>
 
@@ -32,22 +32,19 @@ struct Unfold {
   int64_t taps() const { return channels * kh * kw; }
 };
 
-// x (nChw16c) unfolded into [pixels][taps], the taps ordered [C/16][kh][kw][16] (16 channels a vector), zeros
-// where a tap falls in the padding.
-STRATUM_AVX512 void unfold(const Unfold& u, const float* x, float* to) {
-  for (int64_t oy = 0; oy < u.out_h; ++oy) {
-    for (int64_t ox = 0; ox < u.out_w; ++ox) {
-      for (int64_t block = 0; block < u.channels / kBlock; ++block) {
-        const float* plane = x + block * u.height * u.width * kBlock;
-        for (int64_t ky = 0; ky < u.kh; ++ky) {
-          const int64_t iy = oy * u.stride_h - u.pad_h + ky * u.dilation_h;
-          for (int64_t kx = 0; kx < u.kw; ++kx, to += kBlock) {
-            const int64_t ix = ox * u.stride_w - u.pad_w + kx * u.dilation_w;
-            const bool inside = iy >= 0 && iy < u.height && ix >= 0 && ix < u.width;
-            _mm512_storeu_ps(
-                to, inside ? _mm512_loadu_ps(plane + (iy * u.width + ix) * kBlock) : _mm512_setzero_ps());
-          }
-        }
+// Output pixel p's row of x (nChw16c) unfolded into [pixels][taps], the taps ordered [C/16][kh][kw][16] (16
+// channels a vector), zeros where a tap falls in the padding.
+STRATUM_AVX512 void unfold(const Unfold& u, const float* x, int64_t p, float* to) {
+  const int64_t oy = p / u.out_w, ox = p % u.out_w;
+  for (int64_t block = 0; block < u.channels / kBlock; ++block) {
+    const float* plane = x + block * u.height * u.width * kBlock;
+    for (int64_t ky = 0; ky < u.kh; ++ky) {
+      const int64_t iy = oy * u.stride_h - u.pad_h + ky * u.dilation_h;
+      for (int64_t kx = 0; kx < u.kw; ++kx, to += kBlock) {
+        const int64_t ix = ox * u.stride_w - u.pad_w + kx * u.dilation_w;
+        const bool inside = iy >= 0 && iy < u.height && ix >= 0 && ix < u.width;
+        _mm512_storeu_ps(
+            to, inside ? _mm512_loadu_ps(plane + (iy * u.width + ix) * kBlock) : _mm512_setzero_ps());
       }
     }
   }
@@ -114,17 +111,22 @@ void single_image_conv_forward(const Node& node, Compiler& c, const Value* x, co
   const Tile body = table[size - 1], tail = table[last - 1];
   c.add_loop(
       [=] {
-        unfold(u, data<float>(in), data<float>(unfolded));
         const float* bias_data = bias ? data<float>(b) : nullptr;
         const float* residual_data = residual ? data<float>(r) : nullptr;
-#pragma omp parallel for
-        for (int64_t o = 0; o < blocks; ++o) {
-          const int64_t plane = o * pixels * kBlock;
-          for (int64_t t = 0; t < tile_count; ++t) {
-            (t + 1 < tile_count ? body : tail)(
-                u.taps(), data<float>(unfolded), data<float>(weights) + o * u.taps() * kBlock,
-                bias_data ? bias_data + o * kBlock : nullptr, residual_data ? residual_data + plane : nullptr,
-                relu, t * size, data<float>(out) + plane);
+#pragma omp parallel
+        {
+#pragma omp for
+          for (int64_t p = 0; p < pixels; ++p)
+            unfold(u, data<float>(in), p, data<float>(unfolded) + p * u.taps());
+#pragma omp for
+          for (int64_t o = 0; o < blocks; ++o) {
+            const int64_t plane = o * pixels * kBlock;
+            for (int64_t t = 0; t < tile_count; ++t) {
+              (t + 1 < tile_count ? body : tail)(
+                  u.taps(), data<float>(unfolded), data<float>(weights) + o * u.taps() * kBlock,
+                  bias_data ? bias_data + o * kBlock : nullptr,
+                  residual_data ? residual_data + plane : nullptr, relu, t * size, data<float>(out) + plane);
+            }
           }
         }
       },
