@@ -2,10 +2,12 @@
 // 1, 3×3 to 6×6 pixels) is bound by reading its weights: 9.4 MB for 42 MFLOP in ResNet-18's stage 4, which
 // oneDNN 2.6's direct kernel reads at 18 GB/s (0.48 ms a conv on an AMD Zen 5, where ONNX Runtime takes
 // 0.28). Here the image is first unfolded, [pixels][taps] (the pixels shared among the threads), and each
-// block of 16 output channels streams its weights (oneDNN's ABcd16b16a, reordered once where they are
-// constant) through tiles of up to kMaxTile pixels, an accumulator a pixel, adding the bias, then the
-// residual, then relu on the way out: 0.20 ms, 0.37 without the software prefetch (32 taps ahead: 0.23). x, y
-// and the residual are in nChw16c, the layout of oneDNN's convolutions around it.
+// pair of blocks of 16 output channels streams its weights (oneDNN's ABcd16b16a, reordered once where they
+// are constant) through tiles of up to kMaxTile pixels, an accumulator a pixel and block, adding the bias,
+// then the residual, then relu on the way out: 0.20 ms, 0.37 without the software prefetch (32 taps ahead:
+// 0.23). Pairs, not single blocks, take GoogLeNet's 6×6 and 3×3 convs from 0.102-0.106 to 0.092-0.094 ms
+// (its inc5) and 0.052-0.063 to 0.045-0.048 (b5's inc2), as each pixel's broadcast serves two FMAs. x, y and
+// the residual are in nChw16c, the layout of oneDNN's convolutions around it.
 #include <array>
 #include <utility>
 
@@ -50,33 +52,51 @@ STRATUM_AVX512 void unfold(const Unfold& u, const float* x, int64_t p, float* to
   }
 }
 
-// Pixels p0 .. p0 + kTile - 1 of one block of 16 output channels: y (and the residual) at the block's plane.
-template <int kTile>
-STRATUM_AVX512 void tile(int64_t taps, const float* unfolded, const float* weights, const float* bias,
-                         const float* residual, bool relu, int64_t p0, float* y) {
-  __m512 acc[kTile];
-  const __m512 b = bias ? _mm512_loadu_ps(bias) : _mm512_setzero_ps();
+// Pixels p0 .. p0 + kTile - 1 of kBlocks blocks of 16 output channels (their weights `taps` vectors apart,
+// their planes of y and the residual `plane` floats apart): each pixel's broadcast serves every block.
+template <int kTile, int kBlocks>
+STRATUM_AVX512 void tile(int64_t taps, int64_t plane, const float* unfolded, const float* weights,
+                         const float* bias, const float* residual, bool relu, int64_t p0, float* y) {
+  __m512 acc[kBlocks][kTile];
+#pragma GCC unroll 2
+  for (int j = 0; j < kBlocks; ++j) {
+    const __m512 b = bias ? _mm512_loadu_ps(bias + j * kBlock) : _mm512_setzero_ps();
 #pragma GCC unroll 32
-  for (int t = 0; t < kTile; ++t) acc[t] = b;
+    for (int t = 0; t < kTile; ++t) acc[j][t] = b;
+  }
   const float* column = unfolded + p0 * taps;
   for (int64_t k = 0; k < taps; ++k) {
-    _mm_prefetch(reinterpret_cast<const char*>(weights + (k + kPrefetch) * kBlock), _MM_HINT_T0);
-    const __m512 w = _mm512_loadu_ps(weights + k * kBlock);
+    __m512 w[kBlocks];
+#pragma GCC unroll 2
+    for (int j = 0; j < kBlocks; ++j) {
+      const float* at = weights + (j * taps + k) * kBlock;
+      _mm_prefetch(reinterpret_cast<const char*>(at + kPrefetch * kBlock), _MM_HINT_T0);
+      w[j] = _mm512_loadu_ps(at);
+    }
 #pragma GCC unroll 32
-    for (int t = 0; t < kTile; ++t) acc[t] = _mm512_fmadd_ps(w, _mm512_set1_ps(column[t * taps + k]), acc[t]);
+    for (int t = 0; t < kTile; ++t) {
+      const __m512 x = _mm512_set1_ps(column[t * taps + k]);
+#pragma GCC unroll 2
+      for (int j = 0; j < kBlocks; ++j) acc[j][t] = _mm512_fmadd_ps(w[j], x, acc[j][t]);
+    }
   }
+#pragma GCC unroll 2
+  for (int j = 0; j < kBlocks; ++j) {
 #pragma GCC unroll 32
-  for (int t = 0; t < kTile; ++t) {
-    const int64_t at = (p0 + t) * kBlock;
-    __m512 v = residual ? _mm512_add_ps(acc[t], _mm512_loadu_ps(residual + at)) : acc[t];
-    _mm512_storeu_ps(y + at, relu ? _mm512_max_ps(v, _mm512_setzero_ps()) : v);
+    for (int t = 0; t < kTile; ++t) {
+      const int64_t at = j * plane + (p0 + t) * kBlock;
+      __m512 v = residual ? _mm512_add_ps(acc[j][t], _mm512_loadu_ps(residual + at)) : acc[j][t];
+      _mm512_storeu_ps(y + at, relu ? _mm512_max_ps(v, _mm512_setzero_ps()) : v);
+    }
   }
 }
 
-using Tile = void (*)(int64_t, const float*, const float*, const float*, const float*, bool, int64_t, float*);
-template <int... k>
+using Tile = void (*)(int64_t, int64_t, const float*, const float*, const float*, const float*, bool, int64_t,
+                      float*);
+// tile<size, kBlocks> by size - 1.
+template <int kBlocks, int... k>
 constexpr std::array<Tile, sizeof...(k)> tiles(std::integer_sequence<int, k...>) {
-  return {tile<k + 1>...};
+  return {tile<k + 1, kBlocks>...};
 }
 
 }  // namespace
@@ -107,8 +127,9 @@ void single_image_conv_forward(const Node& node, Compiler& c, const Value* x, co
   // Tiles of equal size but the last, as few as hold the plane.
   const int64_t tile_count = (pixels + kMaxTile - 1) / kMaxTile;
   const int64_t size = (pixels + tile_count - 1) / tile_count, last = pixels - (tile_count - 1) * size;
-  const auto table = tiles(std::make_integer_sequence<int, kMaxTile>());
-  const Tile body = table[size - 1], tail = table[last - 1];
+  const auto one = tiles<1>(std::make_integer_sequence<int, kMaxTile>());
+  const auto two = tiles<2>(std::make_integer_sequence<int, kMaxTile>());
+  const int64_t pairs = (blocks + 1) / 2;  // of blocks, the last alone where their number is odd
   c.add_loop(
       [=] {
         const float* bias_data = bias ? data<float>(b) : nullptr;
@@ -119,12 +140,13 @@ void single_image_conv_forward(const Node& node, Compiler& c, const Value* x, co
           for (int64_t p = 0; p < pixels; ++p)
             unfold(u, data<float>(in), p, data<float>(unfolded) + p * u.taps());
 #pragma omp for
-          for (int64_t o = 0; o < blocks; ++o) {
-            const int64_t plane = o * pixels * kBlock;
+          for (int64_t i = 0; i < pairs; ++i) {
+            const int64_t o = 2 * i, plane = o * pixels * kBlock;
+            const auto& table = o + 1 < blocks ? two : one;
             for (int64_t t = 0; t < tile_count; ++t) {
-              (t + 1 < tile_count ? body : tail)(
-                  u.taps(), data<float>(unfolded), data<float>(weights) + o * u.taps() * kBlock,
-                  bias_data ? bias_data + o * kBlock : nullptr,
+              table[(t + 1 < tile_count ? size : last) - 1](
+                  u.taps(), pixels * kBlock, data<float>(unfolded),
+                  data<float>(weights) + o * u.taps() * kBlock, bias_data ? bias_data + o * kBlock : nullptr,
                   residual_data ? residual_data + plane : nullptr, relu, t * size, data<float>(out) + plane);
             }
           }
