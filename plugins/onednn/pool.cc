@@ -100,8 +100,8 @@ void max_pool_grad(const Node& node, Compiler& c) {
              {DNNL_ARG_DIFF_SRC, c.output(node.output(), pd.diff_src_desc())}});
 }
 
-// Whether the windows tile x (stride = kernel, no padding), leaving at most a last partial row and column.
-// Windows of two columns that tile x (LeNet's): our own forward below.
+// Whether windows two columns wide tile x (stride = kernel, no padding), leaving at most a last partial row
+// and column: LeNet's, which our own forward below takes.
 bool pairs_tile(const Window& w) {
   return w.kernel == w.strides && w.padding == memory::dims{0, 0} && w.kernel[1] == 2;
 }

@@ -34,8 +34,8 @@ struct Unfold {
   int64_t taps() const { return channels * kh * kw; }
 };
 
-// Output pixel p's row of x (nChw16c) unfolded into [pixels][taps], the taps ordered [C/16][kh][kw][16] (16
-// channels a vector), zeros where a tap falls in the padding.
+// Output pixel p's taps of x (nChw16c) into `to`, its row of the unfolded [pixels][taps]: ordered
+// [C/16][kh][kw][16] (16 channels a vector), zeros where a tap falls in the padding.
 STRATUM_AVX512 void unfold(const Unfold& u, const float* x, int64_t p, float* to) {
   const int64_t oy = p / u.out_w, ox = p % u.out_w;
   for (int64_t block = 0; block < u.channels / kBlock; ++block) {
