@@ -68,9 +68,9 @@ memory::dims element_strides(const memory::desc& desc) {
   return strides;
 }
 
-bool cpu_has_bf16() {
-  const auto bf16 = static_cast<unsigned>(dnnl::cpu_isa::avx512_core_bf16);
-  return (static_cast<unsigned>(dnnl::get_effective_cpu_isa()) & bf16) == bf16;
+bool cpu_has(dnnl::cpu_isa isa) {
+  const auto bits = static_cast<unsigned>(isa);
+  return (static_cast<unsigned>(dnnl::get_effective_cpu_isa()) & bits) == bits;
 }
 
 namespace {

@@ -46,8 +46,8 @@ dnnl::memory::desc with_data_type(const dnnl::memory::desc& desc, dnnl::memory::
 // plain and strided layouts, and blocked ones whose one block spans its whole dim (nChw16c of 16 channels is
 // nhwc); 0 for dims of size 1; empty for any other layout.
 dnnl::memory::dims element_strides(const dnnl::memory::desc& desc);
-// Whether the CPU runs bf16 natively (AVX512-BF16: oneDNN's avx512_core_bf16 or above).
-bool cpu_has_bf16();
+// Whether oneDNN runs `isa`'s kernels on this CPU (avx512_core_bf16: bf16 natively; avx512_core_amx: AMX).
+bool cpu_has(dnnl::cpu_isa isa);
 
 // The memory's elements, for loops over plain layouts.
 template <typename T>

@@ -23,8 +23,14 @@ struct ConvShape {
   bool winograd_pays, matmul_pays;
 };
 
-// The largest output plane (pixels) whose bf16 weight gradient is one matmul of dy by x unfolded (below).
-constexpr int64_t kMatmulPlane = 8 * 8;
+// The largest output plane (pixels) whose bf16 weight gradient is one matmul of dy by x unfolded (below):
+// 8×8 with AMX; without it (AVX512-BF16 alone) only 3×3, where oneDNN's kernel was slower than the matmul
+// and at 6×6 faster (bf16 ResNet-18 training, stage 4's backward 21-35 ms a conv by matmul against 29-45,
+// stage 3's 40-62 against 30-40).
+int64_t matmul_plane() {
+  static const int64_t pixels = cpu_has(dnnl::cpu_isa::avx512_core_amx) ? 8 * 8 : 3 * 3;
+  return pixels;
+}
 
 // Winograd F(4×4, 3×3) is 1.5-2.5× faster than direct convolution on AVX-512 for 3×3 kernels at stride 1
 // with 32 channels or more and output planes of 8×8 or more, and slower on smaller planes or fewer
@@ -47,7 +53,7 @@ ConvShape::ConvShape(const Node& node, DType dtype, const Shape& x, const Shape&
   winograd_pays = dtype == DType::f32 && groups == 1 && w[2] == 3 && w[3] == 3 &&
                   strides == memory::dims{1, 1} && dilates == memory::dims{0, 0} && x[1] >= 32 &&
                   w[0] >= 32 && y[2] >= 8 && y[3] >= 8 && y[0] >= 2 && y[0] * y[2] * y[3] >= 2048;
-  matmul_pays = dtype == DType::bf16 && groups == 1 && y[2] * y[3] <= kMatmulPlane;
+  matmul_pays = dtype == DType::bf16 && groups == 1 && y[2] * y[3] <= matmul_plane();
 }
 
 constexpr dnnl::algorithm kDirect = dnnl::algorithm::convolution_direct;
@@ -213,7 +219,7 @@ void conv_backward_data(const Node& node, Compiler& c, const memory& dy, const V
              {DNNL_ARG_DIFF_SRC, c.output(dx, pd.diff_src_desc())}});
 }
 
-// The bf16 weight gradient of a conv with small output planes (8×8 or less: ResNet-18's and GoogLeNet's
+// The bf16 weight gradient of a conv with small output planes (matmul_plane: ResNet-18's and GoogLeNet's
 // last stages), where oneDNN 2.6's AMX convolution kernel reaches 200-750 GFLOP/s, as one matmul:
 // dw [O, kh·kw·C] = dyᵀ [O, N·oh·ow] · the unfolded x [N·oh·ow, kh·kw·C], both from channels-last layouts,
 // then reordered from O-kh-kw-C to plain. ResNet-18 then trains 30% faster in bf16, GoogLeNet 22% (in f32,

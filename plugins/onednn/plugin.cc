@@ -32,7 +32,7 @@ bool windows_tile(const stratum_node* node) {
 // avg_pool_sigmoid_grad only for windows that tile; no synchronised batch norm.
 int supports(const stratum_node* node, const stratum_tensor_desc* values, int32_t n_values) {
   if (std::string_view(node->op) == "avg_pool_sigmoid_grad" && !windows_tile(node)) return 0;
-  static const bool bf16 = cpu_has_bf16();
+  static const bool bf16 = cpu_has(dnnl::cpu_isa::avx512_core_bf16);
   return find_op_compiler(node->op) != nullptr && !synchronised(node) &&
          plain_values(node, values, n_values, STRATUM_MAX_RANK, bf16 && runs_bf16(node->op));
 }
