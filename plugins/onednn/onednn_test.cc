@@ -263,8 +263,8 @@ INSTANTIATE_TEST_SUITE_P(
         // The data gradient, images in lanes: two blocks, the second of 3; channel tiles of 6 and 2; 4-column
         // tiles, the last overlapping.
         ConvCase{{19, 8, 6, 5}, {5, 8, 3, 2}, {.padding = {1, 0}}, false},
-        // One image, small planes (single_image_conv.cc): 3×3 at stride 2; 7×5 in tiles of 12, 12 and 11;
-        // dilated.
+        // One image, small planes (single_image_conv.cc): 3×3 at stride 2; 7×5 of one pair of output blocks
+        // (tiles of 11, 12 and 12 on one thread; on two, of 8 and 9 shared by the threads); dilated.
         ConvCase{{1, 32, 5, 5}, {48, 32, 3, 3}, {.stride = {2, 2}, .padding = {1, 1}}, true},
         ConvCase{{1, 16, 7, 7}, {32, 16, 3, 3}, {.padding = {1, 0}}, false},
         ConvCase{{1, 16, 6, 6}, {16, 16, 3, 2}, {.padding = {2, 1}, .dilation = {2, 3}}, true},

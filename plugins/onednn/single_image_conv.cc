@@ -8,6 +8,9 @@
 // 0.23). Pairs, not single blocks, take GoogLeNet's 6×6 and 3×3 convs from 0.102-0.106 to 0.092-0.094 ms
 // (its inc5) and 0.052-0.063 to 0.045-0.048 (b5's inc2), as each pixel's broadcast serves two FMAs. x, y and
 // the residual are in nChw16c, the layout of oneDNN's convolutions around it.
+#include <omp.h>
+
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -124,12 +127,16 @@ void single_image_conv_forward(const Node& node, Compiler& c, const Value* x, co
   const memory r = residual ? c.input(residual, channel_blocked(y, kBlock)) : memory();
   if (bias) touched.push_back(b);
   if (residual) touched.push_back(r);
-  // Tiles of equal size but the last, as few as hold the plane.
-  const int64_t tile_count = (pixels + kMaxTile - 1) / kMaxTile;
-  const int64_t size = (pixels + tile_count - 1) / tile_count, last = pixels - (tile_count - 1) * size;
+  // Tiles of sizes within one of each other, as few as hold the plane; where there are fewer pairs than
+  // threads, as many as the threads, who then share each pair's tiles (DenseNet's convs of 32 outputs: one
+  // pair, which one thread computed while the other waited).
+  const int64_t pairs = (blocks + 1) / 2;  // of blocks, the last alone where their number is odd
+  const int64_t threads = omp_get_max_threads(), least = (pixels + kMaxTile - 1) / kMaxTile;
+  const bool shared = pairs < threads;
+  const int64_t tile_count = shared ? std::min(pixels, (least + threads - 1) / threads * threads) : least;
+  const int64_t per_item = shared ? 1 : tile_count, items = pairs * tile_count / per_item;  // of one pair
   const auto one = tiles<1>(std::make_integer_sequence<int, kMaxTile>());
   const auto two = tiles<2>(std::make_integer_sequence<int, kMaxTile>());
-  const int64_t pairs = (blocks + 1) / 2;  // of blocks, the last alone where their number is odd
   c.add_loop(
       [=] {
         const float* bias_data = bias ? data<float>(b) : nullptr;
@@ -140,14 +147,15 @@ void single_image_conv_forward(const Node& node, Compiler& c, const Value* x, co
           for (int64_t p = 0; p < pixels; ++p)
             unfold(u, data<float>(in), p, data<float>(unfolded) + p * u.taps());
 #pragma omp for
-          for (int64_t i = 0; i < pairs; ++i) {
-            const int64_t o = 2 * i, plane = o * pixels * kBlock;
+          for (int64_t i = 0; i < items; ++i) {
+            const int64_t first = i * per_item, o = 2 * (first / tile_count), plane = o * pixels * kBlock;
             const auto& table = o + 1 < blocks ? two : one;
-            for (int64_t t = 0; t < tile_count; ++t) {
-              table[(t + 1 < tile_count ? size : last) - 1](
+            for (int64_t t = first % tile_count; t < first % tile_count + per_item; ++t) {
+              const int64_t p0 = t * pixels / tile_count, p1 = (t + 1) * pixels / tile_count;
+              table[p1 - p0 - 1](
                   u.taps(), pixels * kBlock, data<float>(unfolded),
                   data<float>(weights) + o * u.taps() * kBlock, bias_data ? bias_data + o * kBlock : nullptr,
-                  residual_data ? residual_data + plane : nullptr, relu, t * size, data<float>(out) + plane);
+                  residual_data ? residual_data + plane : nullptr, relu, p0, data<float>(out) + plane);
             }
           }
         }
