@@ -577,7 +577,8 @@ TEST(Shape, ConcatSliceFlattenReshapeMatchReference) {
 }
 
 // Blocked conv outputs whose channel counts are whole blocks, each copied into its channels of the output;
-// a plain part first, the blocked one made plain; along the batch, oneDNN's concat.
+// a plain part first, the blocked one made plain; along the batch, oneDNN's concat. A slice of whole blocks,
+// copied out blocked, into a conv.
 TEST(Shape, ConcatOfBlockedPartsMatchesReference) {
   TestGraph t;
   Value* x = t.input("x", {2, 8, 5, 5});
@@ -586,7 +587,10 @@ TEST(Shape, ConcatOfBlockedPartsMatchesReference) {
   Value* c = t.b.conv2d(x, t.input("wc", {16, 8, 1, 1}));
   Value* joined = t.b.concat({a, b, c});
   Value* cut = t.b.concat({t.b.conv2d(x, t.input("wd", {5, 8, 1, 1})), c});
-  t.outputs({joined, t.b.conv2d(joined, t.input("we", {16, 64, 1, 1})), cut, t.b.concat({a, c}, 0)});
+  Value* blocks =
+      t.op("slice", {joined}, {{"axis", int64_t{1}}, {"begin", int64_t{16}}, {"end", int64_t{48}}});
+  t.outputs({joined, t.b.conv2d(joined, t.input("we", {16, 64, 1, 1})), cut, t.b.concat({a, c}, 0), blocks,
+             t.b.conv2d(blocks, t.input("wf", {16, 32, 3, 3}))});
   expect_matches_reference(t.graph);
 }
 

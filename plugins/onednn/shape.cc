@@ -63,19 +63,26 @@ void concat(const Node& node, Compiler& c) {
 }
 
 // Elements [begin, end) along an axis: the sub-memory of x in its own layout where that layout can express
-// one (a blocked layout cannot cut through a block), else of plain x; copied out plain.
+// one (a blocked layout cannot cut through a block), copied out in x's channel blocks where y's channels
+// fill them (GoogLeNet's concat gradients, which convs read blocked: copied out plain, each was reordered
+// back); else of plain x, copied out plain.
 void slice(const Node& node, Compiler& c) {
-  const Value* x = node.input(0);
-  const memory::dims dims = dims_of(node.output()->type().shape);
+  const Value *x = node.input(0), *y = node.output();
+  const memory::dims dims = dims_of(y->type().shape);
   memory::dims offsets(dims.size(), 0);
   offsets[node.attr_int("axis")] = node.attr_int("begin");
   memory source = c.input(x);
   memory::desc sub = source.get_desc().submemory_desc(dims, offsets, /*allow_empty=*/true);
+  const int64_t block = sub.is_zero() ? 0 : channel_block(source.get_desc(), x);
+  if (block > 1 && y->type().shape[1] % block == 0) {
+    c.reorder(c.view(source, sub), c.output(y, channel_blocked(y, block)));
+    return;
+  }
   if (sub.is_zero()) {
     source = c.plain_input(x);
     sub = source.get_desc().submemory_desc(dims, offsets);
   }
-  c.reorder(c.view(source, sub), c.plain_output(node.output()));
+  c.reorder(c.view(source, sub), c.plain_output(y));
 }
 
 }  // namespace
