@@ -594,6 +594,19 @@ TEST(Shape, ConcatOfBlockedPartsMatchesReference) {
   expect_matches_reference(t.graph);
 }
 
+// concat_batch_norm of blocked conv outputs, the first of channels that do not fill its blocks (20 of 32:
+// DenseNet's last block), normalised channel by channel into y's blocks; y, its padding zeros, into a conv.
+TEST(Fused, ConcatBatchNormOfPartsThatDoNotFillTheirBlocks) {
+  TestGraph t;
+  Value* x = t.input("x", {2, 16, 5, 5});
+  std::vector<Value*> in = {t.b.conv2d(x, t.input("wa", {20, 16, 1, 1})),
+                            t.b.conv2d(x, t.input("wb", {32, 16, 1, 1}))};
+  for (const char* name : {"gamma", "beta", "mean", "var"}) in.push_back(t.input(name, {52}));
+  Value* y = t.op("concat_batch_norm", in, {{"relu", true}});
+  t.outputs({y, t.b.conv2d(y, t.input("wy", {16, 52, 1, 1}))});
+  expect_matches_reference(t.graph, {{"var", positive({52})}});
+}
+
 TEST(Shape, ConcatAndSliceTakeI32) {
   TestGraph t;
   Value* a = t.graph.add_input("a", {DType::i32, {3, 2}});
