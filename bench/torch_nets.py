@@ -16,6 +16,7 @@ is random. GFLOP/img counts 2 x the multiply-adds of every conv and linear layer
 times that for a training step. Runs on PyTorch 1.13 (Debian's python3-torch) and 2.x.
 """
 import argparse
+import ctypes
 import json
 import os
 import time
@@ -305,9 +306,15 @@ def export(name, args):
 
 def setup():
     """PyTorch's version, threads and the BLAS libraries it loaded (Debian's PyTorch uses whatever libblas.so.3
-    points at: the reference BLAS unless libopenblas0-openmp is installed)."""
+    points at: the reference BLAS unless libopenblas0-openmp is installed), with the kernels OpenBLAS chose for
+    this CPU (0.3.21 takes an AMD Zen 5 for a Haswell, and runs AVX2 kernels on it)."""
     blas = sorted({line.split()[-1] for line in open("/proc/self/maps")
                    if "blas" in line.rsplit("/", 1)[-1].lower()})
+    for i, path in enumerate(blas):
+        if "libopenblas" in path:
+            corename = ctypes.CDLL(path).openblas_get_corename
+            corename.restype = ctypes.c_char_p
+            blas[i] += f" (core: {corename().decode()})"
     return f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads, BLAS: {', '.join(blas) or 'none'}"
 
 
