@@ -134,7 +134,8 @@ void single_image_conv_forward(const Node& node, Compiler& c, const Value* x, co
   const int64_t threads = omp_get_max_threads(), least = (pixels + kMaxTile - 1) / kMaxTile;
   const bool shared = pairs < threads;
   const int64_t tile_count = shared ? std::min(pixels, (least + threads - 1) / threads * threads) : least;
-  const int64_t per_item = shared ? 1 : tile_count, items = pairs * tile_count / per_item;  // of one pair
+  // Each work item computes per_item tiles of one pair.
+  const int64_t per_item = shared ? 1 : tile_count, items = pairs * tile_count / per_item;
   const auto one = tiles<1>(std::make_integer_sequence<int, kMaxTile>());
   const auto two = tiles<2>(std::make_integer_sequence<int, kMaxTile>());
   c.add_loop(
@@ -150,7 +151,7 @@ void single_image_conv_forward(const Node& node, Compiler& c, const Value* x, co
           for (int64_t i = 0; i < items; ++i) {
             const int64_t first = i * per_item, o = 2 * (first / tile_count), plane = o * pixels * kBlock;
             const auto& table = o + 1 < blocks ? two : one;
-            for (int64_t t = first % tile_count; t < first % tile_count + per_item; ++t) {
+            for (int64_t t = first % tile_count, end = t + per_item; t < end; ++t) {
               const int64_t p0 = t * pixels / tile_count, p1 = (t + 1) * pixels / tile_count;
               table[p1 - p0 - 1](
                   u.taps(), pixels * kBlock, data<float>(unfolded),
