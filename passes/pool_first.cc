@@ -1,31 +1,52 @@
 #include "passes/pool_first.h"
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
 
 namespace stratum {
 
+namespace {
+
+bool all_zero(const Ints& ints) {
+  return std::all_of(ints.begin(), ints.end(), [](int64_t i) { return i == 0; });
+}
+
+// Whether `pool` may go before `op`, the producer of its input: the pool's kind and op's, and op's output
+// read by the pool alone.
+bool commutes(const Graph& graph, const Node& pool, const Node* op) {
+  if (op == nullptr || op->output()->users().size() != 1 || graph.is_kept(op->output())) return false;
+  if (pool.op_name() == "max_pool") return op->op_name() == "relu";
+  if (op->op_name() != "conv2d" || !all_zero(pool.attr_ints("padding"))) return false;
+  const Shape& w = op->input(1)->type().shape;
+  return w[2] == 1 && w[3] == 1 && op->attr_ints("stride") == Ints{1, 1} &&
+         all_zero(op->attr_ints("padding"));
+}
+
+}  // namespace
+
 bool PoolFirstPass::run(Graph& graph) {
   rewrites_ = 0;
   std::vector<Node*> pools;
   for (const auto& node : graph.nodes()) {
-    if (node->op_name() == "max_pool") pools.push_back(node.get());
+    if ((max_pools_ && node->op_name() == "max_pool") || node->op_name() == "avg_pool")
+      pools.push_back(node.get());
   }
   for (Node* pool : pools) {
-    Node* relu = pool->input(0)->producer();
-    if (relu == nullptr || relu->op_name() != "relu" || relu->output()->users().size() != 1 ||
-        graph.is_kept(relu->output()))
-      continue;
-    Node* pooled = graph.add_node("max_pool", {relu->input(0)}, pool->attrs(), {}, pool);
-    Node* rectified = graph.add_node("relu", {pooled->output()}, {}, {}, pool);
+    Node* op = pool->input(0)->producer();
+    if (!commutes(graph, *pool, op)) continue;
+    std::vector<Value*> inputs(op->inputs().begin(), op->inputs().end());
+    Node* pooled = graph.add_node(pool->op_name(), {inputs[0]}, pool->attrs(), {}, pool);
+    inputs[0] = pooled->output();
+    Node* moved = graph.add_node(op->op_name(), inputs, op->attrs(), {}, pool);
     graph.set_origin(pooled, pool->origin());
-    graph.set_origin(rectified, relu->origin());
-    graph.replace_all_uses(pool->output(), rectified->output());
+    graph.set_origin(moved, op->origin());
+    graph.replace_all_uses(pool->output(), moved->output());
     const std::string name = pool->output()->name();
     graph.erase_node(pool);
-    graph.erase_node(relu);
-    graph.rename(rectified->output(), name);
+    graph.erase_node(op);
+    graph.rename(moved->output(), name);
     ++rewrites_;
   }
   return rewrites_ > 0;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "backends/random_feeds.h"
 #include "backends/reference/interpreter.h"
 #include "passes/autodiff.h"
@@ -40,6 +42,28 @@ TEST(PoolFirstPass, TurnsReluMaxPoolRoundWithTheSameStep) {
     for (int64_t i = 0; i < tensor.size(); ++i)
       EXPECT_EQ(other.f32()[i], tensor.f32()[i]) << name << "[" << i << "]";
   }
+}
+
+// 1×1 conv -> avg_pool becomes avg_pool -> 1×1 conv, with the same step to rounding; a padded 3×3 conv's
+// pool stays after it, and without max_pools a relu's max pool stays too.
+TEST(PoolFirstPass, PoolsBeforeA1x1ConvWithTheSameStep) {
+  auto original = transition_graph(), turned = transition_graph();
+  PoolFirstPass pass(/*max_pools=*/false);
+  ASSERT_TRUE(pass.run(*turned));
+  EXPECT_EQ(pass.rewrites(), 1);
+  const Node* conv = turned->find("t.pooled")->producer();
+  EXPECT_EQ(conv->op_name(), "conv2d");
+  EXPECT_EQ(conv->input(0)->producer()->op_name(), "avg_pool");
+  EXPECT_EQ(turned->find("c.pooled")->producer()->input(0), turned->find("c"));
+  const Store want = step_result(*original), got = step_result(*turned);
+  for (const auto& [name, tensor] : want) {
+    const Tensor& other = got.at(name);
+    ASSERT_EQ(other.type(), tensor.type()) << name;
+    for (int64_t i = 0; i < tensor.size(); ++i)
+      EXPECT_NEAR(other.f32()[i], tensor.f32()[i], 1e-6 * (1 + std::abs(tensor.f32()[i])))
+          << name << "[" << i << "]";
+  }
+  EXPECT_FALSE(PoolFirstPass(/*max_pools=*/false).run(*conv_chain_graph()));
 }
 
 // A relu whose output something else reads too stays where it is: a concat's max pool, a relu read twice.

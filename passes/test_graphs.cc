@@ -103,9 +103,21 @@ std::unique_ptr<Graph> sgd_step_graph() {
   return graph;
 }
 
+std::unique_ptr<Graph> transition_graph() {
+  auto graph = std::make_unique<Graph>("transition");
+  Value* x = graph->add_input("x", f32({8, 16, 8, 8}));
+  Value* w = param(*graph, "t.weight", {8, 16, 1, 1});
+  Value* b = graph->add_param("t.bias", f32({8}), {Init::kUniform, 0.5});
+  Value* t = node(*graph, "avg_pool", {node(*graph, "conv2d", {x, w, b}, {}, "t")}, kPool2x2, "t.pooled");
+  Value* c = conv3x3(*graph, t, 8, "c");
+  classify(*graph, node(*graph, "relu", {node(*graph, "avg_pool", {c}, kPool2x2, "c.pooled")}));
+  return graph;
+}
+
 std::vector<std::unique_ptr<Graph>> all_test_graphs() {
   std::vector<std::unique_ptr<Graph>> graphs;
-  for (auto make : {conv_chain_graph, residual_graph, concat_graph, batch_norm_graph, sgd_step_graph}) {
+  for (auto make :
+       {conv_chain_graph, residual_graph, concat_graph, batch_norm_graph, sgd_step_graph, transition_graph}) {
     graphs.push_back(make());
   }
   return graphs;

@@ -22,6 +22,9 @@ std::unique_ptr<Graph> concat_graph();
 std::unique_ptr<Graph> batch_norm_graph();
 // linear -> loss, its backward by hand, and %w.new / %b.new = sgd_update of the params, as updates.
 std::unique_ptr<Graph> sgd_step_graph();
+// x -> 1×1 conv with bias (%t) -> avg_pool (%t.pooled) -> 3×3 conv, padding 1 (%c) -> avg_pool (%c.pooled)
+// -> relu -> flatten -> linear -> loss.
+std::unique_ptr<Graph> transition_graph();
 
 // Every graph above.
 std::vector<std::unique_ptr<Graph>> all_test_graphs();

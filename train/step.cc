@@ -55,7 +55,7 @@ std::unique_ptr<Graph> build_step(const StepSpec& spec, const std::vector<const 
     graph->add_output(logits);
   }
   if (spec.precision == DType::bf16) to_bf16(*graph, plugins);
-  if (spec.fusion && spec.training) PoolFirstPass().run(*graph);  // a memory win; inference loses a fusion
+  if (spec.fusion) PoolFirstPass(/*max_pools=*/spec.training).run(*graph);
   if (spec.training && spec.sync_bn) synchronise_batch_norms(*graph);
   if (spec.training) build_training_step(*graph, spec.optimizer, "", spec.data_parallel);
   DcePass().run(*graph);  // and what an import left behind (a final softmax, reshapes read through)
