@@ -268,19 +268,28 @@ INSTANTIATE_TEST_SUITE_P(
         ConvCase{{1, 32, 5, 5}, {48, 32, 3, 3}, {.stride = {2, 2}, .padding = {1, 1}}, true},
         ConvCase{{1, 16, 7, 7}, {32, 16, 3, 3}, {.padding = {1, 0}}, false},
         ConvCase{{1, 16, 6, 6}, {16, 16, 3, 2}, {.padding = {2, 1}, .dilation = {2, 3}}, true},
+        // One image, 3×3 by rows: rows of 13 (tiles of 6 and 7) of a pair and a single output block; rows
+        // of 8 (one tile, both edges); rows of 24 (two tiles of 12); 6×6.
+        ConvCase{{1, 32, 9, 13}, {48, 32, 3, 3}, {.padding = {1, 1}}, true},
+        ConvCase{{1, 16, 5, 8}, {16, 16, 3, 3}, {.padding = {1, 1}}, false},
+        ConvCase{{1, 48, 24, 24}, {32, 48, 3, 3}, {.padding = {1, 1}}, true},
+        ConvCase{{1, 32, 6, 6}, {32, 32, 3, 3}, {.padding = {1, 1}}, false},
         ConvCase{{2, 32, 32, 32},
                  {48, 32, 3, 3},
                  {.padding = {1, 1}},
                  true}));  // Winograd: 2,048 outputs a channel
 
-// One image's conv of a small plane adds the bias, then the residual, then applies relu.
+// One image's conv adds the bias, then the residual, then applies relu: of a small plane (unfolded) and by
+// rows (rows of 9).
 TEST(Conv, SingleImageAddsBiasThenResidualThenRelu) {
-  TestGraph t;
-  Value* x = t.input("x", {1, 32, 4, 4});
-  t.outputs(
-      {t.op("conv2d", {x, t.input("w", {16, 32, 3, 3}), t.input("bias", {16}), t.input("r", {1, 16, 4, 4})},
-            {{"padding", Ints{1, 1}}, {"relu", true}})});
-  expect_matches_reference(t.graph);
+  for (const int64_t width : {4, 9}) {
+    TestGraph t;
+    Value* x = t.input("x", {1, 32, 4, width});
+    t.outputs({t.op("conv2d",
+                    {x, t.input("w", {16, 32, 3, 3}), t.input("bias", {16}), t.input("r", {1, 16, 4, width})},
+                    {{"padding", Ints{1, 1}}, {"relu", true}})});
+    expect_matches_reference(t.graph);
+  }
 }
 
 // bf16 weight gradients of small output planes (3×3 here, a matmul with AMX or without: conv.cc) are one
