@@ -116,17 +116,18 @@ STRATUM_AVX512 void tile(int64_t taps, int64_t plane, const float* unfolded, con
   finish(acc, plane, residual, relu, p0, y);
 }
 
-// A 3×3 conv at stride 1 and padding 1 over a plane of `height` × `width`, read straight from x.
+// A 3×3 conv at stride 1 or 2 and padding 1 of x's plane of `height` × `width` into y's of `out_h` ×
+// `out_w`, read straight from x.
 struct Rows {
-  int64_t channels, height, width;
+  int64_t channels, height, width, out_h, out_w;
   int64_t taps() const { return channels * 9; }
 };
 
-// Pixels ox0 .. ox0 + kTile - 1 of row oy, of kBlocks blocks of 16 output channels, by a Rows conv. kLeft
-// and kRight: the tile starts or ends at the row's edge, where the column beyond it is padding. For each
-// input row and channel, the 3 × kBlocks weight vectors are loaded once, and each of the kTile + 2 columns'
-// broadcasts serves the 3 × kBlocks FMAs of the pixels it is a tap of.
-template <int kTile, int kBlocks, bool kLeft, bool kRight>
+// Pixels ox0 .. ox0 + kTile - 1 of row oy, of kBlocks blocks of 16 output channels, by a Rows conv at stride
+// kStride. kLeft and kRight: the first or last of the tile's columns of x is padding (at the row's edge). For
+// each input row and channel, the 3 × kBlocks weight vectors are loaded once, and each column's broadcast
+// serves the FMAs of every pixel it is a tap of (3 × kBlocks at stride 1).
+template <int kTile, int kBlocks, int kStride, bool kLeft, bool kRight>
 STRATUM_AVX512 void row_tile(const Rows& r, const float* x, const float* weights, const float* bias,
                              const float* residual, bool relu, int64_t oy, int64_t ox0, float* y) {
   __m512 acc[kBlocks][kTile];
@@ -134,9 +135,9 @@ STRATUM_AVX512 void row_tile(const Rows& r, const float* x, const float* weights
   const int64_t block_stride = r.taps() * kBlock;  // between output blocks' weights
   for (int64_t block = 0; block < r.channels / kBlock; ++block) {
     for (int64_t ky = 0; ky < 3; ++ky) {
-      const int64_t iy = oy + ky - 1;
+      const int64_t iy = oy * kStride + ky - 1;
       if (iy < 0 || iy >= r.height) continue;
-      const float* row = x + ((block * r.height + iy) * r.width + ox0) * kBlock;
+      const float* row = x + ((block * r.height + iy) * r.width + ox0 * kStride) * kBlock;
       const float* w = weights + (block * 3 + ky) * 3 * kBlock * kBlock;
 #pragma GCC unroll 1
       for (int c = 0; c < kBlock; ++c) {
@@ -147,13 +148,14 @@ STRATUM_AVX512 void row_tile(const Rows& r, const float* x, const float* weights
           for (int j = 0; j < kBlocks; ++j)
             wv[kx][j] = _mm512_loadu_ps(w + j * block_stride + (kx * kBlock + c) * kBlock);
         }
+        constexpr int kColumns = kStride * (kTile - 1) + 3;
 #pragma GCC unroll 32
-        for (int i = kLeft ? 1 : 0; i < (kRight ? kTile + 1 : kTile + 2); ++i) {  // x's column ox0 + i - 1
+        for (int i = kLeft ? 1 : 0; i < (kRight ? kColumns - 1 : kColumns); ++i) {  // x's ox0·kStride + i - 1
           const __m512 xv = _mm512_set1_ps(row[(i - 1) * kBlock + c]);
 #pragma GCC unroll 3
           for (int kx = 0; kx < 3; ++kx) {
-            const int t = i - kx;
-            if (t < 0 || t >= kTile) continue;
+            const int t = (i - kx) / kStride;
+            if (i < kx || (i - kx) % kStride != 0 || t >= kTile) continue;
 #pragma GCC unroll 2
             for (int j = 0; j < kBlocks; ++j) acc[j][t] = _mm512_fmadd_ps(wv[kx][j], xv, acc[j][t]);
           }
@@ -161,7 +163,7 @@ STRATUM_AVX512 void row_tile(const Rows& r, const float* x, const float* weights
       }
     }
   }
-  finish(acc, r.height * r.width * kBlock, residual, relu, oy * r.width + ox0, y);
+  finish(acc, r.out_h * r.out_w * kBlock, residual, relu, oy * r.out_w + ox0, y);
 }
 
 using Tile = void (*)(int64_t, int64_t, const float*, const float*, const float*, const float*, bool, int64_t,
@@ -174,39 +176,43 @@ constexpr std::array<Tile, sizeof...(k)> tiles(std::integer_sequence<int, k...>)
 
 using RowTile = void (*)(const Rows&, const float*, const float*, const float*, const float*, bool, int64_t,
                          int64_t, float*);
-// row_tile<size, ...> by size - kMinRowTile, for each of [kLeft][kRight].
-template <int kBlocks, int... k>
+// row_tile<size, kBlocks, kStride, ...> by size - kMinRowTile, for each of [kLeft][kRight].
+template <int kBlocks, int kStride, int... k>
 constexpr std::array<std::array<std::array<RowTile, sizeof...(k)>, 2>, 2> row_tiles(
     std::integer_sequence<int, k...>) {
-  return {{{{{row_tile<k + kMinRowTile, kBlocks, false, false>...},
-             {row_tile<k + kMinRowTile, kBlocks, false, true>...}}},
-           {{{row_tile<k + kMinRowTile, kBlocks, true, false>...},
-             {row_tile<k + kMinRowTile, kBlocks, true, true>...}}}}};
+  return {{{{{row_tile<k + kMinRowTile, kBlocks, kStride, false, false>...},
+             {row_tile<k + kMinRowTile, kBlocks, kStride, false, true>...}}},
+           {{{row_tile<k + kMinRowTile, kBlocks, kStride, true, false>...},
+             {row_tile<k + kMinRowTile, kBlocks, kStride, true, true>...}}}}};
 }
 
 bool by_rows(const Node& node, const Shape& w, const Shape& y) {
-  return w[2] == 3 && w[3] == 3 && y[3] >= kMinRowTile && node.attr_ints("stride") == Ints{1, 1} &&
+  const Ints& stride = node.attr_ints("stride");
+  return w[2] == 3 && w[3] == 3 && y[3] >= kMinRowTile && stride[0] == stride[1] && stride[0] <= 2 &&
          node.attr_ints("padding") == Ints{1, 1} && node.attr_ints("dilation") == Ints{1, 1};
 }
 
 // Rows conv: each work item is one tile of one pair of output blocks (the last alone where their number is
 // odd), the tiles of a row sized within one of each other.
-std::function<void()> rows_loop(const Rows& r, int64_t blocks, const memory& in, const memory& weights,
-                                const memory& b, const memory& res, bool relu, const memory& out) {
-  const int64_t per_row = (r.width + kMaxTile - 1) / kMaxTile, pairs = (blocks + 1) / 2;
-  const int64_t items = pairs * r.height * per_row;
-  const auto one = row_tiles<1>(std::make_integer_sequence<int, kMaxTile - kMinRowTile + 1>());
-  const auto two = row_tiles<2>(std::make_integer_sequence<int, kMaxTile - kMinRowTile + 1>());
+std::function<void()> rows_loop(const Rows& r, int64_t stride, int64_t blocks, const memory& in,
+                                const memory& weights, const memory& b, const memory& res, bool relu,
+                                const memory& out) {
+  const int64_t per_row = (r.out_w + kMaxTile - 1) / kMaxTile, pairs = (blocks + 1) / 2;
+  const int64_t items = pairs * r.out_h * per_row;
+  constexpr auto sizes = std::make_integer_sequence<int, kMaxTile - kMinRowTile + 1>();
+  const auto one = stride == 1 ? row_tiles<1, 1>(sizes) : row_tiles<1, 2>(sizes);
+  const auto two = stride == 1 ? row_tiles<2, 1>(sizes) : row_tiles<2, 2>(sizes);
   return [=] {
     const float* bias = b ? data<float>(b) : nullptr;
     const float* residual = res ? data<float>(res) : nullptr;
-    const int64_t plane = r.height * r.width * kBlock;
+    const int64_t plane = r.out_h * r.out_w * kBlock;
 #pragma omp parallel for
     for (int64_t i = 0; i < items; ++i) {
-      const int64_t o = 2 * (i / (r.height * per_row)), oy = i / per_row % r.height, t = i % per_row;
-      const int64_t x0 = t * r.width / per_row, x1 = (t + 1) * r.width / per_row;
+      const int64_t o = 2 * (i / (r.out_h * per_row)), oy = i / per_row % r.out_h, t = i % per_row;
+      const int64_t x0 = t * r.out_w / per_row, x1 = (t + 1) * r.out_w / per_row;
+      const bool right = (x1 - 1) * stride + 1 >= r.width;  // the last pixel's last tap is padding
       const auto& table = o + 1 < blocks ? two : one;
-      table[t == 0][t == per_row - 1][x1 - x0 - kMinRowTile](
+      table[t == 0][right][x1 - x0 - kMinRowTile](
           r, data<float>(in), data<float>(weights) + o * r.taps() * kBlock,
           bias ? bias + o * kBlock : nullptr, residual ? residual + o * plane : nullptr, relu, oy, x0,
           data<float>(out) + o * plane);
@@ -272,7 +278,9 @@ void single_image_conv_forward(const Node& node, Compiler& c, const Value* x, co
   if (bias) touched.push_back(b);
   if (residual) touched.push_back(r);
   if (by_rows(node, ws, ys)) {
-    return c.add_loop(rows_loop({xs[1], xs[2], xs[3]}, blocks, in, weights, b, r, relu, out), touched);
+    const Rows rows{xs[1], xs[2], xs[3], ys[2], ys[3]};
+    return c.add_loop(rows_loop(rows, node.attr_ints("stride")[0], blocks, in, weights, b, r, relu, out),
+                      touched);
   }
   const Ints stride = node.attr_ints("stride"), padding = node.attr_ints("padding"),
              dilation = node.attr_ints("dilation");
