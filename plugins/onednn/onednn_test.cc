@@ -270,13 +270,15 @@ INSTANTIATE_TEST_SUITE_P(
         ConvCase{{1, 16, 6, 6}, {16, 16, 3, 2}, {.padding = {2, 1}, .dilation = {2, 3}}, true},
         // One image, 3×3 by rows: rows of 13 (tiles of 6 and 7) of a pair and a single output block; rows
         // of 8 (one tile, both edges); rows of 24 (two tiles of 12); 6×6; at stride 2, rows of 12 (whose last
-        // tap is x's last column) and of 13 (the padding).
+        // tap is x's last column) and of 13 (the padding); in groups of 16 channels, at stride 1 and 2.
         ConvCase{{1, 32, 9, 13}, {48, 32, 3, 3}, {.padding = {1, 1}}, true},
         ConvCase{{1, 16, 5, 8}, {16, 16, 3, 3}, {.padding = {1, 1}}, false},
         ConvCase{{1, 48, 24, 24}, {32, 48, 3, 3}, {.padding = {1, 1}}, true},
         ConvCase{{1, 32, 6, 6}, {32, 32, 3, 3}, {.padding = {1, 1}}, false},
         ConvCase{{1, 32, 13, 12}, {32, 32, 3, 3}, {.stride = {2, 2}, .padding = {1, 1}}, true},
         ConvCase{{1, 16, 9, 13}, {48, 16, 3, 3}, {.stride = {2, 2}, .padding = {1, 1}}, false},
+        ConvCase{{1, 48, 7, 9}, {48, 16, 3, 3}, {.padding = {1, 1}, .groups = 3}, true},
+        ConvCase{{1, 32, 9, 12}, {32, 16, 3, 3}, {.stride = {2, 2}, .padding = {1, 1}, .groups = 2}, false},
         ConvCase{{2, 32, 32, 32},
                  {48, 32, 3, 3},
                  {.padding = {1, 1}},

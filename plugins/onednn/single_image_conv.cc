@@ -193,12 +193,13 @@ bool by_rows(const Node& node, const Shape& w, const Shape& y) {
 }
 
 // Rows conv: each work item is one tile of one pair of output blocks (the last alone where their number is
-// odd), the tiles of a row sized within one of each other.
-std::function<void()> rows_loop(const Rows& r, int64_t stride, int64_t blocks, const memory& in,
+// odd), or, `grouped` in groups of 16 channels (r.channels), of one block, which reads x's block of the same
+// number; the tiles of a row sized within one of each other.
+std::function<void()> rows_loop(const Rows& r, int64_t stride, bool grouped, int64_t blocks, const memory& in,
                                 const memory& weights, const memory& b, const memory& res, bool relu,
                                 const memory& out) {
-  const int64_t per_row = (r.out_w + kMaxTile - 1) / kMaxTile, pairs = (blocks + 1) / 2;
-  const int64_t items = pairs * r.out_h * per_row;
+  const int64_t per_item = grouped ? 1 : 2, per_row = (r.out_w + kMaxTile - 1) / kMaxTile;
+  const int64_t items = (blocks + per_item - 1) / per_item * r.out_h * per_row;
   constexpr auto sizes = std::make_integer_sequence<int, kMaxTile - kMinRowTile + 1>();
   const auto one = stride == 1 ? row_tiles<1, 1>(sizes) : row_tiles<1, 2>(sizes);
   const auto two = stride == 1 ? row_tiles<2, 1>(sizes) : row_tiles<2, 2>(sizes);
@@ -208,14 +209,14 @@ std::function<void()> rows_loop(const Rows& r, int64_t stride, int64_t blocks, c
     const int64_t plane = r.out_h * r.out_w * kBlock;
 #pragma omp parallel for
     for (int64_t i = 0; i < items; ++i) {
-      const int64_t o = 2 * (i / (r.out_h * per_row)), oy = i / per_row % r.out_h, t = i % per_row;
+      const int64_t o = per_item * (i / (r.out_h * per_row)), oy = i / per_row % r.out_h, t = i % per_row;
       const int64_t x0 = t * r.out_w / per_row, x1 = (t + 1) * r.out_w / per_row;
       const bool right = (x1 - 1) * stride + 1 >= r.width;  // the last pixel's last tap is padding
-      const auto& table = o + 1 < blocks ? two : one;
+      const auto& table = !grouped && o + 1 < blocks ? two : one;
       table[t == 0][right][x1 - x0 - kMinRowTile](
-          r, data<float>(in), data<float>(weights) + o * r.taps() * kBlock,
-          bias ? bias + o * kBlock : nullptr, residual ? residual + o * plane : nullptr, relu, oy, x0,
-          data<float>(out) + o * plane);
+          r, data<float>(in) + (grouped ? o * r.height * r.width * kBlock : 0),
+          data<float>(weights) + o * r.taps() * kBlock, bias ? bias + o * kBlock : nullptr,
+          residual ? residual + o * plane : nullptr, relu, oy, x0, data<float>(out) + o * plane);
     }
   };
 }
@@ -259,9 +260,16 @@ std::function<void()> unfolded_loop(const Unfold& u, int64_t blocks, const memor
 
 }  // namespace
 
+// Groups of 16 channels in and out (RegNetX's): each output block reads the input block of its number.
+bool groups_of_16(const Node& node, const Shape& w) {
+  return w[1] == kBlock && w[0] / node.attr_int("groups") == kBlock;
+}
+
 bool single_image_conv_runs(const Node& node, DType dtype, const Shape& x, const Shape& w, const Shape& y) {
-  return dtype == DType::f32 && x[0] == 1 && (y[2] * y[3] <= kMaxPlane || by_rows(node, w, y)) &&
-         x[1] % kBlock == 0 && w[0] % kBlock == 0 && node.attr_int("groups") == 1 && cpu_has_avx512();
+  const bool ungrouped = node.attr_int("groups") == 1;
+  return dtype == DType::f32 && x[0] == 1 && x[1] % kBlock == 0 && w[0] % kBlock == 0 && cpu_has_avx512() &&
+         ((ungrouped && y[2] * y[3] <= kMaxPlane) ||
+          ((ungrouped || groups_of_16(node, w)) && by_rows(node, w, y)));
 }
 
 void single_image_conv_forward(const Node& node, Compiler& c, const Value* x, const Value* w,
@@ -278,9 +286,10 @@ void single_image_conv_forward(const Node& node, Compiler& c, const Value* x, co
   if (bias) touched.push_back(b);
   if (residual) touched.push_back(r);
   if (by_rows(node, ws, ys)) {
-    const Rows rows{xs[1], xs[2], xs[3], ys[2], ys[3]};
-    return c.add_loop(rows_loop(rows, node.attr_ints("stride")[0], blocks, in, weights, b, r, relu, out),
-                      touched);
+    const Rows rows{ws[1], xs[2], xs[3], ys[2], ys[3]};
+    const bool grouped = node.attr_int("groups") > 1;
+    return c.add_loop(
+        rows_loop(rows, node.attr_ints("stride")[0], grouped, blocks, in, weights, b, r, relu, out), touched);
   }
   const Ints stride = node.attr_ints("stride"), padding = node.attr_ints("padding"),
              dilation = node.attr_ints("dilation");
