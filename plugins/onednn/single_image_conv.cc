@@ -7,10 +7,10 @@
 //   and block: 0.20 ms, 0.37 without the software prefetch (32 taps ahead: 0.23). Pairs, not single blocks,
 //   take GoogLeNet's 6×6 and 3×3 convs from 0.102-0.106 to 0.092-0.094 ms (its inc5) and 0.052-0.063 to
 //   0.045-0.048 (b5's inc2), as each pixel's broadcast serves two FMAs.
-// - 3×3 convs at stride 1 and padding 1 on rows of 6 pixels or more read x in place, a row
-//   tile of up to 12 pixels of a pair of output blocks at a time (row_tile): oneDNN's ran DenseNet's 24×24
-//   convs of 32 outputs at 250-300 GFLOP/s on 2 cores, these at 190 on one (89% of its FMA peak) and 280-330
-//   on two.
+// - 3×3 convs at stride 1 or 2 and padding 1 on rows of 6 pixels or more, ungrouped or in groups of 16
+//   channels, read x in place, a row tile of up to 12 pixels of a pair of output blocks (of one, grouped) at
+//   a time (row_tile): oneDNN's ran DenseNet's 24×24 convs of 32 outputs at 250-300 GFLOP/s on 2 cores, these
+//   at 190 on one (89% of its FMA peak) and 280-330 on two.
 // Both add the bias, then the residual, then apply relu on the way out. x, y and the residual are in
 // nChw16c, the layout of oneDNN's convolutions around them.
 #include <omp.h>
