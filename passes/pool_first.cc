@@ -14,11 +14,13 @@ bool all_zero(const Ints& ints) {
 }
 
 // Whether `pool` may go before `op`, the producer of its input: the pool's kind and op's, and op's output
-// read by the pool alone.
+// read by the pool alone. A conv with a fused relu or residual (a graph already fused) is not linear in x.
 bool commutes(const Graph& graph, const Node& pool, const Node* op) {
   if (op == nullptr || op->output()->users().size() != 1 || graph.is_kept(op->output())) return false;
   if (pool.op_name() == "max_pool") return op->op_name() == "relu";
-  if (op->op_name() != "conv2d" || !all_zero(pool.attr_ints("padding"))) return false;
+  if (op->op_name() != "conv2d" || op->inputs().size() > 3 || op->attr_bool("relu") ||
+      !all_zero(pool.attr_ints("padding")))
+    return false;
   const Shape& w = op->input(1)->type().shape;
   return w[2] == 1 && w[3] == 1 && op->attr_ints("stride") == Ints{1, 1} &&
          all_zero(op->attr_ints("padding"));

@@ -66,6 +66,20 @@ TEST(PoolFirstPass, PoolsBeforeA1x1ConvWithTheSameStep) {
   EXPECT_FALSE(PoolFirstPass(/*max_pools=*/false).run(*conv_chain_graph()));
 }
 
+// A 1×1 conv already fused with a relu or a residual is not linear in x: its pool stays after it.
+TEST(PoolFirstPass, LeavesAFusedConvsPoolAlone) {
+  for (const bool relu : {true, false}) {
+    auto graph = transition_graph();
+    Node* conv = graph->find("t")->producer();
+    std::vector<Value*> inputs(conv->inputs().begin(), conv->inputs().end());
+    if (!relu) inputs.push_back(graph->add_input("r", conv->output()->type()));
+    Node* fused = graph->add_node("conv2d", inputs, {{"relu", relu}}, {}, conv);
+    graph->replace_all_uses(conv->output(), fused->output());
+    graph->erase_node(conv);
+    EXPECT_FALSE(PoolFirstPass(/*max_pools=*/false).run(*graph)) << (relu ? "relu" : "residual");
+  }
+}
+
 // A relu whose output something else reads too stays where it is: a concat's max pool, a relu read twice.
 TEST(PoolFirstPass, LeavesARelusOtherReadersAlone) {
   EXPECT_FALSE(PoolFirstPass().run(*concat_graph()));
