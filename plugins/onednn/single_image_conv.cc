@@ -258,12 +258,12 @@ std::function<void()> unfolded_loop(const Unfold& u, int64_t blocks, const memor
   };
 }
 
-}  // namespace
-
 // Groups of 16 channels in and out (RegNetX's): each output block reads the input block of its number.
 bool groups_of_16(const Node& node, const Shape& w) {
   return w[1] == kBlock && w[0] / node.attr_int("groups") == kBlock;
 }
+
+}  // namespace
 
 bool single_image_conv_runs(const Node& node, DType dtype, const Shape& x, const Shape& w, const Shape& y) {
   const bool ungrouped = node.attr_int("groups") == 1;
