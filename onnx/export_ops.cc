@@ -207,6 +207,18 @@ void export_concat(Emitter& e, const Node& node) {
         {MakeAttribute("axis", node.attr_int("axis"))});
 }
 
+// Along one axis other than the batch (symbolic in the model), as ONNX's Slice with its starts, ends and
+// axes as initializers.
+void export_slice(Emitter& e, const Node& node) {
+  const int64_t axis = node.attr_int("axis");
+  if (axis == 0) fail("it slices the batch dim, which a model with a symbolic batch cannot");
+  const std::string& out = e.name(node.output(0));
+  e.add("Slice",
+        {e.name(node.input(0)), e.add_ints(out + "/starts", {node.attr_int("begin")}),
+         e.add_ints(out + "/ends", {node.attr_int("end")}), e.add_ints(out + "/axes", {axis})},
+        out);
+}
+
 void export_softmax(Emitter& e, const Node& node) {
   e.add("Softmax", {e.name(node.input(0))}, e.name(node.output(0)),
         {MakeAttribute("axis", node.attr_int("axis"))});
@@ -233,6 +245,7 @@ OpExporter find_exporter(const std::string& op) {
       {"flatten", export_flatten},
       {"reshape", export_reshape},
       {"concat", export_concat},
+      {"slice", export_slice},
       {"dropout", export_dropout},
       {"softmax", export_softmax},
   };

@@ -1,5 +1,7 @@
 // What each ONNX op becomes in Stratum's IR, and the checks that nothing is approximated on the way.
+#include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <optional>
 
 #include "ir/error.h"
@@ -245,6 +247,36 @@ void concat(Importer& im, const NodeProto& n) {
   im.set_output(n, 0, im.ops().concat(xs, normalized_axis(attr_int(n, "axis", 0), xs[0]->type().rank())));
 }
 
+// Elements [start, end) of each axis given (all from 0 by default), at step 1, the bounds constant (opset
+// 10 on: inputs): one Stratum slice an axis that it cuts.
+void slice(Importer& im, const NodeProto& n) {
+  if (im.opset() < 10) fail("Slice before opset 10 (bounds as attributes) is not supported");
+  Value* x = im.input(n, 0);
+  const char* why = "Stratum's slices are static";
+  auto given = [&](int i) { return n.input_size() > i && !n.input(i).empty(); };
+  const Ints starts = i64_values(im.required_constant(n, 1, why)),
+             ends = i64_values(im.required_constant(n, 2, why));
+  Ints axes(starts.size());
+  std::iota(axes.begin(), axes.end(), 0);
+  if (given(3)) axes = i64_values(im.required_constant(n, 3, why));
+  const Ints steps = given(4) ? i64_values(im.required_constant(n, 4, why)) : Ints(starts.size(), 1);
+  if (ends.size() != starts.size() || axes.size() != starts.size() || steps.size() != starts.size())
+    fail("starts, ends, axes and steps have {}, {}, {} and {} entries", starts.size(), ends.size(),
+         axes.size(), steps.size());
+  if (std::any_of(steps.begin(), steps.end(), [](int64_t step) { return step != 1; }))
+    fail("steps {}: Stratum slices at step 1", attr_str(steps));
+  for (size_t i = 0; i < starts.size(); ++i) {
+    const int64_t axis = normalized_axis(axes[i], x->type().rank()), dim = x->type().shape[axis];
+    auto bound = [dim](int64_t at) { return std::clamp<int64_t>(at < 0 ? at + dim : at, 0, dim); };
+    const int64_t begin = bound(starts[i]), end = bound(ends[i]);
+    if (begin >= end)
+      fail("[{}, {}) of axis {} (of {}) is empty: Stratum has no empty tensors", starts[i], ends[i], axis,
+           dim);
+    if (end - begin < dim) x = im.ops().op("slice", {x}, {{"axis", axis}, {"begin", begin}, {"end", end}});
+  }
+  im.set_output(n, 0, x);
+}
+
 void flatten(Importer& im, const NodeProto& n) {
   Value* x = im.input(n, 0);
   const Shape& s = x->type().shape;
@@ -370,6 +402,7 @@ const std::vector<OpImporter>& op_importers() {
       {"Relu", {}, relu},
       {"Reshape", {"allowzero"}, reshape},
       {"Sigmoid", {}, sigmoid},
+      {"Slice", {}, slice},
       {"Softmax", {"axis"}, softmax},
   };
   return ops;

@@ -135,6 +135,30 @@ void expect_error(const std::function<void()>& f, const std::vector<std::string>
   for (const std::string& part : parts) EXPECT_NE(message.find(part), std::string::npos) << message;
 }
 
+// What export writes for merge_pointwise's slices: one axis, constant bounds; bounds past the axis clamp,
+// negative ones count from its end.
+TEST(OnnxImportTest, SliceOfOneAxisIsStratumsSlice) {
+  const OnnxModel m = model(header(13) + R"(
+    g (float[1, 4, 1, 1] x) => (float[1, 2, 1, 1] y, float[1, 1, 1, 1] z)
+        <int64[1] s = {1}, int64[1] e = {3}, int64[1] a = {1}, int64[1] s2 = {-1}, int64[1] e2 = {99}> {
+      y = Slice (x, s, e, a)
+      z = Slice (x, s2, e2, a)
+    })");
+  const ImportedRun run = run_model(m, {{1, 2, 3, 4}});
+  EXPECT_EQ(count_nodes(*run.graph, "slice"), 2);
+  EXPECT_EQ(values(run.outputs[0]), (std::vector<float>{2, 3}));
+  EXPECT_EQ(values(run.outputs[1]), (std::vector<float>{4}));
+  const OnnxModel stepped = model(header(13) + R"(
+    g (float[1, 4] x) => (float[1, 2] y) <int64[1] s = {0}, int64[1] e = {4}, int64[1] a = {1}, int64[1] st = {2}> {
+      y = Slice (x, s, e, a, st)
+    })");
+  expect_error(
+      [&] {
+        run_model(stepped, {{1, 2, 3, 4}});
+      },
+      {"node 0 (Slice, opset 13)", "steps [2]: Stratum slices at step 1"});
+}
+
 TEST(OnnxImportTest, AnUnsupportedOpNamesTheNodeItsOpsetAndTheSupportedOps) {
   const OnnxModel m = model(header(13) + R"(
     g (float[1, 2] x) => (float[1, 2] y) {
@@ -145,7 +169,7 @@ TEST(OnnxImportTest, AnUnsupportedOpNamesTheNodeItsOpsetAndTheSupportedOps) {
         run_model(m, {{1, 2}});
       },
       {"test.onnx: node 0 (LeakyRelu, opset 13)", "LeakyRelu is not supported",
-       "Stratum imports Add, AveragePool, BatchNormalization", "Sigmoid, Softmax"});
+       "Stratum imports Add, AveragePool, BatchNormalization", "Sigmoid, Slice, Softmax"});
 }
 
 TEST(OnnxImportTest, WhatStratumCannotRepresentIsAnErrorNamingTheAttribute) {

@@ -9,6 +9,8 @@
 //                  batch_norm also folds its relu_grad into batch_norm_grad)
 //   fuse_concat_bn inference batch_norm (-> relu) of a channel concat -> concat_batch_norm of the concat's
 //                  parts (through nested concats), which never forms the concat
+//   merge_pointwise  inference at batch 1: 1×1 conv2ds reading one x (GoogLeNet's inception branches) -> one
+//                  conv2d of their weights concatenated and a slice of its output for each
 //   recompute_bn_relu  training: the backward reads a fused batch-norm + relu's output normalised again
 //                  from the values it keeps anyway, so that output need not live through the step
 //   fuse_pool_sigmoid_grad  sigmoid_grad(avg_pool_grad(dy), y) -> avg_pool_sigmoid_grad(y, dy), which may
@@ -38,8 +40,8 @@ struct FusionOptions {
   std::function<bool(const Node&)> runs_on_plugin;
 };
 
-// The pipeline of the graph's kind, in order: {"fold_bn", "fuse_residual", "fuse_relu", "fuse_concat_bn"}
-// for inference, {"fuse_conv_bn", "fuse_residual", "fuse_relu", "recompute_bn_relu",
+// The pipeline of the graph's kind, in order: {"fold_bn", "fuse_residual", "fuse_relu", "fuse_concat_bn",
+// "merge_pointwise"} for inference, {"fuse_conv_bn", "fuse_residual", "fuse_relu", "recompute_bn_relu",
 // "fuse_pool_sigmoid_grad"} for training (a step fused after autodiff).
 std::vector<std::string> fusion_pipeline(bool training);
 

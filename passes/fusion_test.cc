@@ -231,6 +231,54 @@ TEST(FusionTest, PoolSigmoidGradKeepsCountIncludePad) {
   }
 }
 
+// x read by 1×1 convs of 16, 8, 32 and 24 outputs with a relu, one without, a 3×3 one and one at stride 2:
+// the three with a relu that fill blocks of 16 or come first of those that do not (8) merge, that one last.
+TEST(FusionTest, MergesThePointwiseConvsOfOneInput) {
+  Graph unfused, fused;
+  for (Graph* graph : {&unfused, &fused}) {
+    Builder b(*graph);
+    Value* x = graph->add_input("x", f32({1, 4, 3, 3}));
+    int index = 0;
+    auto conv = [&](int64_t outputs, int64_t k, bool relu, Ints stride) {
+      const std::string n = std::to_string(index++);
+      Value* y = b.conv2d(x, graph->add_input("w" + n, f32({outputs, 4, k, k})),
+                          graph->add_input("b" + n, f32({outputs})), {.stride = stride});
+      y = relu ? b.relu(y) : y;
+      graph->rename(y, "y" + n);
+      graph->add_output(y);
+    };
+    for (int64_t outputs : {16, 8, 32, 24}) conv(outputs, 1, true, {1, 1});
+    conv(16, 1, false, {1, 1});
+    conv(16, 3, true, {1, 1});
+    conv(16, 1, true, {2, 2});
+  }
+  std::ostringstream reasons;
+  FusionOptions options{.explain = &reasons};
+  const PassReport report = fusion_manager(/*training=*/false, options).run(fused);
+  EXPECT_EQ(report.passes.back().name, "merge_pointwise");
+  EXPECT_EQ(report.passes.back().rewrites, 1);
+  const auto ops = op_names(fused);
+  EXPECT_EQ(std::count(ops.begin(), ops.end(), "conv2d"), 5) << reasons.str();
+  EXPECT_EQ(std::count(ops.begin(), ops.end(), "slice"), 3);
+  const Node* merged = fused.find("y0")->producer()->input(0)->producer();
+  EXPECT_EQ(merged->input(1)->type().shape, (Shape{56, 4, 1, 1}));  // 16 + 32, then 8
+  EXPECT_EQ(fused.find("y1")->producer()->attr_int("begin"), 48);
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<float> uniform(-1, 1);
+  std::map<std::string, Tensor> feeds;
+  for (const Value* input : unfused.leaves()) {
+    Tensor t(input->type());
+    for (int64_t i = 0; i < t.size(); ++i) t.f32()[i] = uniform(rng);
+    feeds[input->name()] = t;
+  }
+  Interpreter want(unfused), got(fused);
+  Store no_state;
+  want.run(feeds, no_state);
+  got.run(feeds, no_state);
+  ASSERT_EQ(want.outputs().size(), 7u);
+  for (size_t i = 0; i < 7; ++i) EXPECT_EQ(nmse(got.outputs()[i], want.outputs()[i]), 0) << "output " << i;
+}
+
 TEST(FusionTest, FusedGraphsComputeWhatUnfusedOnesDo) {
   for (bool training : {false, true}) {
     for (bool relu : {false, true}) expect_fusion_keeps_results(training, relu);

@@ -13,8 +13,8 @@ TEST(RegistryTest, RegistersEveryPassUnderItsOwnName) {
   register_all_passes();  // a second call is harmless
   EXPECT_EQ(registered_passes(),
             (std::vector<std::string>{"autodiff", "bf16", "dce", "fold_bn", "fuse_concat_bn", "fuse_conv_bn",
-                                      "fuse_pool_sigmoid_grad", "fuse_relu", "fuse_residual", "plan",
-                                      "pool_first", "recompute_bn_relu"}));
+                                      "fuse_pool_sigmoid_grad", "fuse_relu", "fuse_residual",
+                                      "merge_pointwise", "plan", "pool_first", "recompute_bn_relu"}));
   for (const std::string& name : registered_passes()) EXPECT_EQ(make_pass(name)->name(), name);
 }
 

@@ -28,40 +28,41 @@ constexpr int64_t kBatch = 4, kSize = 96;  // the 224-pixel nets at 96 pixels ke
 
 // Rewrites: pool_first's, in inference (1×1 conv -> avg_pool turned round) and in training (that, and relu ->
 // max_pool turned round; before autodiff), then per pass, in
-// fusion_pipeline() order: inference {fold_bn, fuse_residual, fuse_relu, fuse_concat_bn}, training
-// {fuse_conv_bn, fuse_residual, fuse_relu, recompute_bn_relu, fuse_pool_sigmoid_grad}.
+// fusion_pipeline() order: inference {fold_bn, fuse_residual, fuse_relu, fuse_concat_bn, merge_pointwise},
+// training {fuse_conv_bn, fuse_residual, fuse_relu, recompute_bn_relu, fuse_pool_sigmoid_grad}.
 struct Expected {
   std::pair<int, int> pooled_first;  // in inference, in training
   std::vector<int> inference, training;
 };
 const std::map<std::string, Expected> kExpected = {
     // Sigmoid activations and no batch norm: only the backward of each conv's sigmoid -> avg pool.
-    {"lenet", {{0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0, 2}}},
+    {"lenet", {{0, 0}, {0, 0, 0, 0, 0}, {0, 0, 0, 0, 2}}},
     // Two conv -> batch norm (-> sigmoid, which stays): folded, or conv_bn in training; and the backward
     // of each conv's sigmoid -> avg pool.
-    {"bn_lenet", {{0, 0}, {2, 0, 0, 0}, {2, 0, 0, 0, 2}}},
+    {"bn_lenet", {{0, 0}, {2, 0, 0, 0, 0}, {2, 0, 0, 0, 2}}},
     // A relu after each of the 5 convs and 2 hidden linear layers; in training the 3 before a max pool
     // come after it.
-    {"alexnet", {{0, 3}, {0, 0, 7, 0}, {0, 0, 4, 0, 0}}},
+    {"alexnet", {{0, 3}, {0, 0, 7, 0, 0}, {0, 0, 4, 0, 0}}},
     // 8 convs and 2 hidden linear layers; each of the 5 blocks ends in a max pool.
-    {"vgg11", {{0, 5}, {0, 0, 10, 0}, {0, 0, 5, 0, 0}}},
-    {"vgg11_4", {{0, 5}, {0, 0, 10, 0}, {0, 0, 5, 0, 0}}},
+    {"vgg11", {{0, 5}, {0, 0, 10, 0, 0}, {0, 0, 5, 0, 0}}},
+    {"vgg11_4", {{0, 5}, {0, 0, 10, 0, 0}, {0, 0, 5, 0, 0}}},
     // 4 NiN blocks of 3 convs, the first 3 followed by a max pool.
-    {"nin", {{0, 3}, {0, 0, 12, 0}, {0, 0, 9, 0, 0}}},
-    // 3 stem convs and 9 inceptions of 6 convs; the stem's two max pools follow a relu.
-    {"googlenet", {{0, 2}, {0, 0, 57, 0}, {0, 0, 55, 0, 0}}},
+    {"nin", {{0, 3}, {0, 0, 12, 0, 0}, {0, 0, 9, 0, 0}}},
+    // 3 stem convs and 9 inceptions of 6 convs; the stem's two max pools follow a relu; in inference each
+    // inception's three 1×1 convs of its input become one.
+    {"googlenet", {{0, 2}, {0, 0, 57, 0, 9}, {0, 0, 55, 0, 0}}},
     // 17 conv -> BN; 8 residual adds, each taking a conv (inference) or, in training, the 3 downsampling
     // blocks' shortcut convs; relus: the stem's, each block's first and each add's; in training the stem's
     // comes after its max pool, and each block's first conv_bn relu (8) is recomputed for the backward.
-    {"resnet18", {{0, 1}, {17, 8, 17, 0}, {17, 3, 8, 8, 0}}},
+    {"resnet18", {{0, 1}, {17, 8, 17, 0, 0}, {17, 3, 8, 8, 0}}},
     // The stem's conv -> BN -> relu (in training, the relu after the max pool); 16 dense layers, 3
     // transitions and the head are BN -> relu (-> conv); each transition's 1×1 conv comes after its average
     // pool, and in training the 16 BN -> relus a conv reads are recomputed. In inference the 16 of them that
     // read a concat (all but each block's first layer) read its parts.
-    {"densenet", {{3, 4}, {1, 0, 21, 16}, {1, 0, 20, 16, 0}}},
+    {"densenet", {{3, 4}, {1, 0, 21, 16, 0}, {1, 0, 20, 16, 0}}},
     // The stem and 10 blocks of 3 conv -> BN, and 2 shortcut conv -> BN; a relu after the stem, 2 per block
     // and after each add.
-    {"regnetx32", {{0, 0}, {33, 10, 31, 0}, {33, 0, 10, 21, 0}}},
+    {"regnetx32", {{0, 0}, {33, 10, 31, 0, 0}, {33, 0, 10, 21, 0}}},
 };
 
 class Fusion : public ::testing::TestWithParam<std::string> {};
@@ -76,7 +77,7 @@ std::vector<int> rewrites(Graph& graph, bool training) {
 // the fusion pipeline.
 TEST_P(Fusion, RewritesWhatTheLayersImply) {
   const NetDef& net = find_net(GetParam());
-  auto inference = build_net(net, 2, /*training=*/false, kSize);
+  auto inference = build_net(net, 1, /*training=*/false, kSize);
   PoolFirstPass inference_pool_first(/*max_pools=*/false);
   inference_pool_first.run(*inference);
   EXPECT_EQ(inference_pool_first.rewrites(), kExpected.at(net.name).pooled_first.first) << "pool_first";
@@ -122,7 +123,9 @@ std::vector<Tensor> run(const Graph& graph, const Store& state, const std::map<s
 // the turn's training step, and the inference graphs here check it on every net.
 std::pair<std::unique_ptr<Graph>, std::unique_ptr<Graph>> unfused_and_fused(const NetDef& net,
                                                                             bool training) {
-  StepSpec spec{.net = &net, .batch = kBatch, .size = kSize, .training = training, .logits = !training};
+  // Inference at batch 1, where merge_pointwise merges.
+  const int64_t batch = training ? kBatch : 1;
+  StepSpec spec{.net = &net, .batch = batch, .size = kSize, .training = training, .logits = !training};
   const std::vector<const stratum_plugin*> plugins = {&load_plugin("onednn")};
   auto fused = build_step(spec, plugins);
   if (training) {

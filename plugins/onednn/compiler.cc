@@ -99,7 +99,8 @@ RebuiltGraph rebuild_naming_node(const stratum_subgraph& subgraph) {
 }  // namespace
 
 void Program::run(void* const* args) {
-  for (const ArgMemory& a : arg_memories_) a.memory.set_data_handle(args[a.arg]);
+  for (const ArgMemory& a : arg_memories_)
+    a.memory.set_data_handle(static_cast<char*>(args[a.arg]) + a.offset);
   for (size_t n = 0; n < nodes_.size(); ++n) {
     const auto start = std::chrono::steady_clock::now();
     try {
@@ -187,8 +188,8 @@ void Compiler::copy_out_pending() {
 
 void Compiler::finish() {
   program_.arena_.plan();
-  for (const auto& [memory, buffer] : buffer_memories_)
-    memory.set_data_handle(program_.arena_.address(buffer));
+  for (const auto& [memory, place] : buffer_memories_)
+    memory.set_data_handle(static_cast<char*>(program_.arena_.address(place.buffer)) + place.offset);
   program_.times_.assign(program_.nodes_.size(), 0.0);
 }
 
@@ -196,9 +197,9 @@ memory Compiler::make(const memory::desc& desc, Place place) {
   memory m(desc, engine(), DNNL_MEMORY_NONE);
   places_[m.get()] = place;
   if (place.arg >= 0) {
-    program_.arg_memories_.push_back({m, place.arg});
+    program_.arg_memories_.push_back({m, place.arg, place.offset});
   } else {
-    buffer_memories_.emplace_back(m, place.buffer);
+    buffer_memories_.emplace_back(m, place);
   }
   return m;
 }
@@ -285,6 +286,14 @@ memory Compiler::view(const memory& source, const memory::desc& desc) {
   if (const memory* found = find_derived(source, desc, true)) return *found;
   const memory m = make(desc, places_.at(source.get()));
   derived_.push_back({source.get(), desc, true, m});
+  if (constant_.count(source.get())) constant_.insert(m.get());
+  return m;
+}
+
+memory Compiler::view_from(const memory& source, size_t offset, const memory::desc& desc) {
+  Place place = places_.at(source.get());
+  place.offset += offset;
+  const memory m = make(desc, place);
   if (constant_.count(source.get())) constant_.insert(m.get());
   return m;
 }

@@ -83,6 +83,7 @@ class Program {
   struct ArgMemory {
     dnnl::memory memory;
     int arg;
+    size_t offset;  // bytes into the arg
   };
 
   dnnl::stream stream_{cpu_engine()};
@@ -127,6 +128,8 @@ class Compiler {
   dnnl::memory buffer(const dnnl::memory::desc& desc);
   // The same bytes through another desc: a reshape or a sub-memory.
   dnnl::memory view(const dnnl::memory& memory, const dnnl::memory::desc& desc);
+  // Bytes of `memory` from `offset` on, through `desc`: a slice that is whole in memory.
+  dnnl::memory view_from(const dnnl::memory& memory, size_t offset, const dnnl::memory::desc& desc);
   // `memory` in layout `desc`: itself, or a reorder of it, made once.
   dnnl::memory convert(const dnnl::memory& memory, const dnnl::memory::desc& desc);
 
@@ -157,6 +160,7 @@ class Compiler {
   struct Place {
     int arg = -1;
     int buffer = -1;
+    size_t offset = 0;  // bytes into the arg or buffer
   };
   // A memory made from another: a view or a reorder of it.
   struct Derived {
@@ -182,7 +186,7 @@ class Compiler {
   std::unordered_map<const Value*, dnnl::memory> values_;  // in the layout their producer wrote
   std::vector<const Value*> pending_;  // output args of the current node still to copy out
   std::unordered_map<dnnl_memory_t, Place> places_;
-  std::vector<std::pair<dnnl::memory, int>> buffer_memories_;  // given their buffer's address when planned
+  std::vector<std::pair<dnnl::memory, Place>> buffer_memories_;  // given their buffer's address when planned
   std::vector<Derived> derived_;
   std::unordered_set<const Node*> claimed_;
   std::unordered_set<dnnl_memory_t> constant_;  // constant inputs' memories, their views and conversions

@@ -608,6 +608,23 @@ TEST(Shape, ConcatOfBlockedPartsMatchesReference) {
   expect_matches_reference(t.graph);
 }
 
+// merge_pointwise's shape at batch 1: one conv's output sliced at its blocks into views of it, the last of
+// channels that do not fill their block (24 of 32, the padding the conv's), read by a 3×3 conv by rows, a
+// 5×5 one and a relu, and one a graph output.
+TEST(Shape, SlicesOfWholeBlocksOfOneImageAreViews) {
+  TestGraph t;
+  Value* x = t.input("x", {1, 16, 6, 6});
+  Value* joined = t.b.conv2d(x, t.input("w", {72, 16, 1, 1}), t.input("b", {72}));
+  auto slice = [&](int64_t begin, int64_t end) {
+    return t.op("slice", {joined}, {{"axis", int64_t{1}}, {"begin", begin}, {"end", end}});
+  };
+  Value *first = slice(0, 16), *second = slice(16, 48), *last = slice(48, 72);
+  t.outputs({first, t.b.relu(first),
+             t.b.conv2d(second, t.input("w3", {32, 32, 3, 3}), nullptr, {.padding = {1, 1}}),
+             t.b.conv2d(last, t.input("w5", {16, 24, 5, 5}), nullptr, {.padding = {2, 2}})});
+  expect_matches_reference(t.graph);
+}
+
 // concat_batch_norm of blocked conv outputs, the first of channels that do not fill its blocks (20 of 32:
 // DenseNet's last block), normalised channel by channel into y's blocks; y, its padding zeros, into a conv.
 TEST(Fused, ConcatBatchNormOfPartsThatDoNotFillTheirBlocks) {

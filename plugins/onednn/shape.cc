@@ -62,16 +62,33 @@ void concat(const Node& node, Compiler& c) {
       touched);
 }
 
-// Elements [begin, end) along an axis: the sub-memory of x in its own layout where that layout can express
-// one (a blocked layout cannot cut through a block), copied out in x's channel blocks where y's channels
-// fill them (GoogLeNet's concat gradients, which convs read blocked: copied out plain, each was reordered
-// back); else of plain x, copied out plain.
+// Whether y, channels [begin, end) of one image in channel blocks, is whole in x's memory: it starts at a
+// block and ends at one or at x's last channel (the padding after it x's).
+bool whole_blocks(const Node& node, const memory& x, int64_t& block) {
+  const int64_t begin = node.attr_int("begin"), end = node.attr_int("end");
+  const Shape& shape = node.input(0)->type().shape;
+  block = channel_block(x.get_desc(), node.input(0));
+  return node.attr_int("axis") == 1 && shape[0] == 1 && block > 1 && begin % block == 0 &&
+         (end % block == 0 || end == shape[1]);
+}
+
+// Elements [begin, end) along an axis: a view of x where they are whole in its memory (the 1×1 convs that
+// merge_pointwise joined, at batch 1); else the sub-memory of x in its own layout where that layout can
+// express one (a blocked layout cannot cut through a block), copied out in x's channel blocks where y's
+// channels fill them (GoogLeNet's concat gradients, which convs read blocked: copied out plain, each was
+// reordered back); else of plain x, copied out plain.
 void slice(const Node& node, Compiler& c) {
   const Value *x = node.input(0), *y = node.output();
+  memory source = c.input(x);
+  if (int64_t block; whole_blocks(node, source, block)) {
+    const size_t offset = node.attr_int("begin") * (x->type().num_elements() / x->type().shape[1]) *
+                          memory::data_type_size(source.get_desc().data_type());
+    c.alias(y, c.view_from(source, offset, channel_blocked(y, block)));
+    return;
+  }
   const memory::dims dims = dims_of(y->type().shape);
   memory::dims offsets(dims.size(), 0);
   offsets[node.attr_int("axis")] = node.attr_int("begin");
-  memory source = c.input(x);
   memory::desc sub = source.get_desc().submemory_desc(dims, offsets, /*allow_empty=*/true);
   const int64_t block = sub.is_zero() ? 0 : channel_block(source.get_desc(), x);
   if (block > 1 && y->type().shape[1] % block == 0) {
