@@ -253,7 +253,8 @@ TEST(FusionTest, MergesThePointwiseConvsOfOneInput) {
     conv(16, 1, true, {2, 2});
   }
   std::ostringstream reasons;
-  FusionOptions options{.explain = &reasons};
+  FusionOptions options;
+  options.explain = &reasons;
   const PassReport report = fusion_manager(/*training=*/false, options).run(fused);
   EXPECT_EQ(report.passes.back().name, "merge_pointwise");
   EXPECT_EQ(report.passes.back().rewrites, 1);
