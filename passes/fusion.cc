@@ -459,14 +459,10 @@ bool recompute_bn_relu(Fuser& f, Node& node) {
   return true;
 }
 
-// A 1×1 conv2d at stride 1, unpadded, undilated and ungrouped, with no residual: a product over channels
-// that the others reading its x can share.
+// A pointwise conv2d, ungrouped, with no residual: a product over channels that the others reading its x can
+// share.
 bool is_pointwise(const Node& conv) {
-  if (conv.op_name() != "conv2d" || conv.inputs().size() > 3 || conv.attr_int("groups") != 1) return false;
-  const Shape& w = conv.input(1)->type().shape;
-  const Ints ones = {1, 1}, zeros = {0, 0};
-  return w[2] == 1 && w[3] == 1 && conv.attr_ints("stride") == ones && conv.attr_ints("dilation") == ones &&
-         conv.attr_ints("padding") == zeros;
+  return is_pointwise_conv(conv) && conv.inputs().size() <= 3 && conv.attr_int("groups") == 1;
 }
 
 // Whether `value` is a leaf or made before `node`.

@@ -104,4 +104,12 @@ double float_option(std::string_view pass, const PassOptions& options, const std
   return value;
 }
 
+bool is_pointwise_conv(const Node& node) {
+  if (node.op_name() != "conv2d") return false;
+  const Shape& w = node.input(1)->type().shape;
+  const Ints& padding = node.attr_ints("padding");
+  return w[2] == 1 && w[3] == 1 && node.attr_ints("stride") == Ints{1, 1} &&
+         std::all_of(padding.begin(), padding.end(), [](int64_t p) { return p == 0; });
+}
+
 }  // namespace stratum

@@ -47,4 +47,8 @@ void check_options(std::string_view pass, const PassOptions& options, const std:
 double float_option(std::string_view pass, const PassOptions& options, const std::string& key,
                     double fallback);
 
+// For rewrites: whether `node` is a 1×1 conv2d at stride 1 without padding, a product over channels at each
+// pixel (its dilation changes nothing).
+bool is_pointwise_conv(const Node& node);
+
 }  // namespace stratum

@@ -18,12 +18,8 @@ bool all_zero(const Ints& ints) {
 bool commutes(const Graph& graph, const Node& pool, const Node* op) {
   if (op == nullptr || op->output()->users().size() != 1 || graph.is_kept(op->output())) return false;
   if (pool.op_name() == "max_pool") return op->op_name() == "relu";
-  if (op->op_name() != "conv2d" || op->inputs().size() > 3 || op->attr_bool("relu") ||
-      !all_zero(pool.attr_ints("padding")))
-    return false;
-  const Shape& w = op->input(1)->type().shape;
-  return w[2] == 1 && w[3] == 1 && op->attr_ints("stride") == Ints{1, 1} &&
-         all_zero(op->attr_ints("padding"));
+  return is_pointwise_conv(*op) && op->inputs().size() <= 3 && !op->attr_bool("relu") &&
+         all_zero(pool.attr_ints("padding"));
 }
 
 }  // namespace

@@ -284,9 +284,8 @@ const memory* Compiler::find_derived(const memory& source, const memory::desc& d
 memory Compiler::view(const memory& source, const memory::desc& desc) {
   if (source.get_desc() == desc) return source;
   if (const memory* found = find_derived(source, desc, true)) return *found;
-  const memory m = make(desc, places_.at(source.get()));
+  const memory m = view_from(source, 0, desc);
   derived_.push_back({source.get(), desc, true, m});
-  if (constant_.count(source.get())) constant_.insert(m.get());
   return m;
 }
 

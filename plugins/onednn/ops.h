@@ -72,8 +72,8 @@ bool direct_conv_data_grad_runs(const Node& node, DType dtype, const Shape& w, c
 void direct_conv_data_grad(const Node& node, Compiler& c, const dnnl::memory& dy, const Value* w,
                            const Shape& x_shape, const Value* dx);
 // A conv of one image, in f32 on a CPU with AVX-512 (single_image_conv.cc): of a small output plane, bound by
-// reading its weights, or 3×3 at stride 1 and padding 1 on rows of 6 or more: forward, plus bias, then the
-// residual, then relu.
+// reading its weights, or 3×3 at stride 1 or 2 and padding 1 on rows of 6 or more: forward, plus bias, then
+// the residual, then relu.
 bool single_image_conv_runs(const Node& node, DType dtype, const Shape& x, const Shape& w, const Shape& y);
 void single_image_conv_forward(const Node& node, Compiler& c, const Value* x, const Value* w,
                                const Value* bias, const Value* residual, bool relu, const Value* y);
